@@ -1,0 +1,72 @@
+// Mixed-precision weight-update accumulator: the high-precision variable chi
+// per weight, and the pulse rule p = trunc(chi / epsilon) with separate
+// granularities for potentiation (eps_p) and depression (eps_d).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mcasim {
+
+struct chi_config {
+  double eps_p = 0.096;   // weight units per potentiating pulse
+  double eps_d = 0.096;   // weight units per depressing pulse
+  int max_pulses = 0;     // per cell and update; 0 = no limit
+  void validate() const;
+};
+
+struct chi_counters {
+  uint64_t nonzero_updates = 0;  // chi read-modify-writes with a non-zero increment
+  uint64_t pulse_events = 0;     // cells whose |chi| crossed epsilon
+};
+
+class chi_memory {
+ public:
+  chi_memory(std::size_t rows, std::size_t cols, const chi_config& cfg);
+
+  void set_epsilons(double eps_p, double eps_d);
+  const chi_config& config() const { return cfg_; }
+
+  // chi[r][c] += scale * d[c] for every c with a non-zero increment; for each
+  // cell where |chi| reaches epsilon calls fire(c, p) with the signed pulse
+  // count p and removes p * epsilon from chi.
+  template <class Fire>
+  void accumulate_row(std::size_t r, float scale, const float* d, Fire&& fire) {
+    float* chi = &chi_[r * cols_];
+    for (std::size_t c = 0; c < cols_; ++c) {
+      const float inc = scale * d[c];
+      if (inc == 0.0f) continue;
+      ++counters_.nonzero_updates;
+      float v = chi[c] + inc;
+      if (v >= eps_p_ || v <= -eps_d_) {
+        int p = v > 0 ? static_cast<int>(v / eps_p_) : -static_cast<int>(-v / eps_d_);
+        if (cfg_.max_pulses > 0) {
+          p = p > 0 ? std::min(p, cfg_.max_pulses) : std::max(p, -cfg_.max_pulses);
+        }
+        v -= p > 0 ? p * eps_p_ : p * eps_d_;
+        ++counters_.pulse_events;
+        fire(c, p);
+      }
+      chi[c] = v;
+    }
+  }
+
+  float chi(std::size_t r, std::size_t c) const { return chi_[r * cols_ + c]; }
+  const std::vector<float>& values() const { return chi_; }
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  const chi_counters& counters() const { return counters_; }
+  void clear_counters() { counters_ = {}; }
+
+ private:
+  std::size_t rows_, cols_;
+  chi_config cfg_;
+  float eps_p_, eps_d_;
+  std::vector<float> chi_;
+  chi_counters counters_;
+};
+
+}  // namespace mcasim

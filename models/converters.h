@@ -1,0 +1,31 @@
+// Uniform quantisers for the PWM DACs (crossbar inputs) and the ADCs
+// (crossbar outputs): bits, full-scale range, clipping; `ideal` passes values
+// through untouched.
+#pragma once
+
+#include <cstddef>
+
+namespace mcasim {
+
+struct quantizer_config {
+  bool ideal = true;
+  int bits = 8;
+  bool is_signed = true;
+  // Full scale: codes cover [-range, range] (signed) or [0, range] (unsigned).
+  double range = 1.0;
+  // Dynamic: full scale = max |x| of the vector (a shared scale per vector),
+  // rounded up to a power of two when power_of_two is set (a bit shift).
+  bool dynamic = false;
+  bool power_of_two = false;
+
+  // Throws std::invalid_argument naming `name`.field when a value is unusable.
+  void validate(const char* name) const;
+  int max_code() const { return is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1; }
+};
+
+// Quantises x[0..n) in place to codes * step (values stay in real units).
+// Returns the full scale used (0 when every value is 0 in dynamic mode).
+double quantize(const quantizer_config& cfg, float* x, std::size_t n);
+
+
+}  // namespace mcasim

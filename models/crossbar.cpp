@@ -1,0 +1,198 @@
+#include "models/crossbar.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mcasim {
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+}  // namespace
+
+void crossbar_config::validate() const {
+  require(g_per_weight_us > 0 && std::isfinite(g_per_weight_us),
+          "crossbar.g_per_weight_us = " + std::to_string(g_per_weight_us) + ": must be > 0");
+  require(init_mean_us >= 0 && std::isfinite(init_mean_us),
+          "crossbar.init_mean_us = " + std::to_string(init_mean_us) + ": must be >= 0");
+  require(init_std_us >= 0 && std::isfinite(init_std_us),
+          "crossbar.init_std_us = " + std::to_string(init_std_us) + ": must be >= 0");
+}
+
+void refresh_config::validate() const {
+  require(g_high_us > 0, "refresh.g_high_us = " + std::to_string(g_high_us) + ": must be > 0");
+  require(diff_low_us >= 0, "refresh.diff_low_us = " + std::to_string(diff_low_us) + ": must be >= 0");
+  require(max_pulses >= 0, "refresh.max_pulses = " + std::to_string(max_pulses) + ": must be >= 0");
+  require(g_per_pulse_us > 0,
+          "refresh.g_per_pulse_us = " + std::to_string(g_per_pulse_us) + ": must be > 0");
+}
+
+crossbar::crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cfg,
+                   const pcm_params& pcm, uint64_t seed, uint32_t index)
+    : rows_(rows),
+      cols_(cols),
+      cfg_(cfg),
+      pos_(rows * cols, pcm, seed, 2 * index),
+      neg_(cfg.synapse == synapse_kind::differential ? rows * cols : 0, pcm, seed, 2 * index + 1),
+      weight_per_us_(1.0 / cfg.g_per_weight_us),
+      gd_pos_(rows * cols),
+      gd_neg_(cfg.synapse == synapse_kind::differential ? rows * cols : 0),
+      w_(rows * cols),
+      var_(rows * cols),
+      noisy_(pcm.read_noise),
+      init_rng_(seed, stream_id(stream_kind::device_init, index)),
+      read_rng_(seed, stream_id(stream_kind::device_read, index)),
+      acc_(std::max(rows, cols)) {
+  require(rows > 0 && cols > 0, "crossbar: rows and cols must be > 0");
+  cfg_.validate();
+}
+
+void crossbar::initialize(double now_s) {
+  for (std::size_t k = 0; k < pos_.size(); ++k) {
+    pos_.program_to(k, cfg_.init_mean_us + cfg_.init_std_us * init_rng_.normal(), now_s);
+    if (cfg_.synapse == synapse_kind::differential) {
+      neg_.program_to(k, cfg_.init_mean_us + cfg_.init_std_us * init_rng_.normal(), now_s);
+    }
+  }
+  sync(now_s);
+}
+
+void crossbar::set_weight_per_us(double s) {
+  require(cfg_.synapse == synapse_kind::single_ref,
+          "crossbar: the weight scale of a differential array is fixed by g_per_weight_us");
+  require(s > 0 && std::isfinite(s), "crossbar: weight_per_us must be > 0");
+  weight_per_us_ = s;
+  for (std::size_t k = 0; k < w_.size(); ++k) update_cell(k);
+}
+
+void crossbar::update_cell(std::size_t k) {
+  const pcm_params& p = pos_.params();
+  if (cfg_.synapse == synapse_kind::differential) {
+    const float gp = gd_pos_[k], gn = gd_neg_[k];
+    w_[k] = static_cast<float>((gp - gn) * weight_per_us_);
+    const double sp = p.read_sigma(gp), sn = p.read_sigma(gn);
+    var_[k] = static_cast<float>((sp * sp + sn * sn) * weight_per_us_ * weight_per_us_);
+  } else {
+    const float g = gd_pos_[k];
+    w_[k] = static_cast<float>((g - gref_) * weight_per_us_);
+    const double s = p.read_sigma(g) * weight_per_us_;
+    var_[k] = static_cast<float>(s * s);
+  }
+}
+
+void crossbar::sync(double now_s) {
+  pos_.drifted_range(0, pos_.size(), now_s, gd_pos_.data());
+  if (cfg_.synapse == synapse_kind::differential) {
+    neg_.drifted_range(0, neg_.size(), now_s, gd_neg_.data());
+  } else {
+    double sum = 0.0;
+    for (float g : gd_pos_) sum += g;
+    gref_ = static_cast<float>(sum / static_cast<double>(gd_pos_.size()));
+  }
+  for (std::size_t k = 0; k < w_.size(); ++k) update_cell(k);
+  synced_at_s_ = now_s;
+}
+
+double crossbar::mean_conductance_us() const {
+  double sum = 0.0;
+  for (float g : gd_pos_) sum += g;
+  for (float g : gd_neg_) sum += g;
+  return sum / static_cast<double>(gd_pos_.size() + gd_neg_.size());
+}
+
+void crossbar::mvm(const float* x, float* y) {
+  std::fill(y, y + cols_, 0.0f);
+  float* var = acc_.data();
+  std::fill(var, var + cols_, 0.0f);
+  for (std::size_t r = 0; r < rows_; ++r) {
+    const float xr = x[r];
+    if (xr == 0.0f) continue;
+    const float* w = &w_[r * cols_];
+    for (std::size_t c = 0; c < cols_; ++c) y[c] += xr * w[c];
+    if (noisy_) {
+      const float x2 = xr * xr;
+      const float* v = &var_[r * cols_];
+      for (std::size_t c = 0; c < cols_; ++c) var[c] += x2 * v[c];
+    }
+  }
+  if (noisy_) {
+    for (std::size_t c = 0; c < cols_; ++c) {
+      y[c] += static_cast<float>(std::sqrt(static_cast<double>(var[c])) * read_rng_.normal());
+    }
+  }
+}
+
+void crossbar::mvm_t(const float* d, float* y, std::size_t out_rows) {
+  require(out_rows <= rows_, "crossbar::mvm_t: out_rows > rows");
+  for (std::size_t r = 0; r < out_rows; ++r) {
+    const float* w = &w_[r * cols_];
+    float s = 0.0f;
+    for (std::size_t c = 0; c < cols_; ++c) s += w[c] * d[c];
+    if (noisy_) {
+      const float* v = &var_[r * cols_];
+      float var = 0.0f;
+      for (std::size_t c = 0; c < cols_; ++c) var += v[c] * d[c] * d[c];
+      s += static_cast<float>(std::sqrt(static_cast<double>(var)) * read_rng_.normal());
+    }
+    y[r] = s;
+  }
+}
+
+void crossbar::pulse(std::size_t r, std::size_t c, int p, double now_s) {
+  if (p == 0) return;
+  const std::size_t k = r * cols_ + c;
+  ++counters_.cells_programmed;
+  if (cfg_.synapse == synapse_kind::differential) {
+    pcm_array& dev = p > 0 ? pos_ : neg_;
+    const int n = std::abs(p);
+    for (int i = 0; i < n; ++i) dev.set_pulse(k, now_s);
+    counters_.set_pulses += static_cast<uint64_t>(n);
+    (p > 0 ? gd_pos_ : gd_neg_)[k] = dev.drifted(k, now_s);
+  } else {
+    if (p > 0) {
+      for (int i = 0; i < p; ++i) pos_.set_pulse(k, now_s);
+      counters_.set_pulses += static_cast<uint64_t>(p);
+    } else {
+      pos_.reset_pulse(k, now_s);  // RESET is not cumulative: one pulse
+      ++counters_.reset_pulses;
+    }
+    gd_pos_[k] = pos_.drifted(k, now_s);
+  }
+  update_cell(k);
+}
+
+void crossbar::refresh_rows(std::size_t r0, std::size_t r1, const refresh_config& cfg,
+                            double now_s) {
+  if (cfg_.synapse != synapse_kind::differential) return;
+  r1 = std::min(r1, rows_);
+  for (std::size_t k = r0 * cols_; k < r1 * cols_; ++k) {
+    const float gp = gd_pos_[k], gn = gd_neg_[k];
+    if (std::max(gp, gn) <= cfg.g_high_us || std::fabs(gp - gn) >= cfg.diff_low_us) continue;
+    const double diff = gp - gn;
+    pos_.reset_pulse(k, now_s);
+    neg_.reset_pulse(k, now_s);
+    const int n = std::min(cfg.max_pulses,
+                           static_cast<int>(std::lround(std::fabs(diff) / cfg.g_per_pulse_us)));
+    pcm_array& dev = diff > 0 ? pos_ : neg_;
+    for (int i = 0; i < n; ++i) dev.set_pulse(k, now_s);
+    gd_pos_[k] = pos_.drifted(k, now_s);
+    gd_neg_[k] = neg_.drifted(k, now_s);
+    update_cell(k);
+    ++counters_.refreshed_cells;
+    counters_.refresh_reset_pulses += 2;
+    counters_.refresh_set_pulses += static_cast<uint64_t>(n);
+  }
+}
+
+void crossbar::read_cell(std::size_t r, std::size_t c, double now_s, rng& r_noise, float& gp,
+                         float& gn) const {
+  const std::size_t k = r * cols_ + c;
+  gp = pos_.read(k, now_s, r_noise);
+  gn = cfg_.synapse == synapse_kind::differential ? neg_.read(k, now_s, r_noise) : 0.0f;
+}
+
+}  // namespace mcasim

@@ -1,0 +1,146 @@
+#include "models/pcm_device.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mcasim {
+namespace {
+
+void require(bool ok, const char* field, double value, const char* allowed) {
+  if (!ok) {
+    throw std::invalid_argument(std::string("pcm.") + field + " = " + std::to_string(value) +
+                                ": must be " + allowed);
+  }
+}
+
+}  // namespace
+
+void pcm_params::validate() const {
+  require(alpha > 0, "alpha", alpha, "> 0");
+  require(g_min_us >= 0, "g_min_us", g_min_us, ">= 0");
+  require(g_max_us > g_min_us, "g_max_us", g_max_us, "> g_min_us");
+  require(reset_std_us >= 0, "reset_std_us", reset_std_us, ">= 0");
+  require(reset_floor_us >= 0, "reset_floor_us", reset_floor_us, ">= 0");
+  require(drift_t0_s > 0, "drift_t0_s", drift_t0_s, "> 0");
+  require(nu >= 0 && nu < 1, "nu", nu, "in [0, 1)");
+  require(nu_std >= 0, "nu_std", nu_std, ">= 0");
+  require(read_noise_rel >= 0, "read_noise_rel", read_noise_rel, ">= 0");
+  require(read_noise_abs_us >= 0, "read_noise_abs_us", read_noise_abs_us, ">= 0");
+  require(variability_mu_rel >= 0, "variability_mu_rel", variability_mu_rel, ">= 0");
+  require(variability_gmax_rel >= 0, "variability_gmax_rel", variability_gmax_rel, ">= 0");
+  for (double v : {alpha, m1, c1, a1, m2, c2, a2, g_min_us, g_max_us, reset_mean_us, drift_t0_s,
+                   nu, read_noise_rel, read_noise_abs_us}) {
+    require(std::isfinite(v), "parameter", v, "finite");
+  }
+}
+
+double pcm_params::mean_after_pulses(int n) const {
+  double g = std::max(reset_floor_us, reset_mean_us);
+  for (int i = 1; i <= n; ++i) {
+    g = std::clamp(g + m1 * g + c1 + a1 * std::exp(-i / alpha), g_min_us, g_max_us);
+  }
+  return g;
+}
+
+int pcm_params::pulses_to_reach(double g_us) const {
+  double g = std::max(reset_floor_us, reset_mean_us);
+  for (int i = 1; i <= 1000; ++i) {
+    if (g >= g_us) return i - 1;
+    const double next = std::clamp(g + m1 * g + c1 + a1 * std::exp(-i / alpha), g_min_us, g_max_us);
+    if (next <= g) return i;  // saturated: the path no longer rises
+    g = next;
+  }
+  return 1000;
+}
+
+pcm_array::pcm_array(std::size_t n, const pcm_params& params, uint64_t seed, uint32_t index)
+    : p_(params),
+      g_(n, static_cast<float>(params.reset_mean_us)),
+      n_(n, 0),
+      tp_(n, 0.0),
+      program_rng_(seed, stream_id(stream_kind::device_program, index)) {
+  p_.validate();
+  if (p_.nu_std > 0) nu_.assign(n, static_cast<float>(p_.nu));
+  if (p_.variability) {
+    rng var(seed, stream_id(stream_kind::device_variability, index));
+    mu_scale_.resize(n);
+    g_max_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      mu_scale_[k] = static_cast<float>(1.0 + p_.variability_mu_rel * var.normal());
+      g_max_[k] = static_cast<float>(
+          std::max(p_.g_min_us, p_.g_max_us * (1.0 + p_.variability_gmax_rel * var.normal())));
+    }
+  }
+}
+
+void pcm_array::restart_drift(std::size_t k, double now_s) {
+  tp_[k] = now_s;
+  if (!nu_.empty()) {
+    nu_[k] = static_cast<float>(std::max(0.0, p_.nu + p_.nu_std * program_rng_.normal()));
+  }
+}
+
+void pcm_array::program_to(std::size_t k, double g_us, double now_s) {
+  const double hi = g_max_.empty() ? p_.g_max_us : g_max_[k];
+  g_[k] = static_cast<float>(std::clamp(g_us, p_.g_min_us, hi));
+  n_[k] = static_cast<uint32_t>(p_.pulses_to_reach(g_[k]));
+  restart_drift(k, now_s);
+}
+
+float pcm_array::set_pulse(std::size_t k, double now_s) {
+  const uint32_t n = ++n_[k];
+  const double h = std::exp(-static_cast<double>(n) / p_.alpha);
+  const double g = g_[k];
+  double mu = p_.m1 * g + p_.c1 + p_.a1 * h;
+  const double sd = std::max(0.0, p_.m2 * g + p_.c2 + p_.a2 * h);
+  double hi = p_.g_max_us;
+  if (!mu_scale_.empty()) {
+    mu *= mu_scale_[k];
+    hi = g_max_[k];
+  }
+  g_[k] = static_cast<float>(std::clamp(g + mu + sd * program_rng_.normal(), p_.g_min_us, hi));
+  restart_drift(k, now_s);
+  return g_[k];
+}
+
+void pcm_array::reset_pulse(std::size_t k, double now_s) {
+  g_[k] = static_cast<float>(
+      std::max(p_.reset_floor_us, p_.reset_mean_us + p_.reset_std_us * program_rng_.normal()));
+  n_[k] = 0;
+  restart_drift(k, now_s);
+}
+
+double pcm_array::drift_factor(std::size_t k, double now_s) const {
+  if (!p_.drift) return 1.0;
+  const double ratio = (now_s - tp_[k]) / p_.drift_t0_s;
+  if (ratio <= 1.0) return 1.0;
+  const double nu = nu_.empty() ? p_.nu : nu_[k];
+  return std::exp(-nu * std::log(ratio));
+}
+
+void pcm_array::drifted_range(std::size_t begin, std::size_t end, double now_s, float* out) const {
+  if (!p_.drift) {
+    std::copy(g_.begin() + begin, g_.begin() + end, out);
+    return;
+  }
+  const double inv_t0 = 1.0 / p_.drift_t0_s;
+  const float nu_all = static_cast<float>(p_.nu);
+  for (std::size_t k = begin; k < end; ++k) {
+    const double ratio = (now_s - tp_[k]) * inv_t0;
+    float f = 1.0f;
+    if (ratio > 1.0) {
+      const float nu = nu_.empty() ? nu_all : nu_[k];
+      f = std::exp(-nu * std::log(static_cast<float>(ratio)));
+    }
+    out[k - begin] = g_[k] * f;
+  }
+}
+
+float pcm_array::read(std::size_t k, double now_s, rng& r) const {
+  const double gd = g_[k] * drift_factor(k, now_s);
+  return static_cast<float>(gd + p_.read_sigma(gd) * r.normal());
+}
+
+}  // namespace mcasim

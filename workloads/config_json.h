@@ -1,0 +1,40 @@
+// JSON form of the configuration structs (nlohmann-json): every result file
+// records the effective configuration with these bindings.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/experiment.h"
+
+namespace mcasim {
+
+NLOHMANN_JSON_SERIALIZE_ENUM(synapse_kind, {{synapse_kind::differential, "differential"},
+                                            {synapse_kind::single_ref, "single_ref"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(activation_kind,
+                             {{activation_kind::sigmoid, "sigmoid"}, {activation_kind::relu, "relu"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(loss_kind, {{loss_kind::mse, "mse"}, {loss_kind::l2svm, "l2svm"}})
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(pcm_params, alpha, m1, c1, a1, m2, c2, a2, g_min_us,
+                                                g_max_us, reset_mean_us, reset_std_us,
+                                                reset_floor_us, drift, drift_t0_s, nu, nu_std,
+                                                read_noise, read_noise_rel, read_noise_abs_us,
+                                                variability, variability_mu_rel,
+                                                variability_gmax_rel)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(crossbar_config, synapse, g_per_weight_us,
+                                                init_mean_us, init_std_us)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(chi_config, eps_p, eps_d, max_pulses)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(refresh_config, g_high_us, diff_low_us, max_pulses,
+                                                g_per_pulse_us)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(quantizer_config, ideal, bits, is_signed, range,
+                                                dynamic, power_of_two)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mlp_config, inputs, hidden, outputs,
+                                                hidden_activation, loss, learning_rate)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_config, pcm, crossbar, chi, eps_p_us, eps_d_us,
+                                                refresh, refresh_every_images, drift_sync_images,
+                                                map_lo_us, map_hi_us, weight_range_schedule,
+                                                pwm_forward, adc_forward, pwm_backward,
+                                                adc_backward, update_x, update_d)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, use_pcm, mlp, mca,
+                                                fp_init_std, image_period_s)
+
+}  // namespace mcasim

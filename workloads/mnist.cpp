@@ -1,0 +1,120 @@
+#include "workloads/mnist.h"
+
+#include <cstdio>
+#include <fstream>
+#include <limits>
+
+namespace mcasim {
+namespace {
+
+constexpr uint32_t k_images_magic = 0x00000803;  // unsigned byte, 3 dimensions
+constexpr uint32_t k_labels_magic = 0x00000801;  // unsigned byte, 1 dimension
+
+uint32_t be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+std::vector<unsigned char> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw data_error(path + ": cannot open (missing file or no permission)");
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw data_error(path + ": cannot determine the file size");
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+  in.seekg(0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    throw data_error(path + ": read error");
+  }
+  return bytes;
+}
+
+std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// Parses an IDX header with `ndims` dimensions; returns the dimensions and
+// checks that the payload is exactly their product.
+std::vector<uint64_t> parse_header(const std::string& path, const std::vector<unsigned char>& b,
+                                   uint32_t magic, std::size_t ndims) {
+  const std::size_t header = 4 + 4 * ndims;
+  if (b.size() < header) {
+    throw data_error(path + ": truncated header (" + std::to_string(b.size()) + " bytes, need " +
+                     std::to_string(header) + ")");
+  }
+  const uint32_t got = be32(b.data());
+  if (got != magic) {
+    throw data_error(path + ": wrong magic number " + hex(got) + ", expected " + hex(magic) +
+                     (magic == k_images_magic ? " (IDX3 unsigned-byte images)"
+                                              : " (IDX1 unsigned-byte labels)"));
+  }
+  std::vector<uint64_t> dims(ndims);
+  uint64_t payload = 1;
+  for (std::size_t d = 0; d < ndims; ++d) {
+    dims[d] = be32(&b[4 + 4 * d]);
+    if (dims[d] != 0 && payload > std::numeric_limits<uint64_t>::max() / dims[d]) {
+      throw data_error(path + ": dimensions overflow");
+    }
+    payload *= dims[d];
+  }
+  const uint64_t have = b.size() - header;
+  if (have < payload) {
+    throw data_error(path + ": truncated: header promises " + std::to_string(payload) +
+                     " data bytes, file has " + std::to_string(have));
+  }
+  if (have > payload) {
+    throw data_error(path + ": " + std::to_string(have - payload) +
+                     " unexpected bytes after the data the header describes");
+  }
+  return dims;
+}
+
+}  // namespace
+
+dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
+                      std::size_t limit) {
+  const auto ib = slurp(images_path);
+  const auto lb = slurp(labels_path);
+  const auto idims = parse_header(images_path, ib, k_images_magic, 3);
+  const auto ldims = parse_header(labels_path, lb, k_labels_magic, 1);
+  if (idims[0] != ldims[0]) {
+    throw data_error(images_path + " holds " + std::to_string(idims[0]) + " images but " +
+                     labels_path + " holds " + std::to_string(ldims[0]) + " labels");
+  }
+  if (idims[1] == 0 || idims[2] == 0) {
+    throw data_error(images_path + ": image size " + std::to_string(idims[1]) + "x" +
+                     std::to_string(idims[2]) + " is empty");
+  }
+  dataset ds;
+  ds.pixels = static_cast<std::size_t>(idims[1] * idims[2]);
+  std::size_t n = static_cast<std::size_t>(idims[0]);
+  if (limit > 0 && limit < n) n = limit;
+  ds.labels.resize(n);
+  ds.images.resize(n * ds.pixels);
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint8_t label = lb[8 + i];
+    if (label > 9) {
+      throw data_error(labels_path + ": label " + std::to_string(label) + " of item " +
+                       std::to_string(i) + " is outside 0..9");
+    }
+    ds.labels[i] = label;
+  }
+  const unsigned char* px = ib.data() + 16;
+  for (std::size_t k = 0; k < n * ds.pixels; ++k) ds.images[k] = px[k] / 255.0f;
+  return ds;
+}
+
+mnist load_mnist(const std::string& dir, std::size_t train_limit, std::size_t test_limit) {
+  mnist m;
+  m.train = read_idx_pair(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte",
+                          train_limit);
+  m.test =
+      read_idx_pair(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte", test_limit);
+  if (m.train.pixels != m.test.pixels) {
+    throw data_error(dir + ": training images have " + std::to_string(m.train.pixels) +
+                     " pixels but test images " + std::to_string(m.test.pixels));
+  }
+  return m;
+}
+
+}  // namespace mcasim
