@@ -33,24 +33,31 @@ class chi_memory {
   // chi[r][c] += scale * d[c] for every c with a non-zero increment; for each
   // cell where |chi| reaches epsilon calls fire(c, p) with the signed pulse
   // count p and removes p * epsilon from chi.
+  // `nonzero` is the number of non-zero entries of d (each is one chi
+  // read-modify-write; entries with d[c] == 0 leave chi untouched).
   template <class Fire>
-  void accumulate_row(std::size_t r, float scale, const float* d, Fire&& fire) {
+  void accumulate_row(std::size_t r, float scale, const float* d, std::size_t nonzero,
+                      Fire&& fire) {
     float* chi = &chi_[r * cols_];
-    for (std::size_t c = 0; c < cols_; ++c) {
-      const float inc = scale * d[c];
-      if (inc == 0.0f) continue;
-      ++counters_.nonzero_updates;
-      float v = chi[c] + inc;
-      if (v >= eps_p_ || v <= -eps_d_) {
-        int p = v > 0 ? static_cast<int>(v / eps_p_) : -static_cast<int>(-v / eps_d_);
-        if (cfg_.max_pulses > 0) {
-          p = p > 0 ? std::min(p, cfg_.max_pulses) : std::max(p, -cfg_.max_pulses);
-        }
-        v -= p > 0 ? p * eps_p_ : p * eps_d_;
-        ++counters_.pulse_events;
-        fire(c, p);
-      }
+    const float ep = eps_p_, ed = -eps_d_;
+    int crossed = 0;
+    for (std::size_t c = 0; c < cols_; ++c) {  // branch-free: vectorises
+      const float v = chi[c] + scale * d[c];
       chi[c] = v;
+      crossed |= static_cast<int>(v >= ep) | static_cast<int>(v <= ed);
+    }
+    counters_.nonzero_updates += nonzero;
+    if (!crossed) return;
+    for (std::size_t c = 0; c < cols_; ++c) {
+      float v = chi[c];
+      if (v < ep && v > ed) continue;
+      int p = v > 0 ? static_cast<int>(v / eps_p_) : -static_cast<int>(-v / eps_d_);
+      if (cfg_.max_pulses > 0) {
+        p = p > 0 ? std::min(p, cfg_.max_pulses) : std::max(p, -cfg_.max_pulses);
+      }
+      chi[c] = v - (p > 0 ? p * eps_p_ : p * eps_d_);
+      ++counters_.pulse_events;
+      fire(c, p);
     }
   }
 

@@ -111,12 +111,16 @@ void crossbar::mvm(const float* x, float* y) {
   for (std::size_t r = 0; r < rows_; ++r) {
     const float xr = x[r];
     if (xr == 0.0f) continue;
+    const float x2 = xr * xr;
     const float* w = &w_[r * cols_];
-    for (std::size_t c = 0; c < cols_; ++c) y[c] += xr * w[c];
+    const float* v = &var_[r * cols_];
     if (noisy_) {
-      const float x2 = xr * xr;
-      const float* v = &var_[r * cols_];
-      for (std::size_t c = 0; c < cols_; ++c) var[c] += x2 * v[c];
+      for (std::size_t c = 0; c < cols_; ++c) {
+        y[c] += xr * w[c];
+        var[c] += x2 * v[c];
+      }
+    } else {
+      for (std::size_t c = 0; c < cols_; ++c) y[c] += xr * w[c];
     }
   }
   if (noisy_) {

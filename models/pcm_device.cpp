@@ -1,5 +1,7 @@
 #include "models/pcm_device.h"
 
+#include "models/drift_kernel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -125,17 +127,9 @@ void pcm_array::drifted_range(std::size_t begin, std::size_t end, double now_s, 
     std::copy(g_.begin() + begin, g_.begin() + end, out);
     return;
   }
-  const double inv_t0 = 1.0 / p_.drift_t0_s;
-  const float nu_all = static_cast<float>(p_.nu);
-  for (std::size_t k = begin; k < end; ++k) {
-    const double ratio = (now_s - tp_[k]) * inv_t0;
-    float f = 1.0f;
-    if (ratio > 1.0) {
-      const float nu = nu_.empty() ? nu_all : nu_[k];
-      f = std::exp(-nu * std::log(static_cast<float>(ratio)));
-    }
-    out[k - begin] = g_[k] * f;
-  }
+  drift_kernel(end - begin, g_.data() + begin, tp_.data() + begin,
+               nu_.empty() ? nullptr : nu_.data() + begin, static_cast<float>(p_.nu), now_s,
+               p_.drift_t0_s, out);
 }
 
 float pcm_array::read(std::size_t k, double now_s, rng& r) const {

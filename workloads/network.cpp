@@ -187,9 +187,12 @@ int mca_network::train(const float* x, int label, double now_s) {
     std::copy(ds[l], ds[l] + cols, ud_.begin());
     quantize(c_.update_x, ux_.data(), rows);
     quantize(c_.update_d, ud_.data(), cols);
+    const std::size_t nonzero =
+        static_cast<std::size_t>(std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
+    if (nonzero == 0) continue;
     for (std::size_t r = 0; r < rows; ++r) {
       if (ux_[r] == 0.0f) continue;
-      chi_[l]->accumulate_row(r, lr * ux_[r], ud_.data(),
+      chi_[l]->accumulate_row(r, lr * ux_[r], ud_.data(), nonzero,
                               [&](std::size_t c, int p) { xb.pulse(r, c, p, now_s); });
     }
   }
