@@ -1,0 +1,144 @@
+#include "platform/cm_tile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "platform/payload.h"
+
+namespace mcasim {
+
+void cm_tile_config::validate() const {
+  if (!(clock_mhz > 0)) throw std::invalid_argument("cm_tile.clock_mhz must be > 0");
+  if (adcs < 0) throw std::invalid_argument("cm_tile.adcs must be >= 0 (0 = one per column)");
+  if (adc_cycles < 0) throw std::invalid_argument("cm_tile.adc_cycles must be >= 0");
+  if (pulse_ns < 0) throw std::invalid_argument("cm_tile.pulse_ns must be >= 0");
+  if (parallel_programming < 1) {
+    throw std::invalid_argument("cm_tile.parallel_programming must be >= 1");
+  }
+  pwm_forward.validate("cm_tile.pwm_forward");
+  adc_forward.validate("cm_tile.adc_forward");
+  pwm_backward.validate("cm_tile.pwm_backward");
+  adc_backward.validate("cm_tile.adc_backward");
+  refresh.validate();
+}
+
+cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
+                 std::unique_ptr<crossbar> array)
+    : sc_core::sc_module(nm),
+      cfg_(cfg),
+      array_(std::move(array)),
+      period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
+      in_(std::max(array_->rows(), array_->cols())),
+      out_(std::max(array_->rows(), array_->cols())) {
+  cfg_.validate();
+  tgt_socket.register_b_transport(this, &cm_tile::b_transport);
+}
+
+sc_core::sc_time cm_tile::pwm_window() const {
+  // An 8-bit PWM input spans 2^8 clock cycles.
+  return std::ldexp(1.0, cfg_.pwm_forward.bits) * period_;
+}
+
+sc_core::sc_time cm_tile::mvm_time(std::size_t outputs) const {
+  const std::size_t adcs = cfg_.adcs > 0 ? static_cast<std::size_t>(cfg_.adcs) : outputs;
+  const std::size_t rounds = (outputs + adcs - 1) / adcs;
+  return pwm_window() + static_cast<double>(rounds * cfg_.adc_cycles) * period_;
+}
+
+double cm_tile::duty_weighted_reads(const float* x, std::size_t n, double full_scale,
+                                    std::size_t devices_per_input) const {
+  if (!(full_scale > 0)) return 0.0;
+  double duty = 0.0;
+  for (std::size_t k = 0; k < n; ++k) duty += std::min(1.0, std::fabs(x[k]) / full_scale);
+  return duty * static_cast<double>(devices_per_input);
+}
+
+void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  mcasim_ext& ext = ext_of(gp);
+  const stage st = ext.st;
+  const double now_s = (sc_core::sc_time_stamp() + delay).to_seconds();
+  const std::size_t devices = array_->synapse() == synapse_kind::differential ? 2 : 1;
+  auto* data = reinterpret_cast<float*>(gp.get_data_ptr());
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  switch (gp.get_address()) {
+    case addr_input: {
+      n_in_ = ext.n_in;
+      if (n_in_ > in_.size()) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      std::memcpy(in_.data(), data, n_in_ * sizeof(float));
+      const quantizer_config& q = st == stage::backward ? cfg_.pwm_backward : cfg_.pwm_forward;
+      in_scale_ = quantize(q, in_.data(), n_in_);
+      counters_.add(st, pwm_conversion, static_cast<double>(n_in_));
+      break;
+    }
+    case addr_mvm: {
+      array_->mvm(in_.data(), out_.data());
+      n_out_ = array_->cols();
+      quantize(cfg_.adc_forward, out_.data(), n_out_);
+      counters_.add(st, adc_conversion, static_cast<double>(n_out_));
+      counters_.add(st, device_read,
+                    duty_weighted_reads(in_.data(), array_->rows(), cfg_.pwm_forward.range,
+                                        array_->cols() * devices));
+      t = mvm_time(n_out_);
+      break;
+    }
+    case addr_mvm_t: {
+      n_out_ = ext.n_out;
+      if (in_scale_ != 0.0) {
+        array_->mvm_t(in_.data(), out_.data(), n_out_);
+        quantize(cfg_.adc_backward, out_.data(), n_out_);
+      } else {
+        std::fill(out_.begin(), out_.begin() + n_out_, 0.0f);
+      }
+      counters_.add(st, adc_conversion, static_cast<double>(n_out_));
+      counters_.add(st, device_read,
+                    duty_weighted_reads(in_.data(), array_->cols(), in_scale_, n_out_ * devices));
+      t = mvm_time(n_out_);
+      break;
+    }
+    case addr_output:
+      std::memcpy(data, out_.data(), n_out_ * sizeof(float));
+      break;
+    case addr_program: {
+      const device_counters before = array_->counters();
+      const auto* cmds = reinterpret_cast<const pulse_cmd*>(gp.get_data_ptr());
+      for (uint64_t k = 0; k < ext.ops; ++k) array_->pulse(cmds[k].row, cmds[k].col, cmds[k].p, now_s);
+      const device_counters& after = array_->counters();
+      const double sets = static_cast<double>(after.set_pulses - before.set_pulses);
+      const double resets = static_cast<double>(after.reset_pulses - before.reset_pulses);
+      counters_.add(st, set_pulse, sets);
+      counters_.add(st, reset_pulse, resets);
+      t = sc_core::sc_time(cfg_.pulse_ns * std::ceil((sets + resets) / cfg_.parallel_programming),
+                           sc_core::SC_NS);
+      break;
+    }
+    case addr_sync:
+      array_->sync(now_s);
+      break;
+    case addr_refresh: {
+      const device_counters before = array_->counters();
+      array_->refresh_rows(ext.n_in, ext.n_out, cfg_.refresh, now_s);
+      const device_counters& after = array_->counters();
+      const double sets = static_cast<double>(after.refresh_set_pulses - before.refresh_set_pulses);
+      const double resets =
+          static_cast<double>(after.refresh_reset_pulses - before.refresh_reset_pulses);
+      counters_.add(st, set_pulse, sets);
+      counters_.add(st, reset_pulse, resets);
+      t = sc_core::sc_time(cfg_.pulse_ns * std::ceil((sets + resets) / cfg_.parallel_programming),
+                           sc_core::SC_NS);
+      break;
+    }
+    default:
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+  }
+  counters_.busy(st, t);
+  delay += t;
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace mcasim

@@ -1,0 +1,45 @@
+// Digital multiply-accumulate engine: `lanes` MACs per cycle at one operand
+// precision. An (n_out x n_in) matrix-vector product spreads the n_in terms
+// of each output over the lanes: n_out * ceil(n_in / lanes) cycles plus the
+// pipeline depth. Counts the MACs the initiator performed (mcasim_ext::ops).
+#pragma once
+
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "platform/counters.h"
+
+namespace mcasim {
+
+struct mac_array_config {
+  int lanes = 64;
+  std::string precision = "32x32";  // technology-table action "mac_<precision>"
+  double clock_mhz = 500.0;
+  int pipeline_cycles = 2;
+  void validate() const;
+};
+
+class mac_array : public sc_core::sc_module, public counted {
+ public:
+  enum action : std::size_t { mac = 0 };
+
+  tlm_utils::simple_target_socket<mac_array> tgt_socket{"tgt_socket"};
+
+  SC_HAS_PROCESS(mac_array);
+  mac_array(const sc_core::sc_module_name& nm, const mac_array_config& cfg);
+
+  uint64_t cycles(std::size_t n_out, std::size_t n_in) const;
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  const action_counters& counters() const override { return counters_; }
+  std::string component() const override { return "mac_array"; }
+
+ private:
+  mac_array_config cfg_;
+  sc_core::sc_time period_;
+  action_counters counters_;
+};
+
+}  // namespace mcasim

@@ -1,0 +1,48 @@
+// On-chip SRAM (chi memory, weight memory): word_bits per word, banks x ports
+// words per cycle, plus an access latency. The words themselves live in the
+// models/ object the design owns (chi_memory, weight arrays); this module
+// times and counts the accesses the initiator declares (mcasim_ext::ops
+// words, read or write by the TLM command).
+#pragma once
+
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "platform/counters.h"
+
+namespace mcasim {
+
+struct sram_config {
+  int word_bits = 32;
+  int banks = 1;
+  int ports = 1;
+  double clock_mhz = 500.0;
+  int latency_cycles = 1;
+  void validate() const;
+};
+
+class sram : public sc_core::sc_module, public counted {
+ public:
+  enum action : std::size_t { read_word = 0, write_word = 1 };
+
+  tlm_utils::simple_target_socket<sram> tgt_socket{"tgt_socket"};
+
+  SC_HAS_PROCESS(sram);
+  sram(const sc_core::sc_module_name& nm, const sram_config& cfg);
+
+  // Cycles to access `words` words.
+  uint64_t cycles(uint64_t words) const;
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  const action_counters& counters() const override { return counters_; }
+  std::string component() const override { return "sram" + std::to_string(cfg_.word_bits); }
+
+ private:
+  sram_config cfg_;
+  sc_core::sc_time period_;
+  action_counters counters_{{"read_word", "write_word"}};
+};
+
+}  // namespace mcasim
