@@ -1,0 +1,33 @@
+// Technology table: energy per action, keyed by component and action, read
+// from a JSON file (power/tech_14lpp.json). A missing entry is an error,
+// never a silent zero.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace mcasim {
+
+class technology_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class technology {
+ public:
+  // Throws technology_error naming the file and the offending key.
+  static technology load(const std::string& path);
+  static technology from_json_text(const std::string& text, const std::string& origin);
+
+  const std::string& name() const { return name_; }
+  double energy_pj(const std::string& component, const std::string& action) const;
+  // Replaces one entry (exploration: change one per-action energy).
+  void set_energy_pj(const std::string& component, const std::string& action, double pj);
+
+ private:
+  std::string name_, origin_;
+  std::map<std::string, std::map<std::string, double>> energy_pj_;
+};
+
+}  // namespace mcasim
