@@ -12,9 +12,9 @@
 namespace mcasim {
 
 struct chi_config {
-  double eps_p = 0.096;   // weight units per potentiating pulse
-  double eps_d = 0.096;   // weight units per depressing pulse
-  int max_pulses = 0;     // per cell and update; 0 = no limit
+  double eps_p = 0.096;  // weight units per potentiating pulse
+  double eps_d = 0.096;  // weight units per depressing pulse
+  int max_pulses = 0;    // per cell and update; 0 = no limit
   void validate() const;
 };
 

@@ -27,5 +27,4 @@ struct quantizer_config {
 // Returns the full scale used (0 when every value is 0 in dynamic mode).
 double quantize(const quantizer_config& cfg, float* x, std::size_t n);
 
-
 }  // namespace mcasim

@@ -25,7 +25,8 @@ void crossbar_config::validate() const {
 
 void refresh_config::validate() const {
   require(g_high_us > 0, "refresh.g_high_us = " + std::to_string(g_high_us) + ": must be > 0");
-  require(diff_low_us >= 0, "refresh.diff_low_us = " + std::to_string(diff_low_us) + ": must be >= 0");
+  require(diff_low_us >= 0,
+          "refresh.diff_low_us = " + std::to_string(diff_low_us) + ": must be >= 0");
   require(max_pulses >= 0, "refresh.max_pulses = " + std::to_string(max_pulses) + ": must be >= 0");
   require(g_per_pulse_us > 0,
           "refresh.g_per_pulse_us = " + std::to_string(g_per_pulse_us) + ": must be > 0");

@@ -28,10 +28,10 @@ struct crossbar_config {
 
 // Refresh of saturated differential pairs (paper Methods).
 struct refresh_config {
-  double g_high_us = 8.0;       // a device above this ...
-  double diff_low_us = 6.0;     // ... and |Gp - Gn| below this triggers a refresh
-  int max_pulses = 3;           // SET pulses to restore the difference
-  double g_per_pulse_us = 0.77; // average change per SET pulse, converts the difference
+  double g_high_us = 8.0;        // a device above this ...
+  double diff_low_us = 6.0;      // ... and |Gp - Gn| below this triggers a refresh
+  int max_pulses = 3;            // SET pulses to restore the difference
+  double g_per_pulse_us = 0.77;  // average change per SET pulse, converts the difference
   void validate() const;
 };
 

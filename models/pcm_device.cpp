@@ -32,8 +32,8 @@ void pcm_params::validate() const {
   require(read_noise_abs_us >= 0, "read_noise_abs_us", read_noise_abs_us, ">= 0");
   require(variability_mu_rel >= 0, "variability_mu_rel", variability_mu_rel, ">= 0");
   require(variability_gmax_rel >= 0, "variability_gmax_rel", variability_gmax_rel, ">= 0");
-  for (double v : {alpha, m1, c1, a1, m2, c2, a2, g_min_us, g_max_us, reset_mean_us, drift_t0_s,
-                   nu, read_noise_rel, read_noise_abs_us}) {
+  for (double v : {alpha, m1, c1, a1, m2, c2, a2, g_min_us, g_max_us, reset_mean_us, drift_t0_s, nu,
+                   read_noise_rel, read_noise_abs_us}) {
     require(std::isfinite(v), "parameter", v, "finite");
   }
 }

@@ -106,7 +106,8 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
     case addr_program: {
       const device_counters before = array_->counters();
       const auto* cmds = reinterpret_cast<const pulse_cmd*>(gp.get_data_ptr());
-      for (uint64_t k = 0; k < ext.ops; ++k) array_->pulse(cmds[k].row, cmds[k].col, cmds[k].p, now_s);
+      for (uint64_t k = 0; k < ext.ops; ++k)
+        array_->pulse(cmds[k].row, cmds[k].col, cmds[k].p, now_s);
       const device_counters& after = array_->counters();
       const double sets = static_cast<double>(after.set_pulses - before.set_pulses);
       const double resets = static_cast<double>(after.reset_pulses - before.reset_pulses);

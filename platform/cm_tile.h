@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "models/converters.h"
 #include "models/crossbar.h"
@@ -32,10 +32,10 @@ struct pulse_cmd {
 
 struct cm_tile_config {
   double clock_mhz = 2000.0;
-  int adcs = 0;                 // ADCs per tile; 0 = one per column
-  int adc_cycles = 2;           // cycles per conversion
-  int pulse_ns = 50;            // SET / RESET pulse width for programming time
-  int parallel_programming = 1; // devices programmed at once
+  int adcs = 0;                  // ADCs per tile; 0 = one per column
+  int adc_cycles = 2;            // cycles per conversion
+  int pulse_ns = 50;             // SET / RESET pulse width for programming time
+  int parallel_programming = 1;  // devices programmed at once
   quantizer_config pwm_forward, adc_forward, pwm_backward, adc_backward;
   refresh_config refresh;
   void validate() const;

@@ -6,9 +6,9 @@
 
 #include <string>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "platform/counters.h"
 

@@ -30,9 +30,11 @@ int main(int argc, char** argv) {
   // characterize
   mcasim::characterize_options copt;
   auto* ch = app.add_subcommand("characterize", "PCM device characterization (paper Fig. 2a/b)");
-  ch->add_option("--devices", copt.devices, "number of devices")->capture_default_str()
+  ch->add_option("--devices", copt.devices, "number of devices")
+      ->capture_default_str()
       ->check(CLI::Range(2, 100000000));
-  ch->add_option("--pulses", copt.pulses, "SET pulses per device")->capture_default_str()
+  ch->add_option("--pulses", copt.pulses, "SET pulses per device")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   ch->add_option("--histogram-pulse", copt.histogram_pulse,
                  "pulse after which the conductance distribution is written")
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
   tr->add_option("--experiment", experiment, "fp64 | mca | mca-nondiff")
       ->capture_default_str()
       ->check(CLI::IsMember(mcasim::experiment_names()));
-  tr->add_option("--epochs", topt.epochs, "training epochs")->capture_default_str()
+  tr->add_option("--epochs", topt.epochs, "training epochs")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   tr->add_option("--train-limit", train_limit, "use the first N training images (0 = all)")
       ->capture_default_str();

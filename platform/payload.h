@@ -16,9 +16,12 @@ enum class stage : int { forward = 0, backward = 1, update = 2 };
 constexpr int k_stages = 3;
 inline const char* stage_name(stage s) {
   switch (s) {
-    case stage::forward: return "forward";
-    case stage::backward: return "backward";
-    case stage::update: return "update";
+    case stage::forward:
+      return "forward";
+    case stage::backward:
+      return "backward";
+    case stage::update:
+      return "update";
   }
   return "?";
 }

@@ -54,8 +54,7 @@ double technology::energy_pj(const std::string& component, const std::string& ac
                          component + "' (energy_pj." + component + "." + action + ")");
 }
 
-void technology::set_energy_pj(const std::string& component, const std::string& action,
-                               double pj) {
+void technology::set_energy_pj(const std::string& component, const std::string& action, double pj) {
   if (!(pj >= 0) || !std::isfinite(pj)) {
     throw technology_error("energy_pj." + component + "." + action + " must be >= 0");
   }

@@ -51,7 +51,10 @@ nlohmann::json run_characterization(const pcm_params& pcm, const characterize_op
     const double rmean = r / n, rsd = std::sqrt(std::max(0.0, r2 / n - rmean * rmean));
     csv << p << ',' << mean << ',' << sd << ',' << rmean << ',' << rsd << ','
         << pcm.mean_after_pulses(p) << '\n';
-    rows.push_back({{"pulse", p}, {"mean_us", mean}, {"std_us", sd}, {"read_mean_us", rmean},
+    rows.push_back({{"pulse", p},
+                    {"mean_us", mean},
+                    {"std_us", sd},
+                    {"read_mean_us", rmean},
                     {"read_std_us", rsd}});
     if (p == opt.histogram_pulse) hist_values = std::move(reads);
   }

@@ -10,8 +10,8 @@ namespace mcasim {
 
 NLOHMANN_JSON_SERIALIZE_ENUM(synapse_kind, {{synapse_kind::differential, "differential"},
                                             {synapse_kind::single_ref, "single_ref"}})
-NLOHMANN_JSON_SERIALIZE_ENUM(activation_kind,
-                             {{activation_kind::sigmoid, "sigmoid"}, {activation_kind::relu, "relu"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(activation_kind, {{activation_kind::sigmoid, "sigmoid"},
+                                               {activation_kind::relu, "relu"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(loss_kind, {{loss_kind::mse, "mse"}, {loss_kind::l2svm, "l2svm"}})
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(pcm_params, alpha, m1, c1, a1, m2, c2, a2, g_min_us,

@@ -20,9 +20,11 @@ void mca_config::validate() const {
   crossbar.validate();
   chi.validate();
   refresh.validate();
-  if (refresh_every_images < 0) throw std::invalid_argument("mca.refresh_every_images must be >= 0");
+  if (refresh_every_images < 0)
+    throw std::invalid_argument("mca.refresh_every_images must be >= 0");
   if (drift_sync_images < 1) throw std::invalid_argument("mca.drift_sync_images must be >= 1");
-  if (!(eps_p_us > 0) || !(eps_d_us > 0)) throw std::invalid_argument("mca.eps_p_us/eps_d_us must be > 0");
+  if (!(eps_p_us > 0) || !(eps_d_us > 0))
+    throw std::invalid_argument("mca.eps_p_us/eps_d_us must be > 0");
   if (!(map_hi_us > map_lo_us)) throw std::invalid_argument("mca.map_hi_us must be > map_lo_us");
   for (double w : weight_range_schedule) {
     if (!(w > 0 && std::isfinite(w))) {
@@ -47,7 +49,9 @@ void experiment_config::validate() const {
   if (!(fp_init_std > 0)) throw std::invalid_argument("fp_init_std must be > 0");
 }
 
-std::vector<std::string> experiment_names() { return {"fp64", "mca", "mca-nondiff"}; }
+std::vector<std::string> experiment_names() {
+  return {"fp64", "mca", "mca-nondiff"};
+}
 
 experiment_config make_experiment(const std::string& name) {
   experiment_config e;

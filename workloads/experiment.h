@@ -28,8 +28,8 @@ struct mlp_config {
 struct mca_config {
   pcm_params pcm;
   crossbar_config crossbar;
-  chi_config chi;              // epsilons in weight units (differential)
-  double eps_p_us = 0.77;      // single_ref: epsilons in uS, converted by the weight scale
+  chi_config chi;          // epsilons in weight units (differential)
+  double eps_p_us = 0.77;  // single_ref: epsilons in uS, converted by the weight scale
   double eps_d_us = 8.0;
   refresh_config refresh;
   int refresh_every_images = 100;  // all rows every N images; 0 = never
@@ -53,8 +53,8 @@ struct experiment_config {
   bool use_pcm = true;  // false: fp64 reference
   mlp_config mlp;
   mca_config mca;
-  double fp_init_std = 0.147;  // fp64 weights ~ N(0, std): the spread of (Gp - Gn) / 8 uS
-  double image_period_s = 0.1; // simulated device time per training image
+  double fp_init_std = 0.147;   // fp64 weights ~ N(0, std): the spread of (Gp - Gn) / 8 uS
+  double image_period_s = 0.1;  // simulated device time per training image
   void validate() const;
 };
 

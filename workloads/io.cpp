@@ -14,8 +14,8 @@ void ensure_directory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir)) {
-    throw output_error("cannot create output directory '" + dir + "': " +
-                       (ec ? ec.message() : std::string("exists and is not a directory")));
+    throw output_error("cannot create output directory '" + dir +
+                       "': " + (ec ? ec.message() : std::string("exists and is not a directory")));
   }
 }
 

@@ -125,7 +125,9 @@ void mca_network::apply_weight_scale(int epoch) {
   }
 }
 
-void mca_network::begin_epoch(int epoch, double) { apply_weight_scale(epoch); }
+void mca_network::begin_epoch(int epoch, double) {
+  apply_weight_scale(epoch);
+}
 
 void mca_network::age_to(double now_s) {
   for (auto& x : xbar_) x->sync(now_s);
@@ -187,8 +189,8 @@ int mca_network::train(const float* x, int label, double now_s) {
     std::copy(ds[l], ds[l] + cols, ud_.begin());
     quantize(c_.update_x, ux_.data(), rows);
     quantize(c_.update_d, ud_.data(), cols);
-    const std::size_t nonzero =
-        static_cast<std::size_t>(std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
+    const std::size_t nonzero = static_cast<std::size_t>(
+        std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
     if (nonzero == 0) continue;
     for (std::size_t r = 0; r < rows; ++r) {
       if (ux_[r] == 0.0f) continue;
@@ -197,7 +199,8 @@ int mca_network::train(const float* x, int label, double now_s) {
     }
   }
   ++images_;
-  if (c_.refresh_every_images > 0 && images_ % static_cast<uint64_t>(c_.refresh_every_images) == 0) {
+  if (c_.refresh_every_images > 0 &&
+      images_ % static_cast<uint64_t>(c_.refresh_every_images) == 0) {
     for (auto& xb : xbar_) xb->refresh_rows(0, xb->rows(), c_.refresh, now_s);
   }
   return pred;

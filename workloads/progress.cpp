@@ -19,12 +19,16 @@ std::string format_duration(double s) {
   return buf;
 }
 
-bool progress::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool progress::stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 progress::progress(std::string label, uint64_t total, bool enabled)
     : label_(std::move(label)), total_(total), enabled_(enabled), start_(clock::now()), last_() {}
 
-progress::~progress() { finish(); }
+progress::~progress() {
+  finish();
+}
 
 void progress::update(uint64_t done, const std::string& note) {
   if (!enabled_) return;

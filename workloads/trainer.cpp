@@ -46,8 +46,8 @@ std::string drift_label(double s) {
 
 }  // namespace
 
-nlohmann::json run_training(const experiment_config& cfg, const dataset& train,
-                            const dataset& test, const train_options& opt) {
+nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
+                            const train_options& opt) {
   if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
   if (train.size() == 0) throw std::invalid_argument("the training set is empty");
   if (train.pixels != cfg.mlp.inputs) {
@@ -121,17 +121,17 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train,
       now_s = static_cast<double>(image) * cfg.image_period_s;
       online_correct += net->train(train.image(idx), train.labels[idx], now_s) == train.labels[idx];
       ++image;
-      if (opt.trace_every_images > 0 && image % static_cast<uint64_t>(opt.trace_every_images) == 0) {
+      if (opt.trace_every_images > 0 &&
+          image % static_cast<uint64_t>(opt.trace_every_images) == 0) {
         trace_row(image, now_s);
       }
       if ((k & 1023) == 0) bar.update(base + k, "(epoch " + std::to_string(epoch) + ")");
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     train_wall_s += wall;
-    const double train_acc =
-        opt.eval_train ? evaluate(*net, train, now_s, &bar, base + n) : 0.0;
-    const double test_acc =
-        evaluate(*net, test, now_s, &bar, base + n + (opt.eval_train ? n : 0));
+    const double train_acc = opt.eval_train ? evaluate(*net, train, now_s, &bar, base + n) : 0.0;
+    const double test_acc = evaluate(*net, test, now_s, &bar, base + n + (opt.eval_train ? n : 0));
     best_test = std::max(best_test, test_acc);
     best_train = std::max(best_train, train_acc);
     const auto after = net->counters();
@@ -165,7 +165,8 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train,
 
   if (mca) {
     doc["traced_synapses"] = nlohmann::json::array();
-    for (const auto& [r, c] : traced) doc["traced_synapses"].push_back({{"layer", 2}, {"row", r}, {"col", c}});
+    for (const auto& [r, c] : traced)
+      doc["traced_synapses"].push_back({{"layer", 2}, {"row", r}, {"col", c}});
     write_file_atomic(opt.out_dir + "/synapses.csv", csv.str());
     nlohmann::json drift = nlohmann::json::array();
     for (double dt : opt.drift_times_s) {

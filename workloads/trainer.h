@@ -27,7 +27,7 @@ struct train_options {
 };
 
 // Runs the training; returns the metrics document that it also wrote.
-nlohmann::json run_training(const experiment_config& cfg, const dataset& train,
-                            const dataset& test, const train_options& opt);
+nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
+                            const train_options& opt);
 
 }  // namespace mcasim

@@ -19,8 +19,8 @@ const mcasim::dataset& data() {
   static const mcasim::dataset ds = [] {
     const char* env = std::getenv("MCASIM_DATA");
     const std::string dir = env ? env : std::string(MCASIM_SOURCE_DIR) + "/data/mnist";
-    return mcasim::read_idx_pair(dir + "/train-images-idx3-ubyte",
-                                 dir + "/train-labels-idx1-ubyte", 10000);
+    return mcasim::read_idx_pair(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte",
+                                 10000);
   }();
   return ds;
 }
@@ -39,9 +39,15 @@ void train_images(benchmark::State& state, const char* experiment) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-void BM_train_fp64(benchmark::State& s) { train_images(s, "fp64"); }
-void BM_train_mca(benchmark::State& s) { train_images(s, "mca"); }
-void BM_train_mca_nondiff(benchmark::State& s) { train_images(s, "mca-nondiff"); }
+void BM_train_fp64(benchmark::State& s) {
+  train_images(s, "fp64");
+}
+void BM_train_mca(benchmark::State& s) {
+  train_images(s, "mca");
+}
+void BM_train_mca_nondiff(benchmark::State& s) {
+  train_images(s, "mca-nondiff");
+}
 BENCHMARK(BM_train_fp64)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_train_mca)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_train_mca_nondiff)->MinTime(2.0)->Unit(benchmark::kMicrosecond);

@@ -1,0 +1,195 @@
+// Module tests that call b_transport directly (no kernel run): delays and
+// counters of the bus, SRAM, MAC array and computational-memory tile; the
+// technology table and the ledger.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "platform/bus.h"
+#include "platform/cm_tile.h"
+#include "platform/mac_array.h"
+#include "platform/sram.h"
+#include "power/ledger.h"
+#include "power/technology.h"
+
+namespace mcasim {
+namespace {
+
+struct txn {
+  tlm::tlm_generic_payload gp;
+  mcasim_ext ext;
+  txn(tlm::tlm_command cmd, uint64_t addr, void* data, std::size_t len, stage st) {
+    gp.set_command(cmd);
+    gp.set_address(addr);
+    gp.set_data_ptr(reinterpret_cast<unsigned char*>(data));
+    gp.set_data_length(static_cast<unsigned>(len));
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    ext.st = st;
+    gp.set_extension(&ext);
+  }
+  ~txn() { gp.clear_extension(&ext); }
+};
+
+TEST(bus, beats_and_delay_of_785_bytes_at_16_bits_2_ghz) {
+  bus b("bus785", bus_config{});
+  b.map(0, 0x0, 0x1000);  // mapped, not bound: the transfer ends at the bus
+  std::vector<uint8_t> payload(785);
+  txn t(tlm::TLM_WRITE_COMMAND, 0x10, payload.data(), payload.size(), stage::forward);
+  t.ext.wire_bytes = 785;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  b.b_transport(t.gp, delay);
+  EXPECT_EQ(t.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(bus::beats(785, 16), 393u);
+  EXPECT_EQ(delay, sc_core::sc_time(196.5, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(b.counters().count(stage::forward, bus::beat), 393.0);
+  EXPECT_DOUBLE_EQ(b.counters().count(stage::backward, bus::beat), 0.0);
+  EXPECT_EQ(b.counters().busy_time(stage::forward), sc_core::sc_time(196.5, sc_core::SC_NS));
+}
+
+TEST(bus, unmapped_address_is_an_address_error) {
+  bus b("bus_unmapped", bus_config{});
+  b.map(0, 0x0, 0x1000);
+  uint8_t byte = 0;
+  txn t(tlm::TLM_WRITE_COMMAND, 0x5000, &byte, 1, stage::forward);
+  t.ext.wire_bytes = 1;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  b.b_transport(t.gp, delay);
+  EXPECT_EQ(t.gp.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_THROW(b.map(1, 0x800, 0x1000), std::invalid_argument);
+}
+
+TEST(sram, banks_and_ports_divide_access_cycles) {
+  sram_config cfg;
+  cfg.banks = 4;
+  cfg.ports = 1;
+  cfg.latency_cycles = 1;
+  sram m("chi_sram", cfg);
+  txn t(tlm::TLM_READ_COMMAND, 0, nullptr, 0, stage::update);
+  t.ext.ops = 2130;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  m.b_transport(t.gp, delay);
+  // ceil(2130 / 4) + 1 = 534 cycles at 500 MHz = 1068 ns
+  EXPECT_EQ(delay, sc_core::sc_time(1068, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(m.counters().count(stage::update, sram::read_word), 2130.0);
+  EXPECT_DOUBLE_EQ(m.counters().count(stage::update, sram::write_word), 0.0);
+  EXPECT_EQ(m.component(), "sram32");
+}
+
+TEST(mac_array, lanes_spread_the_reduction_dimension) {
+  mac_array_config cfg;
+  cfg.lanes = 64;
+  cfg.pipeline_cycles = 2;
+  mac_array mac("mac", cfg);
+  EXPECT_EQ(mac.cycles(250, 785), 250u * 13u + 2u);
+  EXPECT_EQ(mac.cycles(250, 10), 252u);  // only 10 terms: one cycle per output
+  txn t(tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, stage::backward);
+  t.ext.n_out = 250;
+  t.ext.n_in = 10;
+  t.ext.ops = 2500;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  mac.b_transport(t.gp, delay);
+  EXPECT_EQ(delay, sc_core::sc_time(504, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(mac.counters().count(stage::backward, mac_array::mac), 2500.0);
+  EXPECT_EQ(mac.counters().action_names()[0], "mac_32x32");
+}
+
+std::unique_ptr<crossbar> small_array(bool noise) {
+  pcm_params p;
+  p.read_noise = noise;
+  crossbar_config c;
+  auto x = std::make_unique<crossbar>(4, 3, c, p, 7, 0);
+  x->initialize(0.0);
+  return x;
+}
+
+TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
+  cm_tile_config cfg;
+  cm_tile tile("tile_fwd", cfg, small_array(false));
+  std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f};
+  txn in(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, x.data(), 16, stage::forward);
+  in.ext.n_in = 4;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(in.gp, delay);
+  EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
+  txn mvm(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm, nullptr, 0, stage::forward);
+  tile.b_transport(mvm.gp, delay);
+  // PWM window 2^8 cycles + one ADC round of 2 cycles at 2 GHz = 129 ns
+  EXPECT_EQ(delay, sc_core::sc_time(129, sc_core::SC_NS));
+  std::vector<float> y(3);
+  txn out(tlm::TLM_READ_COMMAND, cm_tile::addr_output, y.data(), 12, stage::forward);
+  tile.b_transport(out.gp, delay);
+  for (std::size_t c = 0; c < 3; ++c) {
+    float ref = 0.0f;
+    for (std::size_t r = 0; r < 4; ++r) ref += x[r] * tile.array().weight(r, c);
+    EXPECT_NEAR(y[c], ref, 1e-5f);
+  }
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::pwm_conversion), 4.0);
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::adc_conversion), 3.0);
+  // duty 0.5 + 0 + 1 + 0.25 = 1.75 windows x 3 columns x 2 devices
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 10.5);
+}
+
+TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
+  cm_tile_config cfg;
+  cm_tile tile("tile_prog", cfg, small_array(false));
+  const float w0 = tile.array().weight(1, 2);
+  std::vector<pulse_cmd> cmds{{1, 2, 2}, {0, 0, -1}};
+  txn t(tlm::TLM_WRITE_COMMAND, cm_tile::addr_program, cmds.data(), cmds.size() * sizeof(pulse_cmd),
+        stage::update);
+  t.ext.ops = cmds.size();
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(t.gp, delay);
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 3.0);
+  EXPECT_EQ(delay, sc_core::sc_time(150, sc_core::SC_NS));  // 3 pulses x 50 ns, one at a time
+  EXPECT_NE(tile.array().weight(1, 2), w0);
+}
+
+TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
+  auto tech =
+      technology::from_json_text(R"({"name":"t","energy_pj":{"bus":{"beat":1.5}}})", "t.json");
+  EXPECT_DOUBLE_EQ(tech.energy_pj("bus", "beat"), 1.5);
+  try {
+    tech.energy_pj("cm_tile", "adc_conversion");
+    FAIL() << "expected technology_error";
+  } catch (const technology_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cm_tile"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("adc_conversion"), std::string::npos);
+  }
+  EXPECT_THROW(technology::from_json_text(R"({"energy_pj":{"bus":{"beat":-1}}})", "n.json"),
+               technology_error);
+  EXPECT_THROW(technology::from_json_text("{", "broken.json"), technology_error);
+}
+
+TEST(ledger, energy_is_count_times_table_entry_and_filters_by_stage) {
+  auto tech = technology::from_json_text(
+      R"({"energy_pj":{"bus":{"beat":2.0},"cm_tile":{"adc_conversion":10.0}}})", "t.json");
+  ledger l(tech);
+  l.add("mca.bus", "bus", "forward", "beat", 393);
+  l.add("mca.tile0", "cm_tile", "forward", "adc_conversion", 250);
+  l.add("mca.tile1", "cm_tile", "backward", "adc_conversion", 250);
+  EXPECT_DOUBLE_EQ(l.energy_pj("forward"), 393 * 2.0 + 250 * 10.0);
+  EXPECT_DOUBLE_EQ(l.energy_pj("", "cm_tile"), 5000.0);
+  EXPECT_DOUBLE_EQ(l.energy_pj("", "", "mca.tile1"), 2500.0);
+  EXPECT_DOUBLE_EQ(l.count("cm_tile", "adc_conversion", "backward"), 250.0);
+  EXPECT_THROW(l.add("mca.sram", "sram32", "update", "read_word", 1), technology_error);
+  // Changing one per-action energy moves only entries using that action.
+  tech.set_energy_pj("bus", "beat", 4.0);
+  ledger l2(tech);
+  l2.add("mca.bus", "bus", "forward", "beat", 393);
+  l2.add("mca.tile0", "cm_tile", "forward", "adc_conversion", 250);
+  EXPECT_DOUBLE_EQ(l2.energy_pj("", "cm_tile"), 2500.0);
+  EXPECT_DOUBLE_EQ(l2.energy_pj("", "bus"), 393 * 4.0);
+}
+
+}  // namespace
+}  // namespace mcasim
+
+// libsystemc.so defines main() and calls sc_main: run the tests from there.
+int sc_main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
