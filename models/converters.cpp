@@ -8,9 +8,11 @@
 namespace mcasim {
 
 void quantizer_config::validate(const char* name) const {
-  if (bits < 1 || bits > 24) {
+  const int min_bits = is_signed ? 2 : 1;  // a signed code needs a sign and a magnitude bit
+  if (bits < min_bits || bits > 24) {
     throw std::invalid_argument(std::string(name) + ".bits = " + std::to_string(bits) +
-                                ": must be in [1, 24]");
+                                ": must be in [" + std::to_string(min_bits) + ", 24]" +
+                                (is_signed ? " for a signed quantiser" : ""));
   }
   if (!dynamic && !(range > 0 && std::isfinite(range))) {
     throw std::invalid_argument(std::string(name) + ".range = " + std::to_string(range) +
@@ -18,16 +20,23 @@ void quantizer_config::validate(const char* name) const {
   }
 }
 
-double quantize(const quantizer_config& cfg, float* x, std::size_t n) {
-  if (cfg.ideal) return cfg.range;
-  double full = cfg.range;
+double quantize(const quantizer_config& cfg, float* x, std::size_t n, double range_scale) {
+  if (cfg.ideal) return cfg.range * range_scale;
+  const int codes = cfg.max_code();
+  double full = cfg.range * range_scale;
   if (cfg.dynamic) {
     float m = 0.0f;
     for (std::size_t k = 0; k < n; ++k) m = std::max(m, std::fabs(x[k]));
     if (m == 0.0f) return 0.0;
-    full = cfg.power_of_two ? std::exp2(std::ceil(std::log2(static_cast<double>(m)))) : m;
+    if (!cfg.power_of_two) {
+      full = m;
+    } else if (cfg.pow2_nearest) {
+      full = codes * std::exp2(std::nearbyint(std::log2(static_cast<double>(m) / codes)));
+    } else {
+      full = std::exp2(std::ceil(std::log2(static_cast<double>(m))));
+    }
   }
-  const int codes = cfg.max_code();
+  if (!(full > 0)) return 0.0;
   const float step = static_cast<float>(full / codes);
   const float inv = 1.0f / step;
   const float lo = cfg.is_signed ? -static_cast<float>(codes) : 0.0f;

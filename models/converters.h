@@ -17,6 +17,10 @@ struct quantizer_config {
   // rounded up to a power of two when power_of_two is set (a bit shift).
   bool dynamic = false;
   bool power_of_two = false;
+  // Dynamic power-of-two scale: false = smallest 2^k >= max |x| (no clipping);
+  // true = step 2^round(log2(max |x| / max_code)) (rounded to nearest, the
+  // largest values may clip).
+  bool pow2_nearest = false;
 
   // Throws std::invalid_argument naming `name`.field when a value is unusable.
   void validate(const char* name) const;
@@ -24,7 +28,9 @@ struct quantizer_config {
 };
 
 // Quantises x[0..n) in place to codes * step (values stay in real units).
-// Returns the full scale used (0 when every value is 0 in dynamic mode).
-double quantize(const quantizer_config& cfg, float* x, std::size_t n);
+// A fixed range is multiplied by range_scale (an ADC whose full scale follows
+// the scale of the PWM inputs). Returns the full scale used (0 when every
+// value is 0 in dynamic mode).
+double quantize(const quantizer_config& cfg, float* x, std::size_t n, double range_scale = 1.0);
 
 }  // namespace mcasim

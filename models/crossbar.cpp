@@ -98,11 +98,22 @@ void crossbar::sync(double now_s) {
   synced_at_s_ = now_s;
 }
 
-double crossbar::mean_conductance_us() const {
+double crossbar::conductance_sum_us() const {
   double sum = 0.0;
   for (float g : gd_pos_) sum += g;
   for (float g : gd_neg_) sum += g;
-  return sum / static_cast<double>(gd_pos_.size() + gd_neg_.size());
+  return sum;
+}
+
+double crossbar::mean_conductance_us() const {
+  return conductance_sum_us() / static_cast<double>(devices());
+}
+
+void crossbar::set_reference_us(float gref) {
+  require(cfg_.synapse == synapse_kind::single_ref,
+          "crossbar: a differential array has no reference conductance");
+  gref_ = gref;
+  for (std::size_t k = 0; k < w_.size(); ++k) update_cell(k);
 }
 
 void crossbar::mvm(const float* x, float* y) {

@@ -81,6 +81,12 @@ class crossbar {
   float weight(std::size_t r, std::size_t c) const { return w_[r * cols_ + c]; }
   const std::vector<float>& weights() const { return w_; }
   float gref_us() const { return gref_; }
+  // Overrides the reference conductance (single_ref) with an external one, e.g.
+  // the mean of several arrays, and rebuilds the weight cache.
+  void set_reference_us(float gref);
+  // Sum and number of drifted device conductances at the last sync.
+  double conductance_sum_us() const;
+  std::size_t devices() const { return gd_pos_.size() + gd_neg_.size(); }
   // Noisy reads of the devices of one cell (Gn = 0 for single_ref), drawing
   // from the caller's stream so observing never perturbs training.
   void read_cell(std::size_t r, std::size_t c, double now_s, rng& r_noise, float& gp,

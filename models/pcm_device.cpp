@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace mcasim {
 namespace {
@@ -20,6 +21,27 @@ void require(bool ok, const char* field, double value, const char* allowed) {
 }  // namespace
 
 void pcm_params::validate() const {
+  // Every field must be finite; these are the ones with a narrower range.
+  const std::pair<const char*, double> all[] = {{"alpha", alpha},
+                                                {"m1", m1},
+                                                {"c1", c1},
+                                                {"a1", a1},
+                                                {"m2", m2},
+                                                {"c2", c2},
+                                                {"a2", a2},
+                                                {"g_min_us", g_min_us},
+                                                {"g_max_us", g_max_us},
+                                                {"reset_mean_us", reset_mean_us},
+                                                {"reset_std_us", reset_std_us},
+                                                {"reset_floor_us", reset_floor_us},
+                                                {"drift_t0_s", drift_t0_s},
+                                                {"nu", nu},
+                                                {"nu_std", nu_std},
+                                                {"read_noise_rel", read_noise_rel},
+                                                {"read_noise_abs_us", read_noise_abs_us},
+                                                {"variability_mu_rel", variability_mu_rel},
+                                                {"variability_gmax_rel", variability_gmax_rel}};
+  for (const auto& [field, value] : all) require(std::isfinite(value), field, value, "finite");
   require(alpha > 0, "alpha", alpha, "> 0");
   require(g_min_us >= 0, "g_min_us", g_min_us, ">= 0");
   require(g_max_us > g_min_us, "g_max_us", g_max_us, "> g_min_us");
@@ -32,10 +54,6 @@ void pcm_params::validate() const {
   require(read_noise_abs_us >= 0, "read_noise_abs_us", read_noise_abs_us, ">= 0");
   require(variability_mu_rel >= 0, "variability_mu_rel", variability_mu_rel, ">= 0");
   require(variability_gmax_rel >= 0, "variability_gmax_rel", variability_gmax_rel, ">= 0");
-  for (double v : {alpha, m1, c1, a1, m2, c2, a2, g_min_us, g_max_us, reset_mean_us, drift_t0_s, nu,
-                   read_noise_rel, read_noise_abs_us}) {
-    require(std::isfinite(v), "parameter", v, "finite");
-  }
 }
 
 double pcm_params::mean_after_pulses(int n) const {

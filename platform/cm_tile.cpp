@@ -78,11 +78,11 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
     case addr_mvm: {
       array_->mvm(in_.data(), out_.data());
       n_out_ = array_->cols();
-      quantize(cfg_.adc_forward, out_.data(), n_out_);
+      quantize(cfg_.adc_forward, out_.data(), n_out_, in_scale_);
       counters_.add(st, adc_conversion, static_cast<double>(n_out_));
-      counters_.add(st, device_read,
-                    duty_weighted_reads(in_.data(), array_->rows(), cfg_.pwm_forward.range,
-                                        array_->cols() * devices));
+      counters_.add(
+          st, device_read,
+          duty_weighted_reads(in_.data(), array_->rows(), in_scale_, array_->cols() * devices));
       t = mvm_time(n_out_);
       break;
     }
@@ -90,7 +90,7 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       n_out_ = ext.n_out;
       if (in_scale_ != 0.0) {
         array_->mvm_t(in_.data(), out_.data(), n_out_);
-        quantize(cfg_.adc_backward, out_.data(), n_out_);
+        quantize(cfg_.adc_backward, out_.data(), n_out_, in_scale_);
       } else {
         std::fill(out_.begin(), out_.begin() + n_out_, 0.0f);
       }

@@ -26,12 +26,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(chi_config, eps_p, eps_d, max_pu
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(refresh_config, g_high_us, diff_low_us, max_pulses,
                                                 g_per_pulse_us)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(quantizer_config, ideal, bits, is_signed, range,
-                                                dynamic, power_of_two)
+                                                dynamic, power_of_two, pow2_nearest)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mlp_config, inputs, hidden, outputs,
                                                 hidden_activation, loss, learning_rate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_config, pcm, crossbar, chi, eps_p_us, eps_d_us,
-                                                refresh, refresh_every_images, drift_sync_images,
-                                                map_lo_us, map_hi_us, weight_range_schedule,
+                                                refresh, refresh_every_images, refresh_spread,
+                                                drift_sync_images, map_lo_us, map_hi_us,
+                                                weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
                                                 adc_backward, update_x, update_d)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, use_pcm, mlp, mca,

@@ -33,11 +33,16 @@ struct mca_config {
   double eps_d_us = 8.0;
   refresh_config refresh;
   int refresh_every_images = 100;  // all rows every N images; 0 = never
+  bool refresh_spread = false;     // instead: 1/N of the rows after every image
   int drift_sync_images = 100;     // re-evaluate drift of all devices every N images
   // single_ref: conductance range [map_lo, map_hi] maps to [-w, w], w from the
   // per-epoch schedule (its last value holds for later epochs).
   double map_lo_us = 0.1, map_hi_us = 8.0;
   std::vector<double> weight_range_schedule{0.7, 0.85, 1.0};
+  // single_ref: Gref is the mean conductance of all devices of both layers
+  // (paper: "the average conductance of all the PCM devices read from the
+  // array"), or of each layer's own devices when false.
+  bool shared_reference = true;
   // Converters around the crossbars and the low-precision outer product.
   quantizer_config pwm_forward{true, 8, false, 1.0, false, false};
   quantizer_config adc_forward{true, 8, true, 16.0, false, false};

@@ -1,6 +1,7 @@
 #include "workloads/mnist.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -15,6 +16,14 @@ uint32_t be32(const unsigned char* p) {
 }
 
 std::vector<unsigned char> slurp(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    throw data_error(path + ": cannot open (missing file)");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    throw data_error(path + ": not a regular file");
+  }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw data_error(path + ": cannot open (missing file or no permission)");
   const std::streamoff size = in.tellg();

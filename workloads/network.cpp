@@ -111,7 +111,17 @@ mca_network::mca_network(const experiment_config& cfg, uint64_t seed, double now
     chi_[l] = std::make_unique<chi_memory>(xbar_[l]->rows(), xbar_[l]->cols(), c_.chi);
     xbar_[l]->initialize(now_s);
   }
+  sync_arrays(now_s);
   apply_weight_scale(1);
+}
+
+void mca_network::sync_arrays(double now_s) {
+  for (auto& x : xbar_) x->sync(now_s);
+  if (c_.crossbar.synapse == synapse_kind::single_ref && c_.shared_reference) {
+    const double gref = (xbar_[0]->conductance_sum_us() + xbar_[1]->conductance_sum_us()) /
+                        static_cast<double>(xbar_[0]->devices() + xbar_[1]->devices());
+    for (auto& x : xbar_) x->set_reference_us(static_cast<float>(gref));
+  }
 }
 
 void mca_network::apply_weight_scale(int epoch) {
@@ -130,7 +140,7 @@ void mca_network::begin_epoch(int epoch, double) {
 }
 
 void mca_network::age_to(double now_s) {
-  for (auto& x : xbar_) x->sync(now_s);
+  sync_arrays(now_s);
 }
 
 int mca_network::forward(const float* x, double) {
@@ -139,16 +149,16 @@ int mca_network::forward(const float* x, double) {
   xb_[m_.inputs] = 1.0f;
   // Layer 1: PWM-encoded inputs, crossbar MVM, ADC, activation in digital.
   std::copy(xb_.begin(), xb_.end(), tmp_.begin());
-  quantize(c_.pwm_forward, tmp_.data(), m_.inputs + 1);
+  const double s1 = quantize(c_.pwm_forward, tmp_.data(), m_.inputs + 1);
   xbar_[0]->mvm(tmp_.data(), z1_.data());
-  quantize(c_.adc_forward, z1_.data(), nh);
+  quantize(c_.adc_forward, z1_.data(), nh, s1);
   for (std::size_t h = 0; h < nh; ++h) a1_[h] = activate(m_.hidden_activation, z1_[h]);
   a1_[nh] = 1.0f;
   // Layer 2.
   std::copy(a1_.begin(), a1_.end(), tmp_.begin());
-  quantize(c_.pwm_forward, tmp_.data(), nh + 1);
+  const double s2 = quantize(c_.pwm_forward, tmp_.data(), nh + 1);
   xbar_[1]->mvm(tmp_.data(), y_.data());
-  quantize(c_.adc_forward, y_.data(), no);
+  quantize(c_.adc_forward, y_.data(), no, s2);
   return argmax(y_.data(), no);
 }
 
@@ -163,7 +173,7 @@ int mca_network::predict(const float* x, double now_s) {
 int mca_network::train(const float* x, int label, double now_s) {
   const std::size_t nh = m_.hidden, no = m_.outputs;
   if (images_ % static_cast<uint64_t>(c_.drift_sync_images) == 0 && images_ > 0) {
-    for (auto& xb : xbar_) xb->sync(now_s);
+    sync_arrays(now_s);
   }
   forward(x, now_s);
   output_delta(m_.loss, y_.data(), d2_.data(), no, label);
@@ -173,7 +183,7 @@ int mca_network::train(const float* x, int label, double now_s) {
   const double scale = quantize(c_.pwm_backward, tmp_.data(), no);
   if (scale != 0.0) {
     xbar_[1]->mvm_t(tmp_.data(), d1_.data(), nh);
-    quantize(c_.adc_backward, d1_.data(), nh);
+    quantize(c_.adc_backward, d1_.data(), nh, scale);
   } else {
     std::fill(d1_.begin(), d1_.end(), 0.0f);
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/chi_memory.h"
@@ -42,6 +43,14 @@ class network {
 
 std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed,
                                       double now_s = 0.0);
+
+// Rows [first, second) of an array of `rows` rows checked by refresh after
+// image `k` of every `every` (refresh spread across images).
+inline std::pair<std::size_t, std::size_t> refresh_slice(std::size_t rows, uint64_t k,
+                                                         uint64_t every) {
+  return {static_cast<std::size_t>(rows * k / every),
+          static_cast<std::size_t>(rows * (k + 1) / every)};
+}
 
 // --- shared neuron math ----------------------------------------------------
 template <class T>
@@ -112,6 +121,8 @@ class mca_network : public network {
  private:
   int forward(const float* x, double now_s);
   void apply_weight_scale(int epoch);
+  // Re-evaluates drift of both arrays at now_s (and the shared reference).
+  void sync_arrays(double now_s);
 
   mlp_config m_;
   mca_config c_;

@@ -152,9 +152,11 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     before = after;
     doc["epochs"].push_back(e);
     bar.finish();
-    std::printf("[%s] epoch %d/%d  train %.2f%%  test %.2f%%  updates %llu  %.0f img/s\n",
-                cfg.name.c_str(), epoch, opt.epochs, 100.0 * (opt.eval_train ? train_acc : 0.0),
-                100.0 * test_acc, static_cast<unsigned long long>(updates), n / wall);
+    char train_txt[32] = "-";
+    if (opt.eval_train) std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
+    std::printf("[%s] epoch %d/%d  train %s  test %.2f%%  updates %llu  %.0f img/s\n",
+                cfg.name.c_str(), epoch, opt.epochs, train_txt, 100.0 * test_acc,
+                static_cast<unsigned long long>(updates), n / wall);
     std::fflush(stdout);
     doc["max_test_accuracy"] = best_test;
     if (opt.eval_train) doc["max_train_accuracy"] = best_train;

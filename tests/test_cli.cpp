@@ -1,0 +1,143 @@
+// The mcasim command line, run as a child process: help, argument errors,
+// data errors, and small characterize and train runs on generated data.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+#ifndef MCASIM_EXE
+#error "MCASIM_EXE must name the mcasim binary"
+#endif
+
+namespace mcasim {
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `mcasim <args>` with stdout and stderr captured in files of `dir`.
+run_result run_mcasim(const test::temp_dir& dir, const std::string& args) {
+  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
+  const std::string cmd =
+      std::string("'") + MCASIM_EXE + "' " + args + " >'" + out + "' 2>'" + err + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  run_result r;
+  if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = test::read_text(out);
+  r.err = test::read_text(err);
+  return r;
+}
+
+TEST(Cli, HelpExitsZero) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(dir, "--help");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("characterize"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("train"), std::string::npos) << r.out;
+  const run_result t = run_mcasim(dir, "train --help");
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("--experiment"), std::string::npos) << t.out;
+}
+
+TEST(Cli, NoSubcommandIsAnError) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(dir, "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(r.err.empty());
+}
+
+TEST(Cli, MissingDataNamesTheFile) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(
+      dir, "train --out '" + dir.file("out") + "' --data /nonexistent --epochs 1 --quiet");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/nonexistent/train-images-idx3-ubyte"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out/metrics.json")));
+}
+
+TEST(Cli, UnknownExperimentIsRejected) {
+  test::temp_dir dir;
+  const run_result r =
+      run_mcasim(dir, "train --experiment bogus --out '" + dir.file("out") + "' --data /x");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bogus"), std::string::npos) << r.err;
+}
+
+TEST(Cli, OutIsRequired) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(dir, "characterize --devices 10");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
+}
+
+TEST(Cli, OutOfRangeOptionIsRejected) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(dir, "characterize --devices 1 --out '" + dir.file("o") + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--devices"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CharacterizeWritesOneRowPerPulse) {
+  test::temp_dir dir;
+  const std::string out = dir.file("char");
+  const run_result r =
+      run_mcasim(dir, "characterize --devices 500 --pulses 20 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream csv(test::read_text(out + "/characterization.csv"));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("pulse,mean_us,std_us", 0), 0u) << header;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    EXPECT_EQ(line.rfind(std::to_string(rows) + ",", 0), 0u) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 21);
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/characterization.json"));
+  EXPECT_EQ(doc["devices"], 500);
+  EXPECT_EQ(doc["command"], "characterize");
+}
+
+TEST(Cli, TrainOnGeneratedData) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 200, 50);
+  const std::string out = dir.file("out");
+  const run_result r = run_mcasim(dir, "train --experiment fp64 --epochs 1 --quiet --data '" +
+                                           data + "' --out '" + out + "' --train-limit 150");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/metrics.json"));
+  EXPECT_EQ(doc["experiment"], "fp64");
+  EXPECT_EQ(doc["train_images"], 150);
+  EXPECT_EQ(doc["test_images"], 50);
+  EXPECT_EQ(doc["epochs"].size(), 1u);
+  EXPECT_NE(r.out.find("max test accuracy"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CorruptDataIsADataError) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 20, 10);
+  test::write_bytes(data + "/t10k-labels-idx1-ubyte", {0, 0, 8, 1, 0, 0, 0, 10, 1});
+  const run_result r =
+      run_mcasim(dir, "train --quiet --data '" + data + "' --out '" + dir.file("out") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("data error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("t10k-labels-idx1-ubyte"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mcasim

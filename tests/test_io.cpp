@@ -1,0 +1,106 @@
+// workloads/io.h, progress.h and characterize.h: output helpers, duration
+// formatting and the device characterization run.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "workloads/characterize.h"
+#include "workloads/io.h"
+#include "workloads/progress.h"
+
+namespace mcasim {
+namespace {
+
+TEST(Io, EnsureDirectoryCreatesParents) {
+  test::temp_dir dir;
+  const std::string nested = dir.file("a/b/c");
+  ensure_directory(nested);
+  EXPECT_TRUE(std::filesystem::is_directory(nested));
+  EXPECT_NO_THROW(ensure_directory(nested));  // existing directory is fine
+}
+
+TEST(Io, EnsureDirectoryOnAFileNamesIt) {
+  test::temp_dir dir;
+  const std::string file = dir.file("plain");
+  test::write_bytes(file, {1, 2, 3});
+  try {
+    ensure_directory(file);
+    FAIL() << "a regular file accepted as directory";
+  } catch (const output_error& e) {
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+  }
+}
+
+TEST(Io, WriteFileAtomicLeavesOnlyTheFile) {
+  test::temp_dir dir;
+  const std::string path = dir.file("out.txt");
+  write_file_atomic(path, "first");
+  write_file_atomic(path, "second\n");
+  EXPECT_EQ(test::read_text(path), "second\n");
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"out.txt"}) << "temporary file left behind";
+  EXPECT_THROW(write_file_atomic(dir.file("missing/x.txt"), "x"), output_error);
+}
+
+TEST(Progress, FormatDuration) {
+  EXPECT_EQ(format_duration(0.0), "0s");
+  EXPECT_EQ(format_duration(59.4), "59s");
+  EXPECT_EQ(format_duration(61.0), "1m01s");
+  EXPECT_EQ(format_duration(3599.6), "1h00m");
+  EXPECT_EQ(format_duration(3 * 3600 + 7 * 60 + 5), "3h07m");
+}
+
+TEST(Characterize, WritesPerPulseStatistics) {
+  test::temp_dir dir;
+  characterize_options opt;
+  opt.devices = 2000;
+  opt.pulses = 20;
+  opt.out_dir = dir.file("char");
+  const pcm_params pcm;
+  const nlohmann::json doc = run_characterization(pcm, opt);
+  ASSERT_EQ(doc["per_pulse"].size(), 21u);
+  // Read T0 after each pulse (no drift yet): the reference means, 10 %.
+  const std::vector<std::pair<int, double>> reference{{0, 0.1}, {1, 2.0},  {2, 3.4},
+                                                      {5, 5.9}, {10, 7.8}, {20, 9.4}};
+  for (const auto& [p, mean] : reference) {
+    EXPECT_NEAR(doc["per_pulse"][p]["mean_us"].get<double>(), mean, 0.1 * mean) << "pulse " << p;
+  }
+  for (const auto& row : doc["per_pulse"]) {
+    // Read noise widens the read distribution a little, never narrows it much.
+    EXPECT_GE(row["read_std_us"].get<double>(), 0.9 * row["std_us"].get<double>());
+  }
+  for (const char* f : {"characterization.csv", "distribution.csv", "characterization.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("char/") + f))) << f;
+  }
+  // The histogram holds every device once.
+  std::istringstream hist(test::read_text(dir.file("char/distribution.csv")));
+  std::string line;
+  std::getline(hist, line);
+  EXPECT_EQ(line, "bin_lo_us,bin_hi_us,count");
+  std::size_t total = 0;
+  while (std::getline(hist, line)) total += std::stoul(line.substr(line.rfind(',') + 1));
+  EXPECT_EQ(total, opt.devices);
+}
+
+TEST(Characterize, RejectsBadOptions) {
+  test::temp_dir dir;
+  characterize_options opt;
+  opt.out_dir = dir.file("x");
+  opt.devices = 1;
+  EXPECT_THROW(run_characterization(pcm_params{}, opt), std::invalid_argument);
+  opt.devices = 10;
+  opt.pulses = 5;
+  opt.histogram_pulse = 6;
+  EXPECT_THROW(run_characterization(pcm_params{}, opt), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mcasim

@@ -1,0 +1,314 @@
+// workloads/network.h: the neuron math, the fp64 reference (SGD step checked
+// against finite-difference gradients) and the mixed-precision machine
+// (pulses follow chi, weight-scale schedule, drift sync, refresh, determinism).
+#include "workloads/network.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "models/rng.h"
+#include "test_util.h"
+
+namespace mcasim {
+namespace {
+
+TEST(NeuronMath, ActivationsAndDerivatives) {
+  EXPECT_DOUBLE_EQ(activate(activation_kind::sigmoid, 0.0), 0.5);
+  EXPECT_NEAR(activate(activation_kind::sigmoid, 2.0), 1.0 / (1.0 + std::exp(-2.0)), 1e-15);
+  EXPECT_DOUBLE_EQ(activate(activation_kind::relu, -1.5), 0.0);
+  EXPECT_DOUBLE_EQ(activate(activation_kind::relu, 1.5), 1.5);
+  EXPECT_DOUBLE_EQ(activate_deriv(activation_kind::sigmoid, 0.5), 0.25);
+  EXPECT_DOUBLE_EQ(activate_deriv(activation_kind::relu, 0.0), 0.0);
+  EXPECT_DOUBLE_EQ(activate_deriv(activation_kind::relu, 2.0), 1.0);
+  const double y[] = {0.1, 0.7, 0.7, -3.0};
+  EXPECT_EQ(argmax(y, 4), 1);  // first of equal maxima
+}
+
+TEST(NeuronMath, OutputDeltaIsMinusLossGradient) {
+  // MSE on sigmoid outputs: delta = (t - y) y (1 - y) with y = sigmoid(z).
+  double y[3] = {0.0, 1.0, -2.0}, d[3];
+  output_delta(loss_kind::mse, y, d, 3, 1);
+  EXPECT_DOUBLE_EQ(y[0], 0.5);
+  EXPECT_DOUBLE_EQ(d[0], -0.5 * 0.25);
+  EXPECT_NEAR(d[1], (1 - y[1]) * y[1] * (1 - y[1]), 1e-15);
+  // L2-SVM on linear outputs: delta = 2 t max(0, 1 - t y).
+  double z[3] = {0.5, 0.2, -2.0}, e[3];
+  output_delta(loss_kind::l2svm, z, e, 3, 1);
+  EXPECT_DOUBLE_EQ(z[0], 0.5);  // outputs stay linear
+  EXPECT_DOUBLE_EQ(e[0], -2.0 * 1.5);
+  EXPECT_DOUBLE_EQ(e[1], 2.0 * 0.8);
+  EXPECT_DOUBLE_EQ(e[2], 0.0);  // margin met: no gradient
+}
+
+// Loss of the two-layer perceptron computed independently of network.cpp.
+double reference_loss(const mlp_config& m, const std::vector<double>& w1,
+                      const std::vector<double>& w2, const std::vector<float>& x, int label) {
+  const std::size_t nh = m.hidden, no = m.outputs;
+  std::vector<double> a1(nh + 1, 0.0);
+  for (std::size_t h = 0; h < nh; ++h) {
+    double z = w1[m.inputs * nh + h];  // bias row
+    for (std::size_t i = 0; i < m.inputs; ++i) z += x[i] * w1[i * nh + h];
+    a1[h] = activate(m.hidden_activation, z);
+  }
+  a1[nh] = 1.0;
+  double loss = 0.0;
+  for (std::size_t o = 0; o < no; ++o) {
+    double z = 0.0;
+    for (std::size_t h = 0; h <= nh; ++h) z += a1[h] * w2[h * no + o];
+    if (m.loss == loss_kind::mse) {
+      const double t = static_cast<int>(o) == label ? 1.0 : 0.0;
+      const double y = 1.0 / (1.0 + std::exp(-z));
+      loss += 0.5 * (t - y) * (t - y);
+    } else {
+      const double t = static_cast<int>(o) == label ? 1.0 : -1.0;
+      const double margin = std::max(0.0, 1.0 - t * z);
+      loss += margin * margin;
+    }
+  }
+  return loss;
+}
+
+struct gradient_case {
+  activation_kind act;
+  loss_kind loss;
+};
+
+class Fp64Gradient : public ::testing::TestWithParam<gradient_case> {};
+
+TEST_P(Fp64Gradient, SgdStepIsMinusLearningRateTimesGradient) {
+  experiment_config cfg = make_experiment("fp64");
+  cfg.mlp.inputs = 5;
+  cfg.mlp.hidden = 4;
+  cfg.mlp.outputs = 3;
+  cfg.mlp.hidden_activation = GetParam().act;
+  cfg.mlp.loss = GetParam().loss;
+  cfg.mlp.learning_rate = 0.3;
+  cfg.fp_init_std = 0.5;
+  fp64_network net(cfg, 3);
+  const std::vector<float> x{0.2f, 0.9f, 0.0f, 0.5f, 1.0f};
+  const int label = 2;
+  const auto w1 = net.w1(), w2 = net.w2();
+  ASSERT_EQ(w1.size(), 6u * 4u);
+  ASSERT_EQ(w2.size(), 5u * 3u);
+  net.train(x.data(), label, 0.0);
+
+  // Central differences, step 1e-6: error ~1e-10, compared at 1e-6.
+  const double h = 1e-6, lr = cfg.mlp.learning_rate;
+  auto check = [&](const std::vector<double>& before, const std::vector<double>& after,
+                   bool first) {
+    for (std::size_t k = 0; k < before.size(); ++k) {
+      auto plus1 = w1, minus1 = w1, plus2 = w2, minus2 = w2;
+      (first ? plus1 : plus2)[k] += h;
+      (first ? minus1 : minus2)[k] -= h;
+      const double grad = (reference_loss(cfg.mlp, plus1, plus2, x, label) -
+                           reference_loss(cfg.mlp, minus1, minus2, x, label)) /
+                          (2 * h);
+      EXPECT_NEAR(after[k] - before[k], -lr * grad, 1e-6) << (first ? "w1[" : "w2[") << k << "]";
+    }
+  };
+  check(w1, net.w1(), true);
+  check(w2, net.w2(), false);
+
+  // The step lowers the loss.
+  EXPECT_LT(reference_loss(cfg.mlp, net.w1(), net.w2(), x, label),
+            reference_loss(cfg.mlp, w1, w2, x, label));
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, Fp64Gradient,
+                         ::testing::Values(gradient_case{activation_kind::sigmoid, loss_kind::mse},
+                                           gradient_case{activation_kind::relu, loss_kind::mse},
+                                           gradient_case{activation_kind::sigmoid,
+                                                         loss_kind::l2svm}),
+                         [](const ::testing::TestParamInfo<gradient_case>& info) {
+                           return std::string(info.param.act == activation_kind::sigmoid ? "Sigmoid"
+                                                                                         : "Relu") +
+                                  (info.param.loss == loss_kind::mse ? "Mse" : "L2svm");
+                         });
+
+TEST(Fp64Network, CountsNonZeroWeightChanges) {
+  experiment_config cfg = make_experiment("fp64");
+  cfg.mlp.inputs = 6;
+  cfg.mlp.hidden = 5;
+  cfg.mlp.outputs = 4;
+  fp64_network net(cfg, 4);
+  const std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f, 0.0f, 0.75f};  // 4 non-zero + bias
+  net.train(x.data(), 1, 0.0);
+  const auto c = net.counters();
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].weight_updates, 5u * 5u);  // (4 inputs + bias) x 5 hidden
+  EXPECT_EQ(c[1].weight_updates, 6u * 4u);  // (5 hidden + bias) x 4 outputs
+  EXPECT_EQ(c[0].set_pulses, 0u);
+}
+
+TEST(Fp64Network, SameSeedSameWeights) {
+  const experiment_config cfg = make_experiment("fp64");
+  fp64_network a(cfg, 9), b(cfg, 9), c(cfg, 10);
+  EXPECT_EQ(a.w1(), b.w1());
+  EXPECT_NE(a.w1(), c.w1());
+  // Initial weights ~ N(0, 0.147): 196k weights, SE of the std 2.3e-4.
+  test::moments m;
+  for (double w : a.w1()) m.add(w);
+  EXPECT_NEAR(m.mean(), 0.0, 2e-3);
+  EXPECT_NEAR(m.stddev(), 0.147, 2e-3);
+}
+
+// A small MCA configuration: 20 inputs, 8 hidden, 3 outputs.
+experiment_config small_mca(const char* name = "mca") {
+  experiment_config cfg = make_experiment(name);
+  cfg.mlp.inputs = 20;
+  cfg.mlp.hidden = 8;
+  cfg.mlp.outputs = 3;
+  return cfg;
+}
+
+std::vector<float> random_image(rng& r, std::size_t n) {
+  std::vector<float> x(n);
+  for (auto& v : x) v = r.uniform() < 0.3 ? 0.0f : static_cast<float>(r.uniform());
+  return x;
+}
+
+TEST(McaNetwork, ProgrammedCellsFollowChiPulseEvents) {
+  experiment_config cfg = small_mca();
+  // The small network back-propagates small deltas: a larger learning rate
+  // lets layer-1 chi values reach epsilon within a few hundred images.
+  cfg.mlp.learning_rate = 4.0;
+  mca_network net(cfg, 5, 0.0);
+  rng r(5, 1);
+  for (int i = 0; i < 400; ++i) {
+    const auto x = random_image(r, cfg.mlp.inputs);
+    net.train(x.data(), i % 3, 0.1 * i);
+  }
+  EXPECT_EQ(net.images_trained(), 400u);
+  const auto c = net.counters();
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_GT(c[l].weight_updates, 0u) << "layer " << l;
+    EXPECT_EQ(c[l].weight_updates, net.chi(l).counters().pulse_events) << "layer " << l;
+    EXPECT_GE(c[l].set_pulses, c[l].weight_updates) << "layer " << l;
+    EXPECT_EQ(c[l].nonzero_chi_updates, net.chi(l).counters().nonzero_updates);
+    EXPECT_GT(c[l].nonzero_chi_updates, c[l].weight_updates) << "layer " << l;
+    EXPECT_EQ(c[l].reset_pulses, 0u) << "differential depression uses SET on Gn";
+  }
+}
+
+TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
+  experiment_config cfg = small_mca();
+  cfg.mca.pcm.read_noise = false;
+  mca_network net(cfg, 6, 0.0);
+  const std::size_t ni = cfg.mlp.inputs, nh = cfg.mlp.hidden, no = cfg.mlp.outputs;
+  rng r(6, 1);
+  int agree = 0;
+  for (int n = 0; n < 50; ++n) {
+    const auto x = random_image(r, ni);
+    std::vector<double> a1(nh + 1, 1.0), y(no, 0.0);
+    for (std::size_t h = 0; h < nh; ++h) {
+      double z = net.layer(0).weight(ni, h);
+      for (std::size_t i = 0; i < ni; ++i) z += x[i] * net.layer(0).weight(i, h);
+      a1[h] = activate(activation_kind::sigmoid, z);
+    }
+    for (std::size_t o = 0; o < no; ++o) {
+      for (std::size_t h = 0; h <= nh; ++h) y[o] += a1[h] * net.layer(1).weight(h, o);
+    }
+    agree += net.predict(x.data(), 0.0) == argmax(y.data(), no);
+  }
+  EXPECT_EQ(agree, 50);
+}
+
+TEST(McaNetwork, NonDifferentialWeightScaleFollowsSchedule) {
+  mca_network net(small_mca("mca-nondiff"), 7, 0.0);
+  const double span = 8.0 - 0.1;
+  const double expected[] = {0.7, 0.85, 1.0, 1.0};  // the last value holds
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    net.begin_epoch(epoch, 0.0);
+    const double per_us = 2.0 * expected[epoch - 1] / span;
+    for (std::size_t l = 0; l < 2; ++l) {
+      EXPECT_NEAR(net.layer(l).weight_per_us(), per_us, 1e-12) << "epoch " << epoch;
+      EXPECT_NEAR(net.chi(l).config().eps_p, 0.77 * per_us, 1e-12) << "epoch " << epoch;
+      EXPECT_NEAR(net.chi(l).config().eps_d, 8.0 * per_us, 1e-12) << "epoch " << epoch;
+    }
+  }
+}
+
+TEST(McaNetwork, DriftIsResynchronisedEveryNImages) {
+  experiment_config cfg = small_mca();
+  cfg.mca.drift_sync_images = 10;
+  mca_network net(cfg, 8, 0.0);
+  rng r(8, 1);
+  for (int i = 0; i < 10; ++i) {
+    const auto x = random_image(r, cfg.mlp.inputs);
+    net.train(x.data(), 0, 1.0 * i);
+  }
+  EXPECT_EQ(net.layer(0).synced_at_s(), 0.0);
+  const auto x = random_image(r, cfg.mlp.inputs);
+  net.train(x.data(), 0, 10.0);
+  EXPECT_EQ(net.layer(0).synced_at_s(), 10.0);
+  EXPECT_EQ(net.layer(1).synced_at_s(), 10.0);
+}
+
+TEST(McaNetwork, AgeToLowersWeightsByDrift) {
+  mca_network net(small_mca(), 9, 0.0);
+  const std::vector<float> w0 = net.layer(0).weights();
+  const double t = 1000.0 * 38.6;
+  net.age_to(t);
+  const double factor = std::pow(1000.0, -0.04);
+  for (std::size_t k = 0; k < w0.size(); ++k) {
+    ASSERT_NEAR(net.layer(0).weights()[k], w0[k] * factor, 1e-5 * std::abs(w0[k]) + 1e-7);
+  }
+}
+
+TEST(McaNetwork, RefreshRunsEveryNImages) {
+  experiment_config cfg = small_mca();
+  cfg.mca.refresh_every_images = 5;
+  mca_network net(cfg, 10, 0.0);
+  // Saturate a few layer-2 pairs so the refresh has work to do.
+  crossbar& l2 = net.layer(1);
+  for (std::size_t k = 0; k < 6; ++k) {
+    l2.positive().program_to(k, 12.0, 0.0);
+    l2.negative().program_to(k, 11.0, 0.0);
+  }
+  l2.sync(0.0);
+  rng r(10, 1);
+  for (int i = 0; i < 4; ++i) {
+    const auto x = random_image(r, cfg.mlp.inputs);
+    net.train(x.data(), 1, 0.1 * i);
+  }
+  EXPECT_EQ(net.counters()[1].refreshed_cells, 0u);
+  const auto x = random_image(r, cfg.mlp.inputs);
+  net.train(x.data(), 1, 0.4);
+  const auto c = net.counters()[1];
+  EXPECT_GE(c.refreshed_cells, 6u);
+  EXPECT_EQ(c.refresh_reset_pulses, 2 * c.refreshed_cells);
+}
+
+TEST(McaNetwork, SameSeedSameTraining) {
+  const experiment_config cfg = small_mca();
+  mca_network a(cfg, 11, 0.0), b(cfg, 11, 0.0), c(cfg, 12, 0.0);
+  rng r(11, 1);
+  for (int i = 0; i < 30; ++i) {
+    const auto x = random_image(r, cfg.mlp.inputs);
+    const int pa = a.train(x.data(), i % 3, 0.1 * i);
+    const int pb = b.train(x.data(), i % 3, 0.1 * i);
+    c.train(x.data(), i % 3, 0.1 * i);
+    ASSERT_EQ(pa, pb) << "image " << i;
+  }
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(a.layer(l).weights(), b.layer(l).weights()) << "layer " << l;
+    EXPECT_EQ(a.chi(l).values(), b.chi(l).values()) << "layer " << l;
+    EXPECT_NE(a.layer(l).weights(), c.layer(l).weights()) << "layer " << l;
+  }
+}
+
+TEST(MakeNetwork, ChoosesTheMachineAndValidates) {
+  experiment_config fp = make_experiment("fp64");
+  fp.mlp.hidden = 4;
+  EXPECT_NE(dynamic_cast<fp64_network*>(make_network(fp, 1).get()), nullptr);
+  EXPECT_NE(dynamic_cast<mca_network*>(make_network(small_mca(), 1).get()), nullptr);
+  experiment_config bad = small_mca();
+  bad.mlp.learning_rate = -1.0;
+  EXPECT_THROW(make_network(bad, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mcasim

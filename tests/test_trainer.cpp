@@ -1,0 +1,175 @@
+// workloads/trainer.h end to end on a synthetic separable data set (10 classes
+// of noisy 28x28 prototypes): both machines learn, metrics.json holds what it
+// promises, runs are reproducible, and the MCA machine programs devices far
+// less often than fp64 changes weights.
+#include "workloads/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "test_util.h"
+
+namespace mcasim {
+namespace {
+
+constexpr std::size_t k_train = 1000, k_test = 200;
+constexpr int k_epochs = 3;
+
+class Training : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    train_ = new dataset(test::make_synthetic_dataset(k_train, 1));
+    test_ = new dataset(test::make_synthetic_dataset(k_test, 2));
+  }
+  static void TearDownTestSuite() {
+    delete train_;
+    delete test_;
+  }
+
+  nlohmann::json run(const std::string& experiment, const std::string& sub, uint64_t seed = 1) {
+    train_options opt;
+    opt.epochs = k_epochs;
+    opt.seed = seed;
+    opt.out_dir = dir_.file(sub);
+    opt.trace_every_images = 50;
+    return run_training(make_experiment(experiment), *train_, *test_, opt);
+  }
+
+  static uint64_t total_updates(const nlohmann::json& doc) {
+    uint64_t n = 0;
+    for (const auto& e : doc["epochs"]) n += e["weight_updates"].get<uint64_t>();
+    return n;
+  }
+
+  // The epochs array without wall-clock fields.
+  static nlohmann::json deterministic_epochs(nlohmann::json doc) {
+    for (auto& e : doc["epochs"]) {
+      e.erase("train_wall_s");
+      e.erase("train_images_per_s");
+    }
+    return doc["epochs"];
+  }
+
+  test::temp_dir dir_;
+  static dataset* train_;
+  static dataset* test_;
+};
+
+dataset* Training::train_ = nullptr;
+dataset* Training::test_ = nullptr;
+
+TEST_F(Training, Fp64LearnsTheSyntheticTask) {
+  const nlohmann::json doc = run("fp64", "fp64");
+  ASSERT_EQ(doc["epochs"].size(), static_cast<std::size_t>(k_epochs));
+  // Chance is 10 %; the classes are separable, so > 60 % is a clear margin.
+  EXPECT_GT(doc["max_test_accuracy"].get<double>(), 0.6);
+  EXPECT_GT(doc["epochs"].back()["train_accuracy"].get<double>(), 0.6);
+  EXPECT_FALSE(doc.contains("drift_inference")) << "fp64 has no devices to drift";
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("fp64/synapses.csv")));
+}
+
+TEST_F(Training, McaLearnsAndWritesMetrics) {
+  const nlohmann::json doc = run("mca", "mca");
+  EXPECT_GT(doc["max_test_accuracy"].get<double>(), 0.6);
+
+  // metrics.json on disk is the returned document.
+  const std::string path = dir_.file("mca/metrics.json");
+  ASSERT_TRUE(std::filesystem::exists(path));
+  const nlohmann::json disk = nlohmann::json::parse(test::read_text(path));
+  EXPECT_EQ(disk, doc);
+  EXPECT_EQ(disk["experiment"], "mca");
+  EXPECT_EQ(disk["command"], "train");
+  EXPECT_EQ(disk["seed"], 1);
+  EXPECT_EQ(disk["train_images"], k_train);
+  EXPECT_EQ(disk["test_images"], k_test);
+  EXPECT_EQ(disk["config"]["mca"]["crossbar"]["synapse"], "differential");
+
+  ASSERT_EQ(disk["epochs"].size(), static_cast<std::size_t>(k_epochs));
+  double best = 0.0;
+  for (int i = 0; i < k_epochs; ++i) {
+    const auto& e = disk["epochs"][i];
+    EXPECT_EQ(e["epoch"], i + 1);
+    EXPECT_DOUBLE_EQ(e["sim_time_s"].get<double>(), ((i + 1) * k_train - 1) * 0.1);
+    for (const char* key : {"online_train_accuracy", "test_accuracy", "train_accuracy"}) {
+      ASSERT_TRUE(e.contains(key)) << key;
+      EXPECT_GE(e[key].get<double>(), 0.0);
+      EXPECT_LE(e[key].get<double>(), 1.0);
+    }
+    ASSERT_EQ(e["layers"].size(), 2u);
+    uint64_t sum = 0;
+    for (const auto& l : e["layers"]) sum += l["weight_updates"].get<uint64_t>();
+    EXPECT_EQ(e["weight_updates"].get<uint64_t>(), sum);
+    best = std::max(best, e["test_accuracy"].get<double>());
+  }
+  EXPECT_DOUBLE_EQ(disk["max_test_accuracy"].get<double>(), best);
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_GT(disk["epochs"][0]["layers"][l]["weight_updates"].get<uint64_t>(), 0u)
+        << "layer " << l + 1 << " was never programmed";
+  }
+
+  const auto& drift = disk["drift_inference"];
+  ASSERT_EQ(drift.size(), train_options{}.drift_times_s.size());
+  EXPECT_EQ(drift[0]["after_s"], 1.0);
+  EXPECT_EQ(drift[1]["label"], "1 h");
+  EXPECT_EQ(drift[4]["label"], "1 month");
+  for (const auto& d : drift) {
+    // Drift over a month costs little accuracy on this easy task.
+    EXPECT_GT(d["test_accuracy"].get<double>(), 0.5) << d["label"];
+  }
+
+  // Synapse traces: header, the initial row and one row every 50 images.
+  std::istringstream csv(test::read_text(dir_.file("mca/synapses.csv")));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line.rfind("image,time_s,gp0_us,gn0_us,", 0), 0u) << line;
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, 1 + k_epochs * static_cast<int>(k_train) / 50);
+  EXPECT_EQ(disk["traced_synapses"].size(), 5u);
+}
+
+TEST_F(Training, SameSeedGivesIdenticalMetrics) {
+  const nlohmann::json a = run("mca", "a", 7);
+  const nlohmann::json b = run("mca", "b", 7);
+  EXPECT_EQ(deterministic_epochs(a), deterministic_epochs(b));
+  EXPECT_EQ(a["drift_inference"], b["drift_inference"]);
+  EXPECT_EQ(a["traced_synapses"], b["traced_synapses"]);
+  EXPECT_EQ(test::read_text(dir_.file("a/synapses.csv")),
+            test::read_text(dir_.file("b/synapses.csv")));
+  const nlohmann::json c = run("mca", "c", 8);
+  EXPECT_NE(deterministic_epochs(a), deterministic_epochs(c)) << "the seed must matter";
+}
+
+TEST_F(Training, McaProgramsFarFewerCellsThanFp64Updates) {
+  const uint64_t mca = total_updates(run("mca", "mca"));
+  const uint64_t fp = total_updates(run("fp64", "fp64"));
+  EXPECT_GT(mca, 0u);
+  // The paper reports orders of magnitude; ask for at least a factor 20.
+  EXPECT_LT(mca * 20, fp) << "mca " << mca << " vs fp64 " << fp;
+}
+
+TEST_F(Training, RejectsUnusableInputs) {
+  train_options opt;
+  opt.out_dir = dir_.file("bad");
+  opt.epochs = 0;
+  EXPECT_THROW(run_training(make_experiment("fp64"), *train_, *test_, opt), std::invalid_argument);
+  opt.epochs = 1;
+  EXPECT_THROW(run_training(make_experiment("fp64"), dataset{}, *test_, opt),
+               std::invalid_argument);
+  experiment_config small = make_experiment("fp64");
+  small.mlp.inputs = 100;
+  try {
+    run_training(small, *train_, *test_, opt);
+    FAIL() << "pixel count mismatch accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("784"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mcasim
