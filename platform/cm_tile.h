@@ -68,9 +68,11 @@ class cm_tile : public sc_core::sc_module, public counted {
           std::unique_ptr<crossbar> array);
 
   crossbar& array() { return *array_; }
+  const cm_tile_config& config() const { return cfg_; }
   sc_core::sc_time pwm_window() const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "cm_tile"; }
 
  private:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,11 @@ class counted {
  public:
   virtual ~counted() = default;
   virtual const action_counters& counters() const = 0;
+  virtual void clear_counters() = 0;
   virtual std::string component() const = 0;  // key in the technology table
 };
+
+// Every counted module below `root` in the SystemC object hierarchy.
+std::vector<counted*> counted_modules(sc_core::sc_object& root);
 
 }  // namespace mcasim

@@ -5,7 +5,8 @@
 namespace mcasim {
 
 void mac_array_config::validate() const {
-  if (lanes < 1) throw std::invalid_argument("mac_array.lanes must be >= 1");
+  if (lanes_in < 1) throw std::invalid_argument("mac_array.lanes_in must be >= 1");
+  if (lanes_out < 1) throw std::invalid_argument("mac_array.lanes_out must be >= 1");
   if (precision.empty()) throw std::invalid_argument("mac_array.precision must not be empty");
   if (!(clock_mhz > 0)) throw std::invalid_argument("mac_array.clock_mhz must be > 0");
   if (pipeline_cycles < 0) throw std::invalid_argument("mac_array.pipeline_cycles must be >= 0");
@@ -22,8 +23,9 @@ mac_array::mac_array(const sc_core::sc_module_name& nm, const mac_array_config& 
 
 uint64_t mac_array::cycles(std::size_t n_out, std::size_t n_in) const {
   if (n_out == 0 || n_in == 0) return 0;
-  const uint64_t per_out = (n_in + cfg_.lanes - 1) / cfg_.lanes;
-  return static_cast<uint64_t>(n_out) * per_out + cfg_.pipeline_cycles;
+  const uint64_t in_rounds = (n_in + cfg_.lanes_in - 1) / cfg_.lanes_in;
+  const uint64_t out_rounds = (n_out + cfg_.lanes_out - 1) / cfg_.lanes_out;
+  return in_rounds * out_rounds + cfg_.pipeline_cycles;
 }
 
 void mac_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

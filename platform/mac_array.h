@@ -1,6 +1,6 @@
-// Digital multiply-accumulate engine: `lanes` MACs per cycle at one operand
-// precision. An (n_out x n_in) matrix-vector product spreads the n_in terms
-// of each output over the lanes: n_out * ceil(n_in / lanes) cycles plus the
+// Digital multiply-accumulate engine: a grid of lanes_in x lanes_out MACs per
+// cycle at one operand precision. An (n_out x n_in) matrix-vector product
+// takes ceil(n_out / lanes_out) * ceil(n_in / lanes_in) cycles plus the
 // pipeline depth. Counts the MACs the initiator performed (mcasim_ext::ops).
 #pragma once
 
@@ -15,7 +15,8 @@
 namespace mcasim {
 
 struct mac_array_config {
-  int lanes = 64;
+  int lanes_in = 64;                // terms of one output summed per cycle
+  int lanes_out = 1;                // outputs computed side by side
   std::string precision = "32x32";  // technology-table action "mac_<precision>"
   double clock_mhz = 500.0;
   int pipeline_cycles = 2;
@@ -34,6 +35,7 @@ class mac_array : public sc_core::sc_module, public counted {
   uint64_t cycles(std::size_t n_out, std::size_t n_in) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "mac_array"; }
 
  private:

@@ -5,6 +5,10 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <systemc>
+
+#include "platform/table1.h"
+#include "power/technology.h"
 
 #include "workloads/characterize.h"
 #include "workloads/experiment.h"
@@ -22,7 +26,7 @@ std::string default_data_dir() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int sc_main(int argc, char** argv) {
   CLI::App app{"mcasim: transaction-level model of mixed-precision computational-memory training"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(MCASIM_VERSION));
@@ -70,6 +74,35 @@ int main(int argc, char** argv) {
                "skip the accuracy on the whole training set after each epoch");
   tr->add_flag("--quiet", quiet, "no progress line");
 
+  // table1
+  mcasim::table1_options t1;
+  std::string t1_data = default_data_dir();
+  std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
+  bool t1_quiet = false;
+  auto* tb =
+      app.add_subcommand("table1",
+                         "reproduce Table I: the Table I workload through the 32-bit, digital "
+                         "mixed-precision and MCA platforms");
+  tb->add_option("--images", t1.images, "measured training images (averaged)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60000));
+  tb->add_option("--warmup", t1.warmup, "training images before the measured window")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 59999));
+  tb->add_option("--test-images", t1.test_images, "test images evaluated after training (0 = all)")
+      ->capture_default_str();
+  tb->add_option("--hidden", t1.hidden, "hidden neurons")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  tb->add_option("--learning-rate", t1.learning_rate, "learning rate (0 = the workload's)")
+      ->capture_default_str();
+  tb->add_option("--seed", t1.seed, "random seed")->capture_default_str();
+  tb->add_option("--data", t1_data, "directory with the four MNIST IDX files")
+      ->capture_default_str();
+  tb->add_option("--tech", tech_path, "technology file (energy per action)")->capture_default_str();
+  tb->add_option("--out", t1.out_dir, "output directory")->required();
+  tb->add_flag("--quiet", t1_quiet, "no progress line");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +120,13 @@ int main(int argc, char** argv) {
         std::printf("  pulse %2d: mean %.2f uS, std %.2f uS\n", row["pulse"].get<int>(),
                     row["mean_us"].get<double>(), row["std_us"].get<double>());
       }
+    } else if (*tb) {
+      const auto tech = mcasim::technology::load(tech_path);
+      const auto data = mcasim::load_mnist(t1_data, 0, 0);
+      t1.progress = !t1_quiet && mcasim::progress::stderr_is_terminal();
+      const auto doc = mcasim::run_table1(data, tech, t1);
+      std::fputs(mcasim::table1_markdown(doc).c_str(), stdout);
+      std::printf("\nresults in %s/table1.json and table1.md\n", t1.out_dir.c_str());
     } else if (*tr) {
       auto cfg = mcasim::make_experiment(experiment);
       auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);
@@ -99,6 +139,9 @@ int main(int argc, char** argv) {
   } catch (const mcasim::data_error& e) {
     std::fprintf(stderr, "mcasim: data error: %s\n", e.what());
     return 1;
+  } catch (const mcasim::technology_error& e) {
+    std::fprintf(stderr, "mcasim: technology error: %s\n", e.what());
+    return 1;
   } catch (const mcasim::output_error& e) {
     std::fprintf(stderr, "mcasim: output error: %s\n", e.what());
     return 1;
@@ -110,4 +153,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+// libsystemc's main() would print the kernel banner first; this one silences
+// it and then enters the kernel, which calls sc_main.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }

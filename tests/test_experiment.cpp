@@ -13,7 +13,8 @@ namespace mcasim {
 namespace {
 
 TEST(Experiment, KnownNames) {
-  EXPECT_EQ(experiment_names(), (std::vector<std::string>{"fp64", "mca", "mca-nondiff"}));
+  EXPECT_EQ(experiment_names(), (std::vector<std::string>{"fp64", "mca", "mca-nondiff", "table1-digital32",
+                                                      "table1-digital-mp", "table1-mca"}));
   for (const auto& name : experiment_names()) {
     const experiment_config e = make_experiment(name);
     EXPECT_EQ(e.name, name);
@@ -23,14 +24,14 @@ TEST(Experiment, KnownNames) {
 
 TEST(Experiment, PaperSettings) {
   const experiment_config fp = make_experiment("fp64");
-  EXPECT_FALSE(fp.use_pcm);
+  EXPECT_EQ(fp.machine, machine_kind::fp64);
   EXPECT_EQ(fp.mlp.inputs, 784u);
   EXPECT_EQ(fp.mlp.hidden, 250u);
   EXPECT_EQ(fp.mlp.outputs, 10u);
   EXPECT_DOUBLE_EQ(fp.mlp.learning_rate, 0.4);
 
   const experiment_config mca = make_experiment("mca");
-  EXPECT_TRUE(mca.use_pcm);
+  EXPECT_EQ(mca.machine, machine_kind::mca);
   EXPECT_EQ(mca.mca.crossbar.synapse, synapse_kind::differential);
   EXPECT_DOUBLE_EQ(mca.mca.crossbar.init_mean_us, 1.6);
   EXPECT_DOUBLE_EQ(mca.mca.crossbar.init_std_us, 0.83);

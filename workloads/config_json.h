@@ -12,6 +12,11 @@ NLOHMANN_JSON_SERIALIZE_ENUM(synapse_kind, {{synapse_kind::differential, "differ
                                             {synapse_kind::single_ref, "single_ref"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(activation_kind, {{activation_kind::sigmoid, "sigmoid"},
                                                {activation_kind::relu, "relu"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(machine_kind, {{machine_kind::fp64, "fp64"},
+                                            {machine_kind::mca, "mca"},
+                                            {machine_kind::digital, "digital"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(digital_kind,
+                             {{digital_kind::fixed32, "fixed32"}, {digital_kind::mixed, "mixed"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(loss_kind, {{loss_kind::mse, "mse"}, {loss_kind::l2svm, "l2svm"}})
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(pcm_params, alpha, m1, c1, a1, m2, c2, a2, g_min_us,
@@ -35,7 +40,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_config, pcm, crossbar, chi, 
                                                 weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
                                                 adc_backward, update_x, update_d)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, use_pcm, mlp, mca,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, frac_bits, weights,
+                                                activations, errors, update_x, update_d)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, machine, mlp, mca, digital,
                                                 fp_init_std, image_period_s)
 
 }  // namespace mcasim

@@ -42,7 +42,8 @@ void mca_config::validate() const {
 
 void experiment_config::validate() const {
   mlp.validate();
-  if (use_pcm) mca.validate();
+  if (machine == machine_kind::mca) mca.validate();
+  if (machine == machine_kind::digital) digital.validate();
   if (!(image_period_s >= 0 && std::isfinite(image_period_s))) {
     throw std::invalid_argument("image_period_s must be >= 0");
   }
@@ -50,14 +51,27 @@ void experiment_config::validate() const {
 }
 
 std::vector<std::string> experiment_names() {
-  return {"fp64", "mca", "mca-nondiff"};
+  return {"fp64", "mca", "mca-nondiff", "table1-digital32", "table1-digital-mp", "table1-mca"};
 }
+
+namespace {
+
+// The Table I workload (paper Methods, "Energy estimation"): 785-250-10, ReLU
+// hidden neurons, L2-SVM error, SGD batch 1. Operating point: docs/table1.md.
+void table1_workload(experiment_config& e) {
+  e.mlp.hidden_activation = activation_kind::relu;
+  e.mlp.loss = loss_kind::l2svm;
+  e.mlp.learning_rate = 0.0015;
+  e.image_period_s = 2e-6;
+}
+
+}  // namespace
 
 experiment_config make_experiment(const std::string& name) {
   experiment_config e;
   e.name = name;
   if (name == "fp64") {
-    e.use_pcm = false;
+    e.machine = machine_kind::fp64;
   } else if (name == "mca") {
     e.mca.crossbar.synapse = synapse_kind::differential;
     e.mca.crossbar.init_mean_us = 1.6;
@@ -68,14 +82,19 @@ experiment_config make_experiment(const std::string& name) {
     e.mca.crossbar.init_mean_us = 4.5;
     e.mca.crossbar.init_std_us = 1.25;
     e.mca.refresh_every_images = 0;
+  } else if (name == "table1-digital32") {
+    table1_workload(e);
+    e.machine = machine_kind::digital;
+    e.digital.kind = digital_kind::fixed32;
+  } else if (name == "table1-digital-mp") {
+    table1_workload(e);
+    e.machine = machine_kind::digital;
+    e.digital.kind = digital_kind::mixed;
   } else if (name == "table1-mca") {
-    // Paper Methods "Energy estimation": ReLU hidden neurons, L2-SVM error,
     // 8-bit PWM inputs and ADC outputs around the crossbars, signed 3-bit
     // activations and errors with shared power-of-two scales in the weight
-    // update, refresh spread across images. Operating point: docs/table1.md.
-    e.mlp.hidden_activation = activation_kind::relu;
-    e.mlp.loss = loss_kind::l2svm;
-    e.mlp.learning_rate = 0.003;
+    // update, refresh spread across images.
+    table1_workload(e);
     e.mca.crossbar.synapse = synapse_kind::differential;
     e.mca.chi.eps_p = e.mca.chi.eps_d = 0.096;
     e.mca.refresh_spread = true;
@@ -85,7 +104,6 @@ experiment_config make_experiment(const std::string& name) {
     e.mca.adc_backward = {false, 8, true, 2.0, false, false, false};
     e.mca.update_x = {false, 3, true, 1.0, true, true, true};
     e.mca.update_d = {false, 3, true, 1.0, true, true, true};
-    e.image_period_s = 2e-6;
   } else {
     std::string known;
     for (const auto& n : experiment_names()) known += (known.empty() ? "" : ", ") + n;

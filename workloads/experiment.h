@@ -8,6 +8,7 @@
 #include "models/converters.h"
 #include "models/crossbar.h"
 #include "models/pcm_device.h"
+#include "workloads/digital_config.h"
 
 namespace mcasim {
 
@@ -53,17 +54,22 @@ struct mca_config {
   void validate() const;
 };
 
+enum class machine_kind { fp64, mca, digital };
+
 struct experiment_config {
   std::string name;
-  bool use_pcm = true;  // false: fp64 reference
+  machine_kind machine = machine_kind::mca;
   mlp_config mlp;
   mca_config mca;
+  digital_config digital;
   double fp_init_std = 0.147;   // fp64 weights ~ N(0, std): the spread of (Gp - Gn) / 8 uS
   double image_period_s = 0.1;  // simulated device time per training image
   void validate() const;
 };
 
-// "fp64", "mca", "mca-nondiff". Throws std::invalid_argument naming the
+// "fp64", "mca", "mca-nondiff" (paper Methods, training experiments);
+// "table1-digital32", "table1-digital-mp", "table1-mca" (the Table I
+// workload through each design). Throws std::invalid_argument naming the
 // known experiments otherwise.
 experiment_config make_experiment(const std::string& name);
 std::vector<std::string> experiment_names();

@@ -3,13 +3,21 @@
 #include <algorithm>
 
 #include "models/converters.h"
+#include "workloads/digital_network.h"
 #include "models/rng.h"
 
 namespace mcasim {
 
 std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed, double now_s) {
   cfg.validate();
-  if (!cfg.use_pcm) return std::make_unique<fp64_network>(cfg, seed);
+  switch (cfg.machine) {
+    case machine_kind::fp64:
+      return std::make_unique<fp64_network>(cfg, seed);
+    case machine_kind::digital:
+      return std::make_unique<digital_network>(cfg.mlp, cfg.digital, cfg.fp_init_std, seed);
+    case machine_kind::mca:
+      break;
+  }
   return std::make_unique<mca_network>(cfg, seed, now_s);
 }
 

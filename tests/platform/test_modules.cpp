@@ -81,11 +81,17 @@ TEST(sram, banks_and_ports_divide_access_cycles) {
 
 TEST(mac_array, lanes_spread_the_reduction_dimension) {
   mac_array_config cfg;
-  cfg.lanes = 64;
+  cfg.lanes_in = 64;
   cfg.pipeline_cycles = 2;
   mac_array mac("mac", cfg);
   EXPECT_EQ(mac.cycles(250, 785), 250u * 13u + 2u);
   EXPECT_EQ(mac.cycles(250, 10), 252u);  // only 10 terms: one cycle per output
+  mac_array_config grid = cfg;
+  grid.lanes_in = 16;
+  grid.lanes_out = 4;
+  mac_array mac2("mac_grid", grid);
+  EXPECT_EQ(mac2.cycles(250, 785), 63u * 50u + 2u);
+  EXPECT_EQ(mac2.cycles(250, 10), 63u + 2u);
   txn t(tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, stage::backward);
   t.ext.n_out = 250;
   t.ext.n_in = 10;

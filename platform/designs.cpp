@@ -1,0 +1,120 @@
+#include "platform/designs.h"
+
+#include <stdexcept>
+
+namespace mcasim {
+
+platform_config::platform_config() {
+  // 32-bit design: one MAC row of 60 lanes over the reduction dimension, a
+  // 54-bank weight SRAM feeding it, a 32-bit element-wise datapath whose
+  // derivative unit handles 8 values per cycle.
+  du_digital32.kind = "du_digital32";
+  du_digital32.derivative_lanes = 8;
+  weight_sram32.banks = 54;
+  mac32.lanes_in = 60;
+  mac32.lanes_out = 1;
+  mac32.precision = "32x32";
+  // Digital mixed precision: a 16 x 4 grid of 4b x 8b MACs, 64 SRAM banks,
+  // a wider outer-product scanner.
+  du_digital_mp.kind = "du_digital_mp";
+  du_digital_mp.outer_product_lanes = 503;
+  weight_sram_mp.banks = 64;
+  mac_mp.lanes_in = 16;
+  mac_mp.lanes_out = 4;
+  mac_mp.precision = "4x8";
+  // MCA digital unit: 8-bank chi SRAM, 334 outer-product entries per cycle.
+  du_mca.kind = "du_mca";
+  du_mca.outer_product_lanes = 334;
+  chi_sram.banks = 8;
+}
+
+void platform_config::validate() const {
+  du_digital32.validate();
+  du_digital_mp.validate();
+  du_mca.validate();
+  weight_sram32.validate();
+  weight_sram_mp.validate();
+  chi_sram.validate();
+  mac32.validate();
+  mac_mp.validate();
+  bus.validate();
+  tile.validate();
+}
+
+std::string design::part_of(const counted&) const {
+  return "digital unit";
+}
+
+void design::clear_all_counters() {
+  for (counted* c : counted_modules(*this)) c->clear_counters();
+  unit().clear_stage_times();
+}
+
+digital_design::digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
+                               const platform_config& pc, uint64_t seed)
+    : design(nm),
+      weight_sram("weight_sram",
+                  exp.digital.kind == digital_kind::fixed32 ? pc.weight_sram32 : pc.weight_sram_mp),
+      mac("mac", exp.digital.kind == digital_kind::fixed32 ? pc.mac32 : pc.mac_mp),
+      du("du", exp.digital.kind == digital_kind::fixed32 ? pc.du_digital32 : pc.du_digital_mp, exp,
+         seed) {
+  kind_ = exp.digital.kind == digital_kind::fixed32 ? "digital32" : "digital-mp";
+  du.sram_socket.bind(weight_sram.tgt_socket);
+  du.mac_socket.bind(mac.tgt_socket);
+}
+
+namespace {
+
+std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& exp,
+                                   const platform_config& pc, uint64_t seed, int layer) {
+  const mca_config& c = exp.mca;
+  const std::size_t rows = layer == 0 ? exp.mlp.inputs + 1 : exp.mlp.hidden + 1;
+  const std::size_t cols = layer == 0 ? exp.mlp.hidden : exp.mlp.outputs;
+  auto array = std::make_unique<crossbar>(rows, cols, c.crossbar, c.pcm, seed, layer);
+  array->initialize(0.0);
+  cm_tile_config tc = pc.tile;
+  tc.pwm_forward = c.pwm_forward;
+  tc.adc_forward = c.adc_forward;
+  tc.pwm_backward = c.pwm_backward;
+  tc.adc_backward = c.adc_backward;
+  tc.refresh = c.refresh;
+  return std::make_unique<cm_tile>(name, tc, std::move(array));
+}
+
+}  // namespace
+
+mca_design::mca_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
+                       const platform_config& pc, uint64_t seed)
+    : design(nm),
+      tile0(make_tile("tile0", exp, pc, seed, 0)),
+      tile1(make_tile("tile1", exp, pc, seed, 1)),
+      data_bus("data_bus", pc.bus),
+      chi_sram("chi_sram", pc.chi_sram),
+      du(std::make_unique<mca_unit>("du", pc.du_mca, exp,
+                                    std::array<cm_tile*, 2>{tile0.get(), tile1.get()})) {
+  kind_ = "mca";
+  du->bus_socket.bind(data_bus.tgt_socket);
+  du->sram_socket.bind(chi_sram.tgt_socket);
+  data_bus.init_socket.bind(tile0->tgt_socket);
+  data_bus.init_socket.bind(tile1->tgt_socket);
+  data_bus.map(0, 0, cm_tile::addr_span);
+  data_bus.map(1, cm_tile::addr_span, cm_tile::addr_span);
+}
+
+std::string mca_design::part_of(const counted& module) const {
+  return dynamic_cast<const cm_tile*>(&module) ? "computational memory" : "digital unit";
+}
+
+std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,
+                                    const platform_config& pc, uint64_t seed) {
+  pc.validate();
+  exp.validate();
+  if (exp.machine == machine_kind::mca)
+    return std::make_unique<mca_design>(name.c_str(), exp, pc, seed);
+  if (exp.machine == machine_kind::digital) {
+    return std::make_unique<digital_design>(name.c_str(), exp, pc, seed);
+  }
+  throw std::invalid_argument("no platform design for experiment '" + exp.name + "'");
+}
+
+}  // namespace mcasim

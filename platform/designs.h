@@ -1,0 +1,73 @@
+// The three designs of Table I as SystemC top-levels:
+//   digital32   digital unit + 32-bit weight SRAM + 32-bit MAC array
+//   digital-mp  digital unit + 32-bit weight SRAM + 4b x 8b MAC array
+//   mca         digital unit + chi SRAM + 16-bit bus + two CM tiles
+// Their hardware parameters (platform_config) are the paper's designs;
+// docs/table1.md explains each.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "platform/bus.h"
+#include "platform/cm_tile.h"
+#include "platform/digital_unit.h"
+#include "platform/mac_array.h"
+#include "platform/sram.h"
+#include "workloads/experiment.h"
+
+namespace mcasim {
+
+struct platform_config {
+  digital_unit_config du_digital32, du_digital_mp, du_mca;
+  sram_config weight_sram32, weight_sram_mp, chi_sram;
+  mac_array_config mac32, mac_mp;
+  bus_config bus;
+  cm_tile_config tile;  // converters and refresh come from the experiment
+  platform_config();
+  void validate() const;
+};
+
+class design : public sc_core::sc_module {
+ public:
+  explicit design(const sc_core::sc_module_name& nm) : sc_core::sc_module(nm) {}
+  virtual digital_unit& unit() = 0;
+  // "computational memory" or "digital unit" for a counted module (MCA parts).
+  virtual std::string part_of(const counted& module) const;
+  const std::string& design_kind() const { return kind_; }
+  void clear_all_counters();
+
+ protected:
+  std::string kind_;
+};
+
+class digital_design : public design {
+ public:
+  digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
+                 const platform_config& pc, uint64_t seed);
+  digital_unit& unit() override { return du; }
+
+  sram weight_sram;
+  mac_array mac;
+  digital_design_unit du;
+};
+
+class mca_design : public design {
+ public:
+  mca_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
+             const platform_config& pc, uint64_t seed);
+  digital_unit& unit() override { return *du; }
+  std::string part_of(const counted& module) const override;
+
+  std::unique_ptr<cm_tile> tile0, tile1;
+  bus data_bus;
+  sram chi_sram;
+  std::unique_ptr<mca_unit> du;
+};
+
+std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,
+                                    const platform_config& pc, uint64_t seed);
+
+}  // namespace mcasim

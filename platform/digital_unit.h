@@ -1,0 +1,180 @@
+// Digital units: the initiators that sequence forward propagation, backward
+// propagation and weight update for every training image, with every
+// transaction tagged by its stage. `digital_unit` holds what all designs
+// share (clocked element-wise datapath, quantum keeper, stage timing, the
+// image loop); `mca_unit` drives the computational-memory tiles over the bus
+// and the chi SRAM; `digital_design_unit` drives the weight SRAM and the MAC
+// array of the two all-digital designs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+#include <systemc>
+#include <tlm>
+
+#include "models/chi_memory.h"
+#include "platform/cm_tile.h"
+#include "platform/counters.h"
+#include "workloads/digital_network.h"
+#include "workloads/experiment.h"
+#include "workloads/mnist.h"
+
+namespace mcasim {
+
+struct digital_unit_config {
+  std::string kind = "digital_unit";  // technology-table component (energy per action)
+  double clock_mhz = 500.0;
+  // Element-wise operations per cycle, per kind of operation, and the
+  // latency every vector operation adds.
+  int quantize_lanes = 128;
+  int activation_lanes = 128;
+  int derivative_lanes = 128;
+  int error_lanes = 2;
+  int op_latency_cycles = 1;
+  // Outer-product entries (3-bit x 3-bit) examined per cycle in the weight
+  // update; the non-zero ones are multiplied and read-modify-write memory.
+  int outer_product_lanes = 334;
+  void validate() const;
+};
+
+// What a run does: train on train->image(order[k]) in turn (counters restart
+// at position measure_from), then predict test->image(test_order[k]).
+struct image_job {
+  const dataset* train = nullptr;
+  std::vector<std::size_t> order;
+  std::size_t measure_from = 0;
+  const dataset* test = nullptr;
+  std::vector<std::size_t> test_order;
+};
+
+class digital_unit : public sc_core::sc_module, public counted {
+ public:
+  enum action : std::size_t {
+    quantize = 0,
+    activation,
+    derivative,
+    error,
+    outer_product,   // non-zero low-precision products
+    weight_convert,  // 32-bit -> 4-bit weight conversion
+    pulse_command,   // one (row, col, p) programming command
+    cycle,           // clocked cycle of the unit during a stage (clock tree, leakage)
+  };
+
+  SC_HAS_PROCESS(digital_unit);
+  digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg);
+
+  // Images to process when the simulation runs; `on_measure` is called at
+  // the first measured image (the design clears its counters there),
+  // `on_trained` after the last training image, before the test images.
+  void set_job(image_job job, std::function<void()> on_measure, std::function<void()> on_trained);
+  uint64_t images_done() const { return images_; }
+  std::size_t correct() const { return correct_; }            // measured training images
+  std::size_t test_correct() const { return test_correct_; }  // test images
+  // Simulated time spent per stage since the counters were cleared.
+  const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
+  void clear_stage_times();
+
+  const action_counters& counters() const override { return counters_; }
+  void clear_counters() override { counters_.clear(); }
+  std::string component() const override { return cfg_.kind; }
+
+ protected:
+  // Processes one image; returns the predicted class.
+  virtual int process(const float* x, int label, bool train) = 0;
+
+  // Local time of the initiator (global time + quantum keeper offset).
+  sc_core::sc_time now() const { return qk_.get_current_time(); }
+  // Adds `t` to the local time and synchronises when the quantum is used up.
+  void advance(const sc_core::sc_time& t);
+  // A vector operation of n elements on `lanes` lanes in stage s.
+  void vector_op(stage s, action a, std::size_t n, int lanes);
+  void begin_stage(stage s);
+  void end_stage();
+  // Issues a transaction on `socket` and advances local time by its delay.
+  void transact(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_command cmd,
+                uint64_t addr, void* data, std::size_t bytes, mcasim_ext& ext);
+
+  digital_unit_config cfg_;
+  sc_core::sc_time period_;
+  action_counters counters_{{"quantize", "activation", "derivative", "error", "outer_product",
+                             "weight_convert", "pulse_command", "cycle"}};
+
+ private:
+  void run();
+
+  tlm_utils::tlm_quantumkeeper qk_;
+  image_job job_;
+  std::function<void()> on_measure_, on_trained_;
+  uint64_t images_ = 0;
+  std::size_t correct_ = 0, test_correct_ = 0;
+  int current_stage_ = -1;
+  sc_core::sc_time stage_start_;
+  std::array<sc_core::sc_time, k_stages> stage_time_{};
+};
+
+// --- MCA ---------------------------------------------------------------------
+// Bus address map of the MCA design: tile l at l * cm_tile::addr_span.
+class mca_unit : public digital_unit {
+ public:
+  tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
+  tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
+
+  mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+           const experiment_config& exp, std::array<cm_tile*, 2> tiles);
+
+  const chi_memory& chi(std::size_t l) const { return *chi_[l]; }
+
+ protected:
+  int process(const float* x, int label, bool train) override;
+
+ private:
+  // Sends `n` values to tile l's input, runs its (transposed) MVM and reads
+  // `n_out` results into out.
+  void tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
+                std::size_t n_out);
+  // A command through the bus to tile l on a separate time line (`delay`
+  // relative to the current global time): programming runs in parallel.
+  void tile_command(int l, uint64_t addr, const void* data, std::size_t bytes, mcasim_ext& ext,
+                    sc_core::sc_time& delay);
+
+  experiment_config exp_;
+  mlp_config m_;
+  std::array<cm_tile*, 2> tiles_;
+  std::unique_ptr<chi_memory> chi_[2];
+  uint64_t trained_ = 0;
+  std::vector<float> xb_, z1_, a1_, y_, d2_, d1_, ux_, ud_;
+  std::vector<pulse_cmd> pulses_;
+};
+
+// --- digital designs ---------------------------------------------------------
+class digital_design_unit : public digital_unit {
+ public:
+  tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
+  tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
+
+  digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+                      const experiment_config& exp, uint64_t seed);
+
+  const digital_network& network() const { return net_; }
+
+ protected:
+  int process(const float* x, int label, bool train) override;
+
+ private:
+  // Streams an (n_out x n_in) weight block from SRAM through the MAC array
+  // (pipelined: the slower of the two sets the time).
+  void propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs);
+  void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
+
+  digital_network net_;
+  bool mixed_;
+};
+
+}  // namespace mcasim

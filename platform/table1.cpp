@@ -1,0 +1,328 @@
+#include "platform/table1.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "models/rng.h"
+#include "power/ledger.h"
+#include "workloads/config_json.h"
+#include "workloads/io.h"
+#include "workloads/progress.h"
+
+namespace mcasim {
+namespace {
+
+const char* k_design_names[3] = {"digital32", "digital-mp", "mca"};
+const char* k_experiments[3] = {"table1-digital32", "table1-digital-mp", "table1-mca"};
+const stage k_all_stages[3] = {stage::forward, stage::backward, stage::update};
+
+// The paper's Table I (energy in nJ, time in us per image) and its headline
+// figures: reference values shown next to the measured ones, never used to
+// compute them.
+struct paper_cell {
+  double energy_nj, time_us;
+};
+const std::map<std::string, std::map<std::string, paper_cell>> k_paper = {
+    {"digital32",
+     {{"forward", {5620, 7.31}},
+      {"backward", {90, 0.59}},
+      {"update", {8640, 15.36}},
+      {"total", {14350, 23.27}}}},
+    {"digital-mp",
+     {{"forward", {1780, 6.41}},
+      {"backward", {16, 0.13}},
+      {"update", {76, 0.79}},
+      {"total", {1870, 7.33}}}},
+    {"mca",
+     {{"forward", {16.18, 0.61}},
+      {"backward", {4.88, 0.22}},
+      {"update", {62.03, 1.19}},
+      {"total", {83.08, 2.01}}}},
+    {"mca/computational memory",
+     {{"forward", {7.27, 0.26}}, {"backward", {2.15, 0.13}}, {"update", {0.05, NAN}}}},
+    {"mca/digital unit",
+     {{"forward", {8.91, 0.34}}, {"backward", {2.73, 0.09}}, {"update", {61.98, 1.19}}}},
+};
+const std::map<std::string, double> k_paper_ratios = {
+    {"mca_vs_digital32_energy", 173.0},        {"mca_vs_digital32_throughput", 11.5},
+    {"mca_vs_digital_mp_energy", 23.0},        {"fwd_bwd_energy_gain_vs_digital32", 271.0},
+    {"fwd_bwd_speedup_vs_digital32", 9.61},    {"fwd_bwd_energy_gain_vs_digital_mp", 85.0},
+    {"update_energy_gain_vs_digital32", 139.0}};
+
+nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
+  nlohmann::json c{{"energy_nj", energy_nj}, {"time_us", time_us}};
+  if (ref) {
+    c["paper_energy_nj"] = ref->energy_nj;
+    c["energy_dev_pct"] = 100.0 * (energy_nj - ref->energy_nj) / ref->energy_nj;
+    if (!std::isnan(ref->time_us)) {
+      c["paper_time_us"] = ref->time_us;
+      c["time_dev_pct"] = 100.0 * (time_us - ref->time_us) / ref->time_us;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
+                          const platform_config& pc) {
+  if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
+  const std::size_t n_train = opt.warmup + opt.images;
+  if (n_train > data.train.size()) {
+    throw std::invalid_argument("--warmup + --images = " + std::to_string(n_train) +
+                                " exceeds the " + std::to_string(data.train.size()) +
+                                " training images");
+  }
+  ensure_directory(opt.out_dir);
+  // One shuffled order for every design (the trainer's shuffle stream).
+  rng shuffle(opt.seed, stream_id(stream_kind::shuffle));
+  std::vector<std::size_t> all(data.train.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  for (std::size_t i = all.size() - 1; i > 0; --i) std::swap(all[i], all[shuffle.below(i + 1)]);
+  std::vector<std::size_t> order(all.begin(), all.begin() + n_train);
+  const std::size_t n_test =
+      opt.test_images == 0 ? data.test.size() : std::min(opt.test_images, data.test.size());
+  std::vector<std::size_t> test_order(n_test);
+  std::iota(test_order.begin(), test_order.end(), std::size_t{0});
+
+  experiment_config exps[3];
+  std::unique_ptr<design> designs[3];
+  for (int d = 0; d < 3; ++d) {
+    exps[d] = make_experiment(k_experiments[d]);
+    exps[d].mlp.hidden = opt.hidden;
+    if (opt.learning_rate > 0) exps[d].mlp.learning_rate = opt.learning_rate;
+    designs[d] = make_design(k_design_names[d], exps[d], pc, opt.seed);
+  }
+
+  // Per design: counters restart at the first measured image; at the end of
+  // training they are frozen into `snap` before the test images run.
+  struct snapshot {
+    std::vector<std::tuple<std::string, std::string, std::string, std::string, double>> counts;
+    std::vector<std::tuple<std::string, std::string, double>> busy;  // part, stage, seconds
+    double stage_s[k_stages] = {0, 0, 0};
+    std::size_t train_correct = 0;
+  };
+  snapshot snaps[3];
+  for (int d = 0; d < 3; ++d) {
+    design* ds = designs[d].get();
+    snapshot* snap = &snaps[d];
+    image_job job;
+    job.train = &data.train;
+    job.order = order;
+    job.measure_from = opt.warmup;
+    job.test = &data.test;
+    job.test_order = test_order;
+    ds->unit().set_job(
+        std::move(job), [ds] { ds->clear_all_counters(); },
+        [ds, snap] {
+          for (counted* c : counted_modules(*ds)) {
+            const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
+            const std::string path = obj ? obj->name() : c->component();
+            const action_counters& ac = c->counters();
+            for (stage s : k_all_stages) {
+              for (std::size_t a = 0; a < ac.action_names().size(); ++a) {
+                const double n = ac.count(s, a);
+                if (n != 0)
+                  snap->counts.emplace_back(path, c->component(), stage_name(s),
+                                            ac.action_names()[a], n);
+              }
+              snap->busy.emplace_back(ds->part_of(*c), stage_name(s), ac.busy_time(s).to_seconds());
+            }
+          }
+          for (stage s : k_all_stages) {
+            snap->stage_s[static_cast<int>(s)] = ds->unit().stage_time(s).to_seconds();
+          }
+          snap->train_correct = ds->unit().correct();
+        });
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  sc_core::sc_start();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  nlohmann::json doc;
+  doc["tool"] = "mcasim";
+  doc["version"] = MCASIM_VERSION;
+  doc["command"] = "table1";
+  doc["seed"] = opt.seed;
+  doc["technology"] = tech.name();
+  doc["warmup_images"] = opt.warmup;
+  doc["measured_images"] = opt.images;
+  doc["test_images"] = n_test;
+  doc["hidden"] = opt.hidden;
+  doc["wall_s"] = wall;
+  doc["simulated_images_per_wall_s"] = wall > 0 ? 3.0 * (n_train + n_test) / wall : 0.0;
+  const double per = 1.0 / static_cast<double>(opt.images);
+  std::map<std::string, nlohmann::json> per_design;
+  for (int d = 0; d < 3; ++d) {
+    const std::string name = k_design_names[d];
+    ledger led(tech);
+    for (const auto& [path, kind, st, action, n] : snaps[d].counts)
+      led.add(path, kind, st, action, n);
+    nlohmann::json dj;
+    dj["experiment"] = exps[d];
+    dj["learning_rate"] = exps[d].mlp.learning_rate;
+    double total_e = 0, total_t = 0;
+    const auto& ref = k_paper.at(name);
+    for (stage s : k_all_stages) {
+      const double e = led.energy_pj(stage_name(s)) * 1e-3 * per;
+      const double t = snaps[d].stage_s[static_cast<int>(s)] * 1e6 * per;
+      total_e += e;
+      total_t += t;
+      dj["stages"][stage_name(s)] = cell(e, t, &ref.at(stage_name(s)));
+    }
+    dj["stages"]["total"] = cell(total_e, total_t, &ref.at("total"));
+    dj["throughput_images_per_s"] = 1e6 / total_t;
+    if (name == "mca") {
+      for (const std::string part : {"computational memory", "digital unit"}) {
+        const auto& pref = k_paper.at("mca/" + part);
+        for (stage s : k_all_stages) {
+          double e = 0;
+          for (const auto& entry : led.entries()) {
+            const bool cm = entry.kind == "cm_tile";
+            if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
+              e += entry.energy_pj;
+            }
+          }
+          double cm_busy = 0;
+          for (const auto& [p, st, sec] : snaps[d].busy) {
+            if (p == "computational memory" && st == stage_name(s)) cm_busy += sec;
+          }
+          const double stage_t = snaps[d].stage_s[static_cast<int>(s)];
+          double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
+          if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
+          dj["parts"][part][stage_name(s)] =
+              cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
+        }
+      }
+      const double nz = led.count("du_mca", "outer_product", "update") * per;
+      const double pulses =
+          (led.count("cm_tile", "set_pulse") + led.count("cm_tile", "reset_pulse")) * per;
+      dj["statistics"] = {{"nonzero_chi_updates_per_image", nz},
+                          {"paper_nonzero_chi_updates_per_image", 2130},
+                          {"pcm_pulses_per_image", pulses},
+                          {"paper_pcm_devices_programmed_per_image", 0.5},
+                          {"pulse_commands_per_image", led.count("du_mca", "pulse_command") * per}};
+    } else if (name == "digital-mp") {
+      dj["statistics"] = {{"nonzero_weight_updates_per_image",
+                           led.count("du_digital_mp", "outer_product", "update") * per}};
+    }
+    dj["train_accuracy_measured_window"] = static_cast<double>(snaps[d].train_correct) * per;
+    dj["test_accuracy"] = static_cast<double>(designs[d]->unit().test_correct()) / n_test;
+    nlohmann::json entries = nlohmann::json::array();
+    for (const auto& e : led.entries()) {
+      entries.push_back({{"component", e.component},
+                         {"kind", e.kind},
+                         {"stage", e.stage},
+                         {"action", e.action},
+                         {"count_per_image", e.count * per},
+                         {"energy_pj_per_image", e.energy_pj * per}});
+    }
+    dj["ledger"] = entries;
+    per_design[name] = dj;
+    doc["designs"][name] = dj;
+  }
+  auto st = [&](const std::string& d, const std::string& s, const char* q) {
+    return per_design[d]["stages"][s][q].get<double>();
+  };
+  auto fb = [&](const std::string& d, const char* q) {
+    return st(d, "forward", q) + st(d, "backward", q);
+  };
+  nlohmann::json ratios{
+      {"mca_vs_digital32_energy",
+       st("digital32", "total", "energy_nj") / st("mca", "total", "energy_nj")},
+      {"mca_vs_digital32_throughput",
+       st("digital32", "total", "time_us") / st("mca", "total", "time_us")},
+      {"mca_vs_digital_mp_energy",
+       st("digital-mp", "total", "energy_nj") / st("mca", "total", "energy_nj")},
+      {"fwd_bwd_energy_gain_vs_digital32", fb("digital32", "energy_nj") / fb("mca", "energy_nj")},
+      {"fwd_bwd_speedup_vs_digital32", fb("digital32", "time_us") / fb("mca", "time_us")},
+      {"fwd_bwd_energy_gain_vs_digital_mp", fb("digital-mp", "energy_nj") / fb("mca", "energy_nj")},
+      {"update_energy_gain_vs_digital32",
+       st("digital32", "update", "energy_nj") / st("mca", "update", "energy_nj")}};
+  for (auto& [k, v] : ratios.items()) {
+    const double ref = k_paper_ratios.at(k);
+    doc["ratios"][k] = {{"value", v.get<double>()},
+                        {"paper", ref},
+                        {"dev_pct", 100.0 * (v.get<double>() - ref) / ref}};
+  }
+  write_file_atomic(opt.out_dir + "/table1.json", doc.dump(2) + "\n");
+  write_file_atomic(opt.out_dir + "/table1.md", table1_markdown(doc));
+  return doc;
+}
+
+std::string table1_markdown(const nlohmann::json& doc) {
+  std::ostringstream md;
+  char buf[256];
+  auto fmt_cell = [&](const nlohmann::json& c, const char* q, const char* pq, const char* dq,
+                      const char* unit, double scale) {
+    if (!c.contains(q)) return std::string("-");
+    std::snprintf(buf, sizeof buf, "%.4g %s", c[q].get<double>() * scale, unit);
+    std::string s = buf;
+    if (c.contains(pq)) {
+      std::snprintf(buf, sizeof buf, " (paper %.4g, %+.1f%%)", c[pq].get<double>() * scale,
+                    c[dq].get<double>());
+      s += buf;
+    }
+    return s;
+  };
+  md << "# Table I: energy and time per training image\n\n";
+  md << "Measured over " << doc["measured_images"] << " MNIST training images after "
+     << doc["warmup_images"] << " warm-up images; seed " << doc["seed"] << "; technology "
+     << doc["technology"].get<std::string>() << ".\n\n";
+  md << "| design | quantity | forward | backward | weight update | total "
+        "|\n|---|---|---|---|---|---|\n";
+  auto row = [&](const std::string& label, const nlohmann::json& stages, bool total) {
+    md << "| " << label << " | energy | ";
+    for (const char* s : {"forward", "backward", "update"}) {
+      md << fmt_cell(stages[s], "energy_nj", "paper_energy_nj", "energy_dev_pct", "nJ", 1.0)
+         << " | ";
+    }
+    md << (total ? fmt_cell(stages["total"], "energy_nj", "paper_energy_nj", "energy_dev_pct", "nJ",
+                            1.0)
+                 : std::string(""))
+       << " |\n|  | time | ";
+    for (const char* s : {"forward", "backward", "update"}) {
+      md << fmt_cell(stages[s], "time_us", "paper_time_us", "time_dev_pct", "us", 1.0) << " | ";
+    }
+    md << (total ? fmt_cell(stages["total"], "time_us", "paper_time_us", "time_dev_pct", "us", 1.0)
+                 : std::string(""))
+       << " |\n";
+  };
+  const auto& d = doc["designs"];
+  row("32-bit digital", d["digital32"]["stages"], true);
+  row("digital mixed precision", d["digital-mp"]["stages"], true);
+  row("MCA: computational memory", d["mca"]["parts"]["computational memory"], false);
+  row("MCA: digital unit", d["mca"]["parts"]["digital unit"], false);
+  row("MCA: total", d["mca"]["stages"], true);
+  md << "\n| figure | measured | paper | deviation |\n|---|---|---|---|\n";
+  for (const char* k : {"digital32", "digital-mp", "mca"}) {
+    std::snprintf(buf, sizeof buf, "| throughput %s (images/s) | %.4g | | |\n", k,
+                  d[k]["throughput_images_per_s"].get<double>());
+    md << buf;
+  }
+  for (auto& [k, v] : doc["ratios"].items()) {
+    std::snprintf(buf, sizeof buf, "| %s | %.3g | %.3g | %+.1f%% |\n", k.c_str(),
+                  v["value"].get<double>(), v["paper"].get<double>(), v["dev_pct"].get<double>());
+    md << buf;
+  }
+  const auto& s = d["mca"]["statistics"];
+  std::snprintf(buf, sizeof buf,
+                "| MCA non-zero chi updates per image | %.0f | 2130 | |\n"
+                "| MCA PCM pulses per image | %.3f | 0.5 (devices programmed) | |\n",
+                s["nonzero_chi_updates_per_image"].get<double>(),
+                s["pcm_pulses_per_image"].get<double>());
+  md << buf;
+  for (const char* k : {"digital32", "digital-mp", "mca"}) {
+    std::snprintf(buf, sizeof buf, "| test accuracy %s | %.2f%% | | |\n", k,
+                  100.0 * d[k]["test_accuracy"].get<double>());
+    md << buf;
+  }
+  return md.str();
+}
+
+}  // namespace mcasim

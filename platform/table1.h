@@ -1,0 +1,36 @@
+// The Table I reproduction: the Table I workload through the three designs,
+// energy and time per image and stage from the ledger and SystemC time, next
+// to the paper's values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/designs.h"
+#include "power/technology.h"
+#include "workloads/mnist.h"
+
+namespace mcasim {
+
+struct table1_options {
+  std::size_t warmup = 10000;   // images trained before the measured window
+  std::size_t images = 10000;   // measured images (averaged)
+  std::size_t test_images = 0;  // test images evaluated after training (0 = all)
+  std::size_t hidden = 250;
+  double learning_rate = 0.0;  // 0 = the preset's
+  uint64_t seed = 1;
+  std::string out_dir;
+  bool progress = false;
+};
+
+// Runs the simulation (one elaboration, three designs) and writes
+// DIR/table1.json and DIR/table1.md. Call at most once per process.
+nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
+                          const platform_config& pc = platform_config());
+
+// Markdown rendering of a table1.json document.
+std::string table1_markdown(const nlohmann::json& doc);
+
+}  // namespace mcasim
