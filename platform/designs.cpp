@@ -14,18 +14,18 @@ platform_config::platform_config() {
   mac32.lanes_in = 60;
   mac32.lanes_out = 1;
   mac32.precision = "32x32";
-  // Digital mixed precision: a 16 x 4 grid of 4b x 8b MACs, 64 SRAM banks,
+  // Digital mixed precision: a 16 x 5 grid of 4b x 8b MACs, 64 SRAM banks,
   // a wider outer-product scanner.
   du_digital_mp.kind = "du_digital_mp";
   du_digital_mp.outer_product_lanes = 503;
   weight_sram_mp.banks = 64;
   mac_mp.lanes_in = 16;
-  mac_mp.lanes_out = 4;
+  mac_mp.lanes_out = 5;
   mac_mp.precision = "4x8";
-  // MCA digital unit: 8-bank chi SRAM, 334 outer-product entries per cycle.
+  // MCA digital unit: 32-bank chi SRAM, 334 outer-product entries per cycle.
   du_mca.kind = "du_mca";
   du_mca.outer_product_lanes = 334;
-  chi_sram.banks = 8;
+  chi_sram.banks = 32;
 }
 
 void platform_config::validate() const {

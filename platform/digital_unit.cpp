@@ -237,6 +237,7 @@ int mca_unit::process(const float* x, int label, bool train) {
     // The outer-product unit scans all entries; non-zero products update chi
     // (read-modify-write) through the SRAM banks in parallel with the scan.
     counters_.add(stage::update, outer_product, static_cast<double>(products));
+    counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
     const uint64_t scan = (rows * cols + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes;
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
     for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
@@ -321,10 +322,13 @@ void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t wo
   gp.clear_extension(&ext);
 }
 
-void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs) {
+void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs,
+                                    bool from_sram) {
   sc_core::sc_time mem = sc_core::SC_ZERO_TIME, mac = sc_core::SC_ZERO_TIME;
-  sram_access(s, tlm::TLM_READ_COMMAND, macs, mem);
-  if (mixed_) counters_.add(s, weight_convert, static_cast<double>(macs));
+  if (from_sram) {
+    sram_access(s, tlm::TLM_READ_COMMAND, macs, mem);
+    if (mixed_) counters_.add(s, weight_convert, static_cast<double>(macs));
+  }
   mcasim_ext ext;
   ext.st = s;
   ext.n_out = n_out;
@@ -346,10 +350,10 @@ int digital_design_unit::process(const float* x, int label, bool train) {
   const std::size_t ni = m.inputs + 1, nh = m.hidden, no = m.outputs;
   begin_stage(stage::forward);
   const int pred = net_.forward(x);
-  propagate(stage::forward, nh, ni, ni * nh);
+  propagate(stage::forward, nh, ni, ni * nh, true);
   vector_op(stage::forward, activation, nh, cfg_.activation_lanes);
   if (mixed_) vector_op(stage::forward, quantize, nh + 1, cfg_.quantize_lanes);
-  propagate(stage::forward, no, nh + 1, (nh + 1) * no);
+  propagate(stage::forward, no, nh + 1, (nh + 1) * no, true);
   end_stage();
   if (!train) return pred;
 
@@ -357,7 +361,9 @@ int digital_design_unit::process(const float* x, int label, bool train) {
   net_.backward(label);
   vector_op(stage::backward, error, no, cfg_.error_lanes);
   if (mixed_) vector_op(stage::backward, quantize, no, cfg_.quantize_lanes);
-  propagate(stage::backward, nh, no, nh * no);
+  // The 4-bit layer-2 weights (2,510 x 4 bits) stay in a local buffer after
+  // the forward pass; the 32-bit design reads its 32-bit weights again.
+  propagate(stage::backward, nh, no, nh * no, !mixed_);
   vector_op(stage::backward, derivative, nh, cfg_.derivative_lanes);
   if (mixed_) vector_op(stage::backward, quantize, nh, cfg_.quantize_lanes);
   end_stage();
@@ -371,6 +377,7 @@ int digital_design_unit::process(const float* x, int label, bool train) {
     vector_op(stage::update, quantize, ni + nh + (nh + 1) + no, cfg_.quantize_lanes);
     counters_.add(stage::update, outer_product, static_cast<double>(written));
     const uint64_t entries = ni * nh + (nh + 1) * no;
+    counters_.add(stage::update, outer_scan, static_cast<double>(entries));
     compute =
         static_cast<double>((entries + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes) *
         period_;

@@ -62,6 +62,7 @@ class digital_unit : public sc_core::sc_module, public counted {
     derivative,
     error,
     outer_product,   // non-zero low-precision products
+    outer_scan,      // outer-product entries examined (zero or not)
     weight_convert,  // 32-bit -> 4-bit weight conversion
     pulse_command,   // one (row, col, p) programming command
     cycle,           // clocked cycle of the unit during a stage (clock tree, leakage)
@@ -104,7 +105,7 @@ class digital_unit : public sc_core::sc_module, public counted {
   digital_unit_config cfg_;
   sc_core::sc_time period_;
   action_counters counters_{{"quantize", "activation", "derivative", "error", "outer_product",
-                             "weight_convert", "pulse_command", "cycle"}};
+                             "outer_scan", "weight_convert", "pulse_command", "cycle"}};
 
  private:
   void run();
@@ -168,9 +169,10 @@ class digital_design_unit : public digital_unit {
   int process(const float* x, int label, bool train) override;
 
  private:
-  // Streams an (n_out x n_in) weight block from SRAM through the MAC array
-  // (pipelined: the slower of the two sets the time).
-  void propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs);
+  // Streams an (n_out x n_in) weight block through the MAC array, read from
+  // the SRAM (pipelined: the slower of the two sets the time) or, with
+  // from_sram false, from the local buffer of converted weights.
+  void propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs, bool from_sram);
   void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
 
   digital_network net_;
