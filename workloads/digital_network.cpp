@@ -20,8 +20,8 @@ void digital_config::validate() const {
   update_d.validate("digital.update_d");
 }
 
-digital_network::digital_network(const mlp_config& mlp, const digital_config& cfg,
-                                 double init_std, uint64_t seed)
+digital_network::digital_network(const mlp_config& mlp, const digital_config& cfg, double init_std,
+                                 uint64_t seed)
     : m_(mlp),
       c_(cfg),
       fixed_(cfg.kind == digital_kind::fixed32),
@@ -145,6 +145,8 @@ int digital_network::train(const float* x, int label, double) {
   return pred;
 }
 
-int digital_network::predict(const float* x, double) { return forward(x); }
+int digital_network::predict(const float* x, double) {
+  return forward(x);
+}
 
 }  // namespace mcasim

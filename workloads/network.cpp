@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "models/converters.h"
-#include "workloads/digital_network.h"
 #include "models/rng.h"
+#include "workloads/digital_network.h"
 
 namespace mcasim {
 
@@ -217,9 +217,16 @@ int mca_network::train(const float* x, int label, double now_s) {
     }
   }
   ++images_;
-  if (c_.refresh_every_images > 0 &&
-      images_ % static_cast<uint64_t>(c_.refresh_every_images) == 0) {
-    for (auto& xb : xbar_) xb->refresh_rows(0, xb->rows(), c_.refresh, now_s);
+  if (c_.refresh_every_images > 0) {
+    const uint64_t every = static_cast<uint64_t>(c_.refresh_every_images);
+    for (auto& xb : xbar_) {
+      if (c_.refresh_spread) {  // 1/every of the rows after every image
+        const auto [r0, r1] = refresh_slice(xb->rows(), (images_ - 1) % every, every);
+        xb->refresh_rows(r0, r1, c_.refresh, now_s);
+      } else if (images_ % every == 0) {
+        xb->refresh_rows(0, xb->rows(), c_.refresh, now_s);
+      }
+    }
   }
   return pred;
 }
