@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -25,8 +27,17 @@ double quantize(const quantizer_config& cfg, float* x, std::size_t n, double ran
   const int codes = cfg.max_code();
   double full = cfg.range * range_scale;
   if (cfg.dynamic) {
-    float m = 0.0f;
-    for (std::size_t k = 0; k < n; ++k) m = std::max(m, std::fabs(x[k]));
+    // max |x| over the bit patterns: for finite floats without the sign bit
+    // the integer order is the numeric order, and the loop vectorises.
+    uint32_t mbits = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      uint32_t b;
+      std::memcpy(&b, &x[k], sizeof b);
+      b &= 0x7fffffffu;
+      mbits = b > mbits ? b : mbits;
+    }
+    float m;
+    std::memcpy(&m, &mbits, sizeof m);
     if (m == 0.0f) return 0.0;
     if (!cfg.power_of_two) {
       full = m;
@@ -42,7 +53,10 @@ double quantize(const quantizer_config& cfg, float* x, std::size_t n, double ran
   const float lo = cfg.is_signed ? -static_cast<float>(codes) : 0.0f;
   const float hi = static_cast<float>(codes);
   for (std::size_t k = 0; k < n; ++k) {
-    x[k] = std::clamp(std::nearbyint(x[k] * inv), lo, hi) * step;
+    float q = std::nearbyint(x[k] * inv);
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    x[k] = q * step;
   }
   return full;
 }

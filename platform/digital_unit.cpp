@@ -94,7 +94,9 @@ void digital_unit::run() {
     }
     const std::size_t idx = job_.order[k];
     const int label = job_.train->labels[idx];
+    const auto t0 = std::chrono::steady_clock::now();
     correct_ += process(job_.train->image(idx), label, true) == label;
+    train_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++images_;
   }
   qk_.sync();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,6 +79,8 @@ class digital_unit : public sc_core::sc_module, public counted {
   uint64_t images_done() const { return images_; }
   std::size_t correct() const { return correct_; }            // measured training images
   std::size_t test_correct() const { return test_correct_; }  // test images
+  // Wall-clock seconds spent processing training images (model speed).
+  double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
   void clear_stage_times();
@@ -115,6 +118,7 @@ class digital_unit : public sc_core::sc_module, public counted {
   std::function<void()> on_measure_, on_trained_;
   uint64_t images_ = 0;
   std::size_t correct_ = 0, test_correct_ = 0;
+  double train_wall_s_ = 0.0;
   int current_stage_ = -1;
   sc_core::sc_time stage_start_;
   std::array<sc_core::sc_time, k_stages> stage_time_{};
