@@ -26,13 +26,6 @@ digital_unit::digital_unit(const sc_core::sc_module_name& nm, const digital_unit
   SC_THREAD(run);
 }
 
-void digital_unit::set_job(image_job job, std::function<void()> on_measure,
-                           std::function<void()> on_trained) {
-  job_ = std::move(job);
-  on_measure_ = std::move(on_measure);
-  on_trained_ = std::move(on_trained);
-}
-
 void digital_unit::clear_stage_times() {
   for (auto& t : stage_time_) t = sc_core::SC_ZERO_TIME;
 }
@@ -86,26 +79,22 @@ void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& so
 
 void digital_unit::run() {
   qk_.reset();
-  for (std::size_t k = 0; k < job_.order.size(); ++k) {
-    if (k == job_.measure_from) {
-      if (on_measure_) on_measure_();
-      clear_stage_times();
-      correct_ = 0;
+  for (job_phase& phase : phases_) {
+    if (phase.before) phase.before();
+    std::size_t correct = 0;
+    for (std::size_t idx : phase.order) {
+      const int label = phase.data->labels[idx];
+      const auto t0 = std::chrono::steady_clock::now();
+      correct += process(phase.data->image(idx), label, phase.train) == label;
+      if (phase.train) {
+        train_wall_s_ +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ++images_;
+      }
     }
-    const std::size_t idx = job_.order[k];
-    const int label = job_.train->labels[idx];
-    const auto t0 = std::chrono::steady_clock::now();
-    correct_ += process(job_.train->image(idx), label, true) == label;
-    train_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ++images_;
+    qk_.sync();
+    if (phase.after) phase.after(correct);
   }
-  qk_.sync();
-  if (on_trained_) on_trained_();
-  for (std::size_t idx : job_.test_order) {
-    const int label = job_.test->labels[idx];
-    test_correct_ += process(job_.test->image(idx), label, false) == label;
-  }
-  qk_.sync();
 }
 
 // --- MCA -----------------------------------------------------------------------

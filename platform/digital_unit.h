@@ -45,14 +45,15 @@ struct digital_unit_config {
   void validate() const;
 };
 
-// What a run does: train on train->image(order[k]) in turn (counters restart
-// at position measure_from), then predict test->image(test_order[k]).
-struct image_job {
-  const dataset* train = nullptr;
+// One phase of a run: train on (or predict) data->image(order[k]) in turn.
+// `before` runs first (e.g. the design clears or snapshots its counters);
+// `after` receives the number of correct predictions of the phase.
+struct job_phase {
+  const dataset* data = nullptr;
   std::vector<std::size_t> order;
-  std::size_t measure_from = 0;
-  const dataset* test = nullptr;
-  std::vector<std::size_t> test_order;
+  bool train = true;
+  std::function<void()> before;
+  std::function<void(std::size_t correct)> after;
 };
 
 class digital_unit : public sc_core::sc_module, public counted {
@@ -72,13 +73,9 @@ class digital_unit : public sc_core::sc_module, public counted {
   SC_HAS_PROCESS(digital_unit);
   digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg);
 
-  // Images to process when the simulation runs; `on_measure` is called at
-  // the first measured image (the design clears its counters there),
-  // `on_trained` after the last training image, before the test images.
-  void set_job(image_job job, std::function<void()> on_measure, std::function<void()> on_trained);
+  // The phases to run when the simulation starts.
+  void set_job(std::vector<job_phase> phases) { phases_ = std::move(phases); }
   uint64_t images_done() const { return images_; }
-  std::size_t correct() const { return correct_; }            // measured training images
-  std::size_t test_correct() const { return test_correct_; }  // test images
   // Wall-clock seconds spent processing training images (model speed).
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
@@ -114,10 +111,8 @@ class digital_unit : public sc_core::sc_module, public counted {
   void run();
 
   tlm_utils::tlm_quantumkeeper qk_;
-  image_job job_;
-  std::function<void()> on_measure_, on_trained_;
+  std::vector<job_phase> phases_;
   uint64_t images_ = 0;
-  std::size_t correct_ = 0, test_correct_ = 0;
   double train_wall_s_ = 0.0;
   int current_stage_ = -1;
   sc_core::sc_time stage_start_;

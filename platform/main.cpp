@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include "platform/platform_train.h"
 #include "platform/table1.h"
 #include "power/technology.h"
 
@@ -46,6 +47,8 @@ int sc_main(int argc, char** argv) {
   ch->add_option("--seed", copt.seed, "random seed")->capture_default_str();
   ch->add_option("--out", copt.out_dir, "output directory")->required();
 
+  std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
+
   // train
   std::string experiment = "mca";
   std::string data_dir = default_data_dir();
@@ -53,9 +56,18 @@ int sc_main(int argc, char** argv) {
   mcasim::train_options topt;
   bool quiet = false, no_train_eval = false;
   auto* tr = app.add_subcommand("train", "train the MLP on MNIST (paper Methods experiments)");
-  tr->add_option("--experiment", experiment, "fp64 | mca | mca-nondiff")
-      ->capture_default_str()
-      ->check(CLI::IsMember(mcasim::experiment_names()));
+  std::string design;
+  auto* exp_opt = tr->add_option("--experiment", experiment,
+                                 "functional model: fp64 | mca | mca-nondiff | table1-digital32 | "
+                                 "table1-digital-mp | table1-mca")
+                      ->capture_default_str()
+                      ->check(CLI::IsMember(mcasim::experiment_names()));
+  tr->add_option("--design", design,
+                 "train through the SystemC platform of a Table I design, with energy and time "
+                 "per stage: digital32 | digital-mp | mca")
+      ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
+      ->excludes(exp_opt);
+  tr->add_option("--tech", tech_path, "technology file (with --design)")->capture_default_str();
   tr->add_option("--epochs", topt.epochs, "training epochs")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -77,7 +89,6 @@ int sc_main(int argc, char** argv) {
   // table1
   mcasim::table1_options t1;
   std::string t1_data = default_data_dir();
-  std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
   bool t1_quiet = false;
   auto* tb =
       app.add_subcommand("table1",
@@ -127,6 +138,17 @@ int sc_main(int argc, char** argv) {
       const auto doc = mcasim::run_table1(data, tech, t1);
       std::fputs(mcasim::table1_markdown(doc).c_str(), stdout);
       std::printf("\nresults in %s/table1.json and table1.md\n", t1.out_dir.c_str());
+    } else if (*tr && !design.empty()) {
+      const auto tech = mcasim::technology::load(tech_path);
+      const auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);
+      mcasim::platform_train_options po;
+      po.design = design;
+      po.epochs = topt.epochs;
+      po.seed = topt.seed;
+      po.out_dir = topt.out_dir;
+      const auto doc = mcasim::run_platform_training(data.train, data.test, tech, po);
+      std::printf("[%s] max test accuracy %.2f%%; results in %s\n", design.c_str(),
+                  100.0 * doc["max_test_accuracy"].get<double>(), po.out_dir.c_str());
     } else if (*tr) {
       auto cfg = mcasim::make_experiment(experiment);
       auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);

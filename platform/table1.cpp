@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "models/rng.h"
+#include "platform/measure.h"
 #include "power/ledger.h"
 #include "workloads/config_json.h"
 #include "workloads/io.h"
@@ -98,46 +99,27 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
     designs[d] = make_design(k_design_names[d], exps[d], pc, opt.seed);
   }
 
-  // Per design: counters restart at the first measured image; at the end of
-  // training they are frozen into `snap` before the test images run.
-  struct snapshot {
-    std::vector<std::tuple<std::string, std::string, std::string, std::string, double>> counts;
-    std::vector<std::tuple<std::string, std::string, double>> busy;  // part, stage, seconds
-    double stage_s[k_stages] = {0, 0, 0};
-    std::size_t train_correct = 0;
-  };
-  snapshot snaps[3];
+  // Per design: warm-up images, then the measured window (counters cleared
+  // first, frozen after), then the test images.
+  design_snapshot snaps[3];
+  std::size_t train_correct[3] = {0, 0, 0}, test_correct[3] = {0, 0, 0};
   for (int d = 0; d < 3; ++d) {
     design* ds = designs[d].get();
-    snapshot* snap = &snaps[d];
-    image_job job;
-    job.train = &data.train;
-    job.order = order;
-    job.measure_from = opt.warmup;
-    job.test = &data.test;
-    job.test_order = test_order;
-    ds->unit().set_job(
-        std::move(job), [ds] { ds->clear_all_counters(); },
-        [ds, snap] {
-          for (counted* c : counted_modules(*ds)) {
-            const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
-            const std::string path = obj ? obj->name() : c->component();
-            const action_counters& ac = c->counters();
-            for (stage s : k_all_stages) {
-              for (std::size_t a = 0; a < ac.action_names().size(); ++a) {
-                const double n = ac.count(s, a);
-                if (n != 0)
-                  snap->counts.emplace_back(path, c->component(), stage_name(s),
-                                            ac.action_names()[a], n);
-              }
-              snap->busy.emplace_back(ds->part_of(*c), stage_name(s), ac.busy_time(s).to_seconds());
-            }
-          }
-          for (stage s : k_all_stages) {
-            snap->stage_s[static_cast<int>(s)] = ds->unit().stage_time(s).to_seconds();
-          }
-          snap->train_correct = ds->unit().correct();
-        });
+    std::vector<job_phase> phases(3);
+    phases[0].data = &data.train;
+    phases[0].order.assign(order.begin(), order.begin() + opt.warmup);
+    phases[1].data = &data.train;
+    phases[1].order.assign(order.begin() + opt.warmup, order.end());
+    phases[1].before = [ds] { ds->clear_all_counters(); };
+    phases[1].after = [ds, d, &snaps, &train_correct](std::size_t correct) {
+      snaps[d] = take_snapshot(*ds);
+      train_correct[d] = correct;
+    };
+    phases[2].data = &data.test;
+    phases[2].order = test_order;
+    phases[2].train = false;
+    phases[2].after = [d, &test_correct](std::size_t correct) { test_correct[d] = correct; };
+    ds->unit().set_job(std::move(phases));
   }
 
   // Loosely timed: initiators run ahead of the kernel by up to one quantum
@@ -191,10 +173,7 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
               e += entry.energy_pj;
             }
           }
-          double cm_busy = 0;
-          for (const auto& [p, st, sec] : snaps[d].busy) {
-            if (p == "computational memory" && st == stage_name(s)) cm_busy += sec;
-          }
+          const double cm_busy = part_busy_s(snaps[d], "computational memory", s);
           const double stage_t = snaps[d].stage_s[static_cast<int>(s)];
           double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
           if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
@@ -217,8 +196,8 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
     const double wall_s = designs[d]->unit().train_wall_s();
     dj["train_wall_s"] = wall_s;
     dj["train_images_per_wall_s"] = wall_s > 0 ? static_cast<double>(n_train) / wall_s : 0.0;
-    dj["train_accuracy_measured_window"] = static_cast<double>(snaps[d].train_correct) * per;
-    dj["test_accuracy"] = static_cast<double>(designs[d]->unit().test_correct()) / n_test;
+    dj["train_accuracy_measured_window"] = static_cast<double>(train_correct[d]) * per;
+    dj["test_accuracy"] = static_cast<double>(test_correct[d]) / n_test;
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& e : led.entries()) {
       entries.push_back({{"component", e.component},

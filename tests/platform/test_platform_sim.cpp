@@ -30,14 +30,12 @@ void sim_guard() {
   used = true;
 }
 
-image_job make_job(const dataset& train, std::size_t n, const dataset& test) {
-  image_job job;
-  job.train = &train;
-  job.order.resize(n);
-  std::iota(job.order.begin(), job.order.end(), std::size_t{0});
-  job.measure_from = 0;
-  job.test = &test;
-  return job;
+std::vector<job_phase> make_job(const dataset& train, std::size_t n) {
+  std::vector<job_phase> phases(1);
+  phases[0].data = &train;
+  phases[0].order.resize(n);
+  std::iota(phases[0].order.begin(), phases[0].order.end(), std::size_t{0});
+  return phases;
 }
 
 // The platform and the functional model of the same design, same seed,
@@ -45,11 +43,10 @@ image_job make_job(const dataset& train, std::size_t n, const dataset& test) {
 TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   sim_guard();
   const dataset train = make_synthetic_dataset(400, 3);
-  const dataset test = make_synthetic_dataset(10, 4);
   experiment_config exp = make_experiment("table1-mca");
   exp.mlp.learning_rate = 0.01;  // more pulses in a short run
   mca_design d("mca", exp, platform_config(), 7);
-  d.unit().set_job(make_job(train, train.size(), test), nullptr, nullptr);
+  d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
 
   mca_network ref(exp, 7, 0.0);
@@ -76,10 +73,9 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
 void digital_equivalence(const char* experiment) {
   sim_guard();
   const dataset train = make_synthetic_dataset(300, 5);
-  const dataset test = make_synthetic_dataset(10, 6);
   const experiment_config exp = make_experiment(experiment);
   digital_design d("dig", exp, platform_config(), 9);
-  d.unit().set_job(make_job(train, train.size(), test), nullptr, nullptr);
+  d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
   digital_network ref(exp.mlp, exp.digital, exp.fp_init_std, 9);
   for (std::size_t i = 0; i < train.size(); ++i) ref.train(train.image(i), train.labels[i], 0.0);

@@ -1,0 +1,34 @@
+// Frozen copies of a design's counters and stage times, and the ledger built
+// from them: what table1 and platform training report.
+#pragma once
+
+#include <array>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "platform/designs.h"
+#include "power/ledger.h"
+
+namespace mcasim {
+
+struct design_snapshot {
+  struct count {
+    std::string path, kind, stage, action;
+    double n;
+  };
+  struct busy {
+    std::string part, stage;
+    double seconds;
+  };
+  std::vector<count> counts;
+  std::vector<busy> busy_times;
+  std::array<double, k_stages> stage_s{};
+};
+
+design_snapshot take_snapshot(design& d);
+ledger make_ledger(const design_snapshot& snap, const technology& tech);
+// Busy seconds of the modules of one part ("computational memory", ...) in a stage.
+double part_busy_s(const design_snapshot& snap, const std::string& part, stage s);
+
+}  // namespace mcasim
