@@ -36,6 +36,8 @@ crossbar::crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cf
                    const pcm_params& pcm, uint64_t seed, uint32_t index)
     : rows_(rows),
       cols_(cols),
+      seed_(seed),
+      index_(index),
       cfg_(cfg),
       pos_(rows * cols, pcm, seed, 2 * index),
       neg_(cfg.synapse == synapse_kind::differential ? rows * cols : 0, pcm, seed, 2 * index + 1),

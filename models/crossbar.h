@@ -51,6 +51,8 @@ class crossbar {
            uint64_t seed, uint32_t index);
 
   std::size_t rows() const { return rows_; }
+  uint64_t seed() const { return seed_; }
+  uint32_t index() const { return index_; }
   std::size_t cols() const { return cols_; }
   synapse_kind synapse() const { return cfg_.synapse; }
 
@@ -102,6 +104,8 @@ class crossbar {
   void update_cell(std::size_t k);  // cache from gd_pos_/gd_neg_
 
   std::size_t rows_, cols_;
+  uint64_t seed_;
+  uint32_t index_;
   crossbar_config cfg_;
   pcm_array pos_, neg_;  // neg_ is empty for single_ref
   double weight_per_us_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "models/rng.h"
 #include "platform/payload.h"
 
 namespace mcasim {
@@ -31,7 +32,8 @@ cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
       array_(std::move(array)),
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
       in_(std::max(array_->rows(), array_->cols())),
-      out_(std::max(array_->rows(), array_->cols())) {
+      out_(std::max(array_->rows(), array_->cols())),
+      g_read_rng_(array_->seed(), stream_id(stream_kind::trace, 1000 + array_->index())) {
   cfg_.validate();
   tgt_socket.register_b_transport(this, &cm_tile::b_transport);
 }
@@ -131,6 +133,23 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       counters_.add(st, reset_pulse, resets);
       t = sc_core::sc_time(cfg_.pulse_ns * std::ceil((sets + resets) / cfg_.parallel_programming),
                            sc_core::SC_NS);
+      break;
+    }
+    case addr_read_g: {
+      const std::size_t cells = array_->rows() * array_->cols();
+      if (ext.n_in + ext.ops > cells || gp.get_data_length() < ext.ops * 2 * sizeof(float)) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      for (uint64_t k = 0; k < ext.ops; ++k) {
+        const std::size_t cell = ext.n_in + k;
+        array_->read_cell(cell / array_->cols(), cell % array_->cols(), now_s, g_read_rng_,
+                          data[2 * k], data[2 * k + 1]);
+      }
+      // One read window per device, an ADC conversion per device read.
+      counters_.add(st, device_read, static_cast<double>(ext.ops * devices));
+      counters_.add(st, adc_conversion, static_cast<double>(ext.ops * devices));
+      t = static_cast<double>(ext.ops * devices) * mvm_time(1);
       break;
     }
     default:

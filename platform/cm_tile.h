@@ -7,6 +7,8 @@
 //   0x400 program  write a pulse list (pulse_cmd[ops]) at the current time
 //   0x500 sync     re-evaluate drift of every device at the current time
 //   0x600 refresh  refresh check of rows [n_in, n_out)
+//   0x700 read_g   read the conductances of cells [n_in, n_in + ops) (row-major
+//                  cell index): (Gp, Gn) pairs in uS, one noisy read each
 // The device clock is SystemC time: sc_time_stamp() + the annotated delay.
 #pragma once
 
@@ -58,6 +60,7 @@ class cm_tile : public sc_core::sc_module, public counted {
     addr_program = 0x400,
     addr_sync = 0x500,
     addr_refresh = 0x600,
+    addr_read_g = 0x700,
     addr_span = 0x1000,
   };
 
@@ -86,6 +89,7 @@ class cm_tile : public sc_core::sc_module, public counted {
   std::vector<float> in_, out_;
   std::size_t n_in_ = 0, n_out_ = 0;
   double in_scale_ = 1.0;
+  rng g_read_rng_;  // conductance reads: their own stream, so observing never perturbs training
   action_counters counters_{
       {"pwm_conversion", "adc_conversion", "device_read", "set_pulse", "reset_pulse"}};
 };

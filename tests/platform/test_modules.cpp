@@ -154,6 +154,36 @@ TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
   EXPECT_NE(tile.array().weight(1, 2), w0);
 }
 
+TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_training) {
+  pcm_params p;  // read noise on
+  crossbar_config c;
+  auto array = std::make_unique<crossbar>(4, 3, c, p, 7, 0);
+  array->initialize(0.0);
+  cm_tile tile("tile_read", cm_tile_config{}, std::move(array));
+  std::vector<float> g(2 * 12);
+  txn t(tlm::TLM_READ_COMMAND, cm_tile::addr_read_g, g.data(), g.size() * sizeof(float),
+        stage::forward);
+  t.ext.n_in = 0;
+  t.ext.ops = 12;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(t.gp, delay);
+  ASSERT_EQ(t.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  for (std::size_t k = 0; k < 12; ++k) {
+    const float w = (g[2 * k] - g[2 * k + 1]) / 8.0f;
+    // read noise: sigma <= 0.03 * 20 + 0.13 uS per device; 6 sigma on the difference
+    EXPECT_NEAR(w, tile.array().weight(k / 3, k % 3), 6 * std::sqrt(2.0) * 0.73 / 8.0);
+  }
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 24.0);
+  EXPECT_GT(delay, sc_core::SC_ZERO_TIME);
+  // Out-of-range reads are a burst error, not a crash.
+  txn bad(tlm::TLM_READ_COMMAND, cm_tile::addr_read_g, g.data(), g.size() * sizeof(float),
+          stage::forward);
+  bad.ext.n_in = 10;
+  bad.ext.ops = 12;
+  tile.b_transport(bad.gp, delay);
+  EXPECT_EQ(bad.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+}
+
 TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
   auto tech =
       technology::from_json_text(R"({"name":"t","energy_pj":{"bus":{"beat":1.5}}})", "t.json");

@@ -192,6 +192,8 @@ TEST(table1, golden_report_on_a_synthetic_workload) {
     for (auto& [key, v] : stages.items()) {
       if (v.is_object()) {
         for (auto& [q, x] : v.items()) {
+          ASSERT_TRUE(got[design][key].contains(q))
+              << "missing " << design << "." << key << "." << q;
           EXPECT_NEAR(got[design][key][q].get<double>(), x.get<double>(),
                       1e-9 * std::max(1.0, std::fabs(x.get<double>())))
               << design << "." << key << "." << q;
