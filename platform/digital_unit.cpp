@@ -9,6 +9,32 @@
 
 namespace mcasim {
 
+namespace {
+
+// Issues one transaction carrying `ext` on `socket`, with `delay` annotated
+// (in: the initiator's offset; out: plus the targets' latency). A response
+// error is a broken contract of the platform and raises an SC error.
+void call(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_command cmd,
+          uint64_t addr, void* data, std::size_t bytes, mcasim_ext& ext, sc_core::sc_time& delay,
+          const char* who) {
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(data));
+  gp.set_data_length(static_cast<unsigned>(bytes));
+  gp.set_streaming_width(static_cast<unsigned>(bytes));
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  gp.set_extension(&ext);
+  socket->b_transport(gp, delay);
+  gp.clear_extension(&ext);
+  if (gp.is_response_error()) {
+    SC_REPORT_ERROR("mcasim/digital_unit",
+                    (std::string(who) + ": " + gp.get_response_string()).c_str());
+  }
+}
+
+}  // namespace
+
 void digital_unit_config::validate() const {
   if (!(clock_mhz > 0)) throw std::invalid_argument("digital_unit.clock_mhz must be > 0");
   for (int v :
@@ -58,21 +84,8 @@ void digital_unit::end_stage() {
 void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& socket,
                             tlm::tlm_command cmd, uint64_t addr, void* data, std::size_t bytes,
                             mcasim_ext& ext) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(cmd);
-  gp.set_address(addr);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(data));
-  gp.set_data_length(static_cast<unsigned>(bytes));
-  gp.set_streaming_width(static_cast<unsigned>(bytes));
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  gp.set_extension(&ext);
   sc_core::sc_time delay = qk_.get_local_time();
-  socket->b_transport(gp, delay);
-  gp.clear_extension(&ext);
-  if (gp.is_response_error()) {
-    SC_REPORT_ERROR("mcasim/digital_unit",
-                    (std::string(name()) + ": " + gp.get_response_string()).c_str());
-  }
+  call(socket, cmd, addr, data, bytes, ext, delay, name());
   qk_.set(delay);
   if (qk_.need_sync()) qk_.sync();
 }
@@ -124,20 +137,8 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
 
 void mca_unit::tile_command(int l, uint64_t addr, const void* data, std::size_t bytes,
                             mcasim_ext& ext, sc_core::sc_time& delay) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(static_cast<uint64_t>(l) * cm_tile::addr_span + addr);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(const_cast<void*>(data)));
-  gp.set_data_length(static_cast<unsigned>(bytes));
-  gp.set_streaming_width(static_cast<unsigned>(bytes));
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  gp.set_extension(&ext);
-  bus_socket->b_transport(gp, delay);
-  gp.clear_extension(&ext);
-  if (gp.is_response_error()) {
-    SC_REPORT_ERROR("mcasim/digital_unit",
-                    (std::string(name()) + ": " + gp.get_response_string()).c_str());
-  }
+  call(bus_socket, tlm::TLM_WRITE_COMMAND, static_cast<uint64_t>(l) * cm_tile::addr_span + addr,
+       const_cast<void*>(data), bytes, ext, delay, name());
 }
 
 void mca_unit::tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
@@ -207,13 +208,9 @@ int mca_unit::process(const float* x, int label, bool train) {
   const float* ds[2] = {d1_.data(), d2_.data()};
   for (int l = 0; l < 2; ++l) {
     const std::size_t rows = tiles_[l]->array().rows(), cols = tiles_[l]->array().cols();
-    std::copy(xs[l], xs[l] + rows, ux_.begin());
-    std::copy(ds[l], ds[l] + cols, ud_.begin());
-    mcasim::quantize(c.update_x, ux_.data(), rows);
-    mcasim::quantize(c.update_d, ud_.data(), cols);
+    const std::size_t nz_d =
+        update_operands(c.update_x, c.update_d, xs[l], rows, ds[l], cols, ux_.data(), ud_.data());
     vector_op(stage::update, quantize, rows + cols, cfg_.quantize_lanes);
-    const std::size_t nz_d = static_cast<std::size_t>(
-        std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
     uint64_t products = 0;
     pulses_.clear();
     if (nz_d > 0) {
@@ -235,15 +232,8 @@ int mca_unit::process(const float* x, int label, bool train) {
       mcasim_ext ext;
       ext.st = stage::update;
       ext.ops = products;
-      tlm::tlm_generic_payload gp;
-      gp.set_command(cmd);
-      gp.set_address(0);
-      gp.set_data_ptr(nullptr);
-      gp.set_data_length(0);
-      gp.set_extension(&ext);
       sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      sram_socket->b_transport(gp, d);
-      gp.clear_extension(&ext);
+      call(sram_socket, cmd, 0, nullptr, 0, ext, d, name());
       mem += d;
     }
     advance(std::max(static_cast<double>(scan) * period_, mem));
@@ -303,14 +293,7 @@ void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t wo
   mcasim_ext ext;
   ext.st = s;
   ext.ops = words;
-  tlm::tlm_generic_payload gp;
-  gp.set_command(cmd);
-  gp.set_address(0);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_extension(&ext);
-  sram_socket->b_transport(gp, delay);
-  gp.clear_extension(&ext);
+  call(sram_socket, cmd, 0, nullptr, 0, ext, delay, name());
 }
 
 void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs,
@@ -325,14 +308,7 @@ void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in
   ext.n_out = n_out;
   ext.n_in = n_in;
   ext.ops = macs;
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(0);
-  gp.set_data_ptr(nullptr);
-  gp.set_data_length(0);
-  gp.set_extension(&ext);
-  mac_socket->b_transport(gp, mac);
-  gp.clear_extension(&ext);
+  call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, mac, name());
   advance(std::max(mem, mac));
 }
 
@@ -379,14 +355,7 @@ int digital_design_unit::process(const float* x, int label, bool train) {
       ext.n_out = rows;
       ext.n_in = cols;
       ext.ops = rows * cols;
-      tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_WRITE_COMMAND);
-      gp.set_address(0);
-      gp.set_data_ptr(nullptr);
-      gp.set_data_length(0);
-      gp.set_extension(&ext);
-      mac_socket->b_transport(gp, compute);
-      gp.clear_extension(&ext);
+      call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, compute, name());
     }
   }
   advance(std::max(mem, compute));

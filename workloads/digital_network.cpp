@@ -120,12 +120,8 @@ uint64_t digital_network::update() {
       counters_[l].weight_updates += rows * cols;
       continue;
     }
-    std::copy(xs[l], xs[l] + rows, ux_.begin());
-    std::copy(ds[l], ds[l] + cols, ud_.begin());
-    quantize(c_.update_x, ux_.data(), rows);
-    quantize(c_.update_d, ud_.data(), cols);
-    const uint64_t nz_d = static_cast<uint64_t>(
-        std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
+    const uint64_t nz_d =
+        update_operands(c_.update_x, c_.update_d, xs[l], rows, ds[l], cols, ux_.data(), ud_.data());
     for (std::size_t r = 0; r < rows && nz_d > 0; ++r) {
       if (ux_[r] == 0.0f) continue;
       const float s = lr * ux_[r];

@@ -47,15 +47,16 @@ class digital_network : public network {
     q = q > k_int32_span - 128.0f ? k_int32_span - 128.0f : q;
     return q * inv_grid_;
   }
-  static constexpr float k_int32_span = 2147483648.0f;  // 2^31; 2^31 - 128 is the largest float below it
+  static constexpr float k_int32_span =
+      2147483648.0f;  // 2^31; 2^31 - 128 is the largest float below it
   void layer_forward(int l, const float* in, std::size_t rows, float* out);
 
   mlp_config m_;
   digital_config c_;
   bool fixed_;
   float grid_, inv_grid_;
-  std::vector<float> w_[2];   // 32-bit weights: (inputs+1) x hidden, (hidden+1) x outputs
-  std::vector<float> wq_;     // weights used by a propagation (4-bit grid for mixed)
+  std::vector<float> w_[2];  // 32-bit weights: (inputs+1) x hidden, (hidden+1) x outputs
+  std::vector<float> wq_;    // weights used by a propagation (4-bit grid for mixed)
   std::vector<float> xb_, qin_, z1_, a1_, y_, d2_, d1_, ux_, ud_;
   std::vector<layer_counters> counters_;
 };

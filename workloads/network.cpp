@@ -21,6 +21,16 @@ std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t see
   return std::make_unique<mca_network>(cfg, seed, now_s);
 }
 
+std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
+                            std::size_t rows, const float* d, std::size_t cols, float* ux,
+                            float* ud) {
+  std::copy(x, x + rows, ux);
+  std::copy(d, d + cols, ud);
+  quantize(qx, ux, rows);
+  quantize(qd, ud, cols);
+  return static_cast<std::size_t>(std::count_if(ud, ud + cols, [](float v) { return v != 0.0f; }));
+}
+
 // --- fp64 ---------------------------------------------------------------------
 
 fp64_network::fp64_network(const experiment_config& cfg, uint64_t seed)
@@ -203,12 +213,8 @@ int mca_network::train(const float* x, int label, double now_s) {
   for (int l = 0; l < 2; ++l) {
     crossbar& xb = *xbar_[l];
     const std::size_t rows = xb.rows(), cols = xb.cols();
-    std::copy(xs[l], xs[l] + rows, ux_.begin());
-    std::copy(ds[l], ds[l] + cols, ud_.begin());
-    quantize(c_.update_x, ux_.data(), rows);
-    quantize(c_.update_d, ud_.data(), cols);
-    const std::size_t nonzero = static_cast<std::size_t>(
-        std::count_if(ud_.begin(), ud_.begin() + cols, [](float v) { return v != 0.0f; }));
+    const std::size_t nonzero =
+        update_operands(c_.update_x, c_.update_d, xs[l], rows, ds[l], cols, ux_.data(), ud_.data());
     if (nonzero == 0) continue;
     for (std::size_t r = 0; r < rows; ++r) {
       if (ux_[r] == 0.0f) continue;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/chi_memory.h"
+#include "models/converters.h"
 #include "models/crossbar.h"
 #include "workloads/experiment.h"
 
@@ -51,6 +52,12 @@ inline std::pair<std::size_t, std::size_t> refresh_slice(std::size_t rows, uint6
   return {static_cast<std::size_t>(rows * k / every),
           static_cast<std::size_t>(rows * (k + 1) / every)};
 }
+
+// Operands of one layer's low-precision outer product: ux = Q_x(x[0..rows)),
+// ud = Q_d(d[0..cols)). Returns the number of non-zero entries of ud.
+std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
+                            std::size_t rows, const float* d, std::size_t cols, float* ux,
+                            float* ud);
 
 // --- shared neuron math ----------------------------------------------------
 template <class T>
