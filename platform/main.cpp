@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include "platform/config.h"
 #include "platform/platform_train.h"
 #include "platform/table1.h"
 #include "power/technology.h"
@@ -47,7 +48,20 @@ int sc_main(int argc, char** argv) {
   ch->add_option("--seed", copt.seed, "random seed")->capture_default_str();
   ch->add_option("--out", copt.out_dir, "output directory")->required();
 
+  // Configuration tree, on every command: --config FILE, --set key.path=value.
   std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
+  mcasim::overrides over;
+  auto add_config = [&](CLI::App* cmd) {
+    cmd->add_option("--config", over.files,
+                    "JSON file merged into the configuration tree (repeatable; see "
+                    "`mcasim config dump`)");
+    cmd->add_option("--set", over.sets,
+                    "one value of the configuration tree: key.path=value "
+                    "(repeatable, applied after --config)");
+    cmd->add_option("--tech", tech_path, "technology file (energy per action)")
+        ->capture_default_str();
+  };
+  add_config(ch);
 
   // train
   std::string experiment = "mca";
@@ -67,7 +81,7 @@ int sc_main(int argc, char** argv) {
                  "per stage: digital32 | digital-mp | mca")
       ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
       ->excludes(exp_opt);
-  tr->add_option("--tech", tech_path, "technology file (with --design)")->capture_default_str();
+  add_config(tr);
   tr->add_option("--epochs", topt.epochs, "training epochs")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -110,9 +124,23 @@ int sc_main(int argc, char** argv) {
   tb->add_option("--seed", t1.seed, "random seed")->capture_default_str();
   tb->add_option("--data", t1_data, "directory with the four MNIST IDX files")
       ->capture_default_str();
-  tb->add_option("--tech", tech_path, "technology file (energy per action)")->capture_default_str();
+  add_config(tb);
   tb->add_option("--out", t1.out_dir, "output directory")->required();
   tb->add_flag("--quiet", t1_quiet, "no progress line");
+
+  // config dump
+  auto* cf = app.add_subcommand("config", "the configuration tree");
+  auto* dump = cf->add_subcommand("dump", "print the effective configuration tree (JSON)");
+  cf->require_subcommand(1);
+  std::string dump_experiment = "mca", dump_design;
+  auto* dump_exp =
+      dump->add_option("--experiment", dump_experiment, "experiment whose tree to print")
+          ->capture_default_str()
+          ->check(CLI::IsMember(mcasim::experiment_names()));
+  dump->add_option("--design", dump_design, "print the tree of a Table I design instead")
+      ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
+      ->excludes(dump_exp);
+  add_config(dump);
 
   try {
     app.parse(argc, argv);
@@ -121,10 +149,21 @@ int sc_main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  // The effective configuration of a run from an experiment preset.
+  auto effective = [&](const std::string& preset) {
+    mcasim::run_config base{mcasim::make_experiment(preset), mcasim::platform_config(),
+                            mcasim::technology::load(tech_path)};
+    return mcasim::apply(base, over);
+  };
+
   try {
-    if (*ch) {
-      mcasim::pcm_params pcm;
-      auto doc = mcasim::run_characterization(pcm, copt);
+    if (*dump) {
+      const auto rc = effective(dump_design.empty() ? dump_experiment : "table1-" + dump_design);
+      std::printf("%s\n", mcasim::to_tree(rc).dump(2).c_str());
+    } else if (*ch) {
+      const auto rc = effective("mca");
+      auto doc = mcasim::run_characterization(rc.experiment.mca.pcm, copt);
+      mcasim::write_run_files(copt.out_dir, "characterize", copt.seed, mcasim::to_tree(rc), over);
       std::printf("characterization of %zu devices written to %s\n", copt.devices,
                   copt.out_dir.c_str());
       for (const auto& row : doc["per_pulse"]) {
@@ -132,32 +171,39 @@ int sc_main(int argc, char** argv) {
                     row["mean_us"].get<double>(), row["std_us"].get<double>());
       }
     } else if (*tb) {
-      const auto tech = mcasim::technology::load(tech_path);
+      const auto rc = effective("table1-mca");  // platform and technology; experiments per design
       const auto data = mcasim::load_mnist(t1_data, 0, 0);
       t1.progress = !t1_quiet && mcasim::progress::stderr_is_terminal();
-      const auto doc = mcasim::run_table1(data, tech, t1);
+      const auto doc = mcasim::run_table1(data, rc.tech, t1, rc.platform, over);
       std::fputs(mcasim::table1_markdown(doc).c_str(), stdout);
       std::printf("\nresults in %s/table1.json and table1.md\n", t1.out_dir.c_str());
     } else if (*tr && !design.empty()) {
-      const auto tech = mcasim::technology::load(tech_path);
+      const auto rc = effective("table1-" + design);
       const auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);
       mcasim::platform_train_options po;
       po.design = design;
       po.epochs = topt.epochs;
       po.seed = topt.seed;
       po.out_dir = topt.out_dir;
-      const auto doc = mcasim::run_platform_training(data.train, data.test, tech, po);
+      mcasim::write_run_files(po.out_dir, "train", po.seed, mcasim::to_tree(rc), over);
+      const auto doc = mcasim::run_platform_training(data.train, data.test, rc.experiment, rc.tech,
+                                                     po, rc.platform);
       std::printf("[%s] max test accuracy %.2f%%; results in %s\n", design.c_str(),
                   100.0 * doc["max_test_accuracy"].get<double>(), po.out_dir.c_str());
     } else if (*tr) {
-      auto cfg = mcasim::make_experiment(experiment);
+      const auto rc = effective(experiment);
+      const auto& cfg = rc.experiment;
       auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);
+      mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
       topt.progress = !quiet && mcasim::progress::stderr_is_terminal();
       topt.eval_train = !no_train_eval;
       auto doc = mcasim::run_training(cfg, data.train, data.test, topt);
       std::printf("[%s] max test accuracy %.2f%%; results in %s\n", experiment.c_str(),
                   100.0 * doc["max_test_accuracy"].get<double>(), topt.out_dir.c_str());
     }
+  } catch (const mcasim::config_error& e) {
+    std::fprintf(stderr, "mcasim: configuration error: %s\n", e.what());
+    return 2;
   } catch (const mcasim::data_error& e) {
     std::fprintf(stderr, "mcasim: data error: %s\n", e.what());
     return 1;

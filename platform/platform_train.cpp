@@ -11,14 +11,12 @@
 namespace mcasim {
 
 nlohmann::json run_platform_training(const dataset& train, const dataset& test,
-                                     const technology& tech, const platform_train_options& opt,
-                                     const platform_config& pc) {
+                                     const experiment_config& exp, const technology& tech,
+                                     const platform_train_options& opt, const platform_config& pc) {
   if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
   if (train.size() == 0 || test.size() == 0) {
     throw std::invalid_argument("the training and test sets must not be empty");
   }
-  const std::string preset = "table1-" + opt.design;
-  const experiment_config exp = make_experiment(preset);  // throws for an unknown design
   if (train.pixels != exp.mlp.inputs) {
     throw std::invalid_argument("the data set has " + std::to_string(train.pixels) +
                                 " pixels per image but the network has " +

@@ -22,8 +22,11 @@ struct platform_train_options {
 };
 
 // Call at most once per process (one elaboration).
+// `exp` is the effective experiment of the design (a table1-* preset with
+// any overrides applied).
 nlohmann::json run_platform_training(const dataset& train, const dataset& test,
-                                     const technology& tech, const platform_train_options& opt,
+                                     const experiment_config& exp, const technology& tech,
+                                     const platform_train_options& opt,
                                      const platform_config& pc = platform_config());
 
 }  // namespace mcasim

@@ -70,7 +70,7 @@ nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
 }  // namespace
 
 nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
-                          const platform_config& pc) {
+                          const platform_config& pc, const overrides& o) {
   if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
   const std::size_t n_train = opt.warmup + opt.images;
   if (n_train > data.train.size()) {
@@ -91,11 +91,14 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
   std::iota(test_order.begin(), test_order.end(), std::size_t{0});
 
   experiment_config exps[3];
+  nlohmann::json effective;
   std::unique_ptr<design> designs[3];
   for (int d = 0; d < 3; ++d) {
     exps[d] = make_experiment(k_experiments[d]);
     exps[d].mlp.hidden = opt.hidden;
     if (opt.learning_rate > 0) exps[d].mlp.learning_rate = opt.learning_rate;
+    exps[d] = apply(run_config{exps[d], pc, tech}, o).experiment;
+    effective[k_design_names[d]] = to_tree(run_config{exps[d], pc, tech});
     designs[d] = make_design(k_design_names[d], exps[d], pc, opt.seed);
   }
 
@@ -238,6 +241,7 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
                         {"paper", ref},
                         {"dev_pct", 100.0 * (v.get<double>() - ref) / ref}};
   }
+  write_run_files(opt.out_dir, "table1", opt.seed, effective, o);
   write_file_atomic(opt.out_dir + "/table1.json", doc.dump(2) + "\n");
   write_file_atomic(opt.out_dir + "/table1.md", table1_markdown(doc));
   return doc;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/config.h"
 #include "platform/designs.h"
 #include "power/technology.h"
 #include "workloads/mnist.h"
@@ -27,8 +28,11 @@ struct table1_options {
 
 // Runs the simulation (one elaboration, three designs) and writes
 // DIR/table1.json and DIR/table1.md. Call at most once per process.
+// `o` is applied to each design's experiment preset (after --hidden and
+// --learning-rate); `pc` and `tech` are the effective platform and table.
 nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
-                          const platform_config& pc = platform_config());
+                          const platform_config& pc = platform_config(),
+                          const overrides& o = overrides());
 
 // Markdown rendering of a table1.json document.
 std::string table1_markdown(const nlohmann::json& doc);

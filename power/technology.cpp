@@ -44,6 +44,14 @@ technology technology::from_json_text(const std::string& text, const std::string
   return t;
 }
 
+nlohmann::json technology::as_json() const {
+  nlohmann::json j{{"name", name_}, {"energy_pj", nlohmann::json::object()}};
+  for (const auto& [component, actions] : energy_pj_) {
+    for (const auto& [action, pj] : actions) j["energy_pj"][component][action] = pj;
+  }
+  return j;
+}
+
 double technology::energy_pj(const std::string& component, const std::string& action) const {
   const auto c = energy_pj_.find(component);
   if (c != energy_pj_.end()) {

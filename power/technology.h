@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace mcasim {
 
 class technology_error : public std::runtime_error {
@@ -21,6 +23,8 @@ class technology {
   static technology from_json_text(const std::string& text, const std::string& origin);
 
   const std::string& name() const { return name_; }
+  // {"name": ..., "energy_pj": {component: {action: pJ}}}: the file's format.
+  nlohmann::json as_json() const;
   double energy_pj(const std::string& component, const std::string& action) const;
   // Replaces one entry (exploration: change one per-action energy).
   void set_energy_pj(const std::string& component, const std::string& action, double pj);
