@@ -1,4 +1,5 @@
 // mcasim command line.
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,6 +10,7 @@
 
 #include "platform/config.h"
 #include "platform/platform_train.h"
+#include "platform/sweep.h"
 #include "platform/table1.h"
 #include "power/technology.h"
 
@@ -128,6 +130,19 @@ int sc_main(int argc, char** argv) {
   tb->add_option("--out", t1.out_dir, "output directory")->required();
   tb->add_flag("--quiet", t1_quiet, "no progress line");
 
+  // sweep
+  std::string sweep_spec_path;
+  mcasim::sweep_options sw;
+  bool sw_quiet = false;
+  auto* swc = app.add_subcommand(
+      "sweep", "run a parameter sweep (SPEC: JSON; see docs/exploration.md), resumable");
+  swc->add_option("spec", sweep_spec_path, "sweep specification (JSON)")->required();
+  swc->add_option("--out", sw.out_dir, "output directory")->required();
+  swc->add_option("--jobs", sw.jobs, "points run at the same time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  swc->add_flag("--quiet", sw_quiet, "no progress lines");
+
   // config dump
   auto* cf = app.add_subcommand("config", "the configuration tree");
   auto* dump = cf->add_subcommand("dump", "print the effective configuration tree (JSON)");
@@ -157,7 +172,22 @@ int sc_main(int argc, char** argv) {
   };
 
   try {
-    if (*dump) {
+    if (*swc) {
+      const auto spec = mcasim::load_sweep_spec(sweep_spec_path);
+      char exe[4096];
+      const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+      sw.exe = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
+      sw.progress = !sw_quiet;
+      const int failed = mcasim::run_sweep(spec, sw);
+      const auto doc = mcasim::collect_sweep(spec, sw.out_dir);
+      std::printf("[sweep] %zu points; results in %s/results.csv and results.json\n",
+                  spec.points.size(), sw.out_dir.c_str());
+      if (failed > 0) {
+        std::fprintf(stderr, "mcasim: %d sweep point(s) failed; re-run the same command to retry\n",
+                     failed);
+        return 1;
+      }
+    } else if (*dump) {
       const auto rc = effective(dump_design.empty() ? dump_experiment : "table1-" + dump_design);
       std::printf("%s\n", mcasim::to_tree(rc).dump(2).c_str());
     } else if (*ch) {

@@ -1,0 +1,361 @@
+#include "platform/sweep.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "workloads/io.h"
+#include "workloads/progress.h"
+
+namespace mcasim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<nlohmann::json> expand_values(const std::string& where, const nlohmann::json& v) {
+  if (v.is_array()) {
+    if (v.empty()) throw std::invalid_argument(where + ": empty list of values");
+    return std::vector<nlohmann::json>(v.begin(), v.end());
+  }
+  if (v.is_object() && v.contains("range")) {
+    const auto& r = v["range"];
+    if (!r.is_array() || r.size() != 3 || !r[0].is_number() || !r[1].is_number() ||
+        !r[2].is_number() || !(r[2].get<double>() > 0)) {
+      throw std::invalid_argument(where + ".range = " + r.dump() +
+                                  ": expected [start, stop, step] with step > 0");
+    }
+    const double a = r[0].get<double>(), b = r[1].get<double>(), s = r[2].get<double>();
+    const bool ints =
+        r[0].is_number_integer() && r[1].is_number_integer() && r[2].is_number_integer();
+    std::vector<nlohmann::json> out;
+    for (std::size_t i = 0;; ++i) {
+      const double x = a + static_cast<double>(i) * s;
+      if (x > b + 1e-9 * std::fabs(s)) break;
+      if (ints)
+        out.emplace_back(static_cast<long long>(std::llround(x)));
+      else
+        out.emplace_back(x);
+      if (out.size() > 100000) throw std::invalid_argument(where + ": more than 100,000 values");
+    }
+    if (out.empty()) throw std::invalid_argument(where + ": the range is empty");
+    return out;
+  }
+  throw std::invalid_argument(where + " = " + v.dump() +
+                              ": expected a list of values or {\"range\": [start, stop, step]}");
+}
+
+std::string to_set_value(const nlohmann::json& v) {
+  return v.dump();
+}
+
+}  // namespace
+
+sweep_spec load_sweep_spec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(path + ": cannot open sweep spec");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::invalid_argument(path + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw std::invalid_argument(path + ": the spec must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static const char* known[] = {"command", "args", "base", "grid", "zip", "seed"};
+    if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known)) {
+      throw std::invalid_argument(path + ": unknown key '" + it.key() +
+                                  "' (known: command, args, base, grid, zip, seed)");
+    }
+  }
+  sweep_spec s;
+  s.command = j.value("command", std::string("table1"));
+  if (s.command != "table1" && s.command != "train") {
+    throw std::invalid_argument(path + ": command = \"" + s.command + "\": allowed: table1, train");
+  }
+  if (j.contains("args")) {
+    if (!j["args"].is_array())
+      throw std::invalid_argument(path + ": args must be a list of strings");
+    for (const auto& a : j["args"]) {
+      if (!a.is_string()) throw std::invalid_argument(path + ": args must be a list of strings");
+      const std::string arg = a.get<std::string>();
+      if (arg == "--out" || arg == "--seed" || arg == "--config") {
+        throw std::invalid_argument(path + ": args must not contain " + arg +
+                                    " (the sweep sets it per point)");
+      }
+      s.args.push_back(arg);
+    }
+  }
+  if (j.contains("base")) {
+    if (!j["base"].is_object()) throw std::invalid_argument(path + ": base must be an object");
+    s.base = j["base"];
+  }
+  if (j.contains("seed")) {
+    if (!j["seed"].is_number_unsigned())
+      throw std::invalid_argument(path + ": seed must be an integer >= 0");
+    s.seed = j["seed"].get<uint64_t>();
+  }
+  // grid: cartesian product; zip: rows.
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid, zip;
+  for (const char* part : {"grid", "zip"}) {
+    if (!j.contains(part)) continue;
+    if (!j[part].is_object())
+      throw std::invalid_argument(path + ": " + part + " must be an object");
+    for (auto it = j[part].begin(); it != j[part].end(); ++it) {
+      auto vals = expand_values(path + ": " + part + "." + it.key(), it.value());
+      (std::string(part) == "grid" ? grid : zip).emplace_back(it.key(), std::move(vals));
+    }
+  }
+  std::size_t zip_rows = 1;
+  if (!zip.empty()) {
+    zip_rows = zip.front().second.size();
+    for (const auto& [k, v] : zip) {
+      if (v.size() != zip_rows) {
+        throw std::invalid_argument(path + ": zip lists differ in length (" + zip.front().first +
+                                    " has " + std::to_string(zip_rows) + ", " + k + " has " +
+                                    std::to_string(v.size()) + ")");
+      }
+    }
+  }
+  std::size_t total = zip_rows;
+  for (const auto& [k, v] : grid) {
+    total *= v.size();
+    if (total > 100000) throw std::invalid_argument(path + ": more than 100,000 points");
+  }
+  for (std::size_t n = 0; n < total; ++n) {
+    sweep_point p;
+    char id[32];
+    std::snprintf(id, sizeof id, "p%05zu", n);
+    p.id = id;
+    p.values = nlohmann::json::object();
+    std::size_t rest = n;
+    for (auto g = grid.rbegin(); g != grid.rend(); ++g) {
+      p.values[g->first] = g->second[rest % g->second.size()];
+      rest /= g->second.size();
+    }
+    for (const auto& [k, v] : zip) p.values[k] = v[rest];
+    s.points.push_back(std::move(p));
+  }
+  return s;
+}
+
+int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
+  ensure_directory(opt.out_dir + "/points");
+  const std::string base_file = opt.out_dir + "/base.json";
+  write_file_atomic(base_file, spec.base.dump(2) + "\n");
+  nlohmann::json manifest = nlohmann::json::array();
+  for (const auto& p : spec.points) manifest.push_back({{"id", p.id}, {"values", p.values}});
+  write_file_atomic(opt.out_dir + "/points.json", manifest.dump(2) + "\n");
+
+  std::vector<const sweep_point*> todo;
+  std::size_t mine = 0;
+  for (std::size_t i = 0; i < spec.points.size(); ++i) {
+    if (static_cast<int>(i % opt.stride) != opt.offset) continue;
+    ++mine;
+    const auto& p = spec.points[i];
+    if (fs::exists(opt.out_dir + "/points/" + p.id + "/done")) continue;
+    todo.push_back(&p);
+  }
+  std::printf("[sweep] %zu points here, %zu done before, %zu to run, %d at a time\n", mine,
+              mine - todo.size(), todo.size(), opt.jobs);
+  std::fflush(stdout);
+  std::map<pid_t, const sweep_point*> running;
+  std::size_t next = 0, finished = 0;
+  int failed = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto launch = [&](const sweep_point& p) {
+    const std::string dir = opt.out_dir + "/points/" + p.id;
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // a point killed in flight starts again from scratch
+    ensure_directory(dir);
+    std::vector<std::string> args{opt.exe, spec.command};
+    args.insert(args.end(), spec.args.begin(), spec.args.end());
+    for (const std::string& a :
+         {std::string("--quiet"), std::string("--config"), base_file, std::string("--seed"),
+          std::to_string(spec.seed), std::string("--out"), dir}) {
+      args.push_back(a);
+    }
+    for (auto it = p.values.begin(); it != p.values.end(); ++it) {
+      args.push_back("--set");
+      args.push_back(it.key() + "=" + to_set_value(it.value()));
+    }
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      const int fd = ::open((dir + "/log.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(opt.exe.c_str(), argv.data());
+      _exit(127);
+    }
+    running[pid] = &p;
+  };
+  while (next < todo.size() || !running.empty()) {
+    while (next < todo.size() && static_cast<int>(running.size()) < opt.jobs) launch(*todo[next++]);
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const sweep_point& p = *it->second;
+    running.erase(it);
+    ++finished;
+    const std::string dir = opt.out_dir + "/points/" + p.id;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      write_file_atomic(dir + "/done", "ok\n");
+    } else {
+      ++failed;
+      std::fprintf(stderr, "[sweep] point %s failed (%s %d); its log: %s/log.txt\n", p.id.c_str(),
+                   WIFEXITED(status) ? "exit" : "signal",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), dir.c_str());
+    }
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double eta = finished ? el / finished * (todo.size() - finished) : 0.0;
+    std::printf("[sweep] %zu/%zu points finished (%zu running, %d failed), elapsed %s, ETA %s\n",
+                finished, todo.size(), running.size(), failed, format_duration(el).c_str(),
+                format_duration(eta).c_str());
+    std::fflush(stdout);
+  }
+  return failed;
+}
+
+namespace {
+
+// Pareto front: minimise x, maximise y.
+std::vector<bool> pareto(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<bool> front(x.size(), false);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i]) || std::isnan(y[i])) continue;
+    bool dominated = false;
+    for (std::size_t j = 0; j < x.size() && !dominated; ++j) {
+      if (j == i || std::isnan(x[j]) || std::isnan(y[j])) continue;
+      dominated = x[j] <= x[i] && y[j] >= y[i] && (x[j] < x[i] || y[j] > y[i]);
+    }
+    front[i] = !dominated;
+  }
+  return front;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<std::string> metric_cols;
+  for (const auto& p : spec.points) {
+    const std::string dir = out_dir + "/points/" + p.id;
+    nlohmann::json row{{"point", p.id}, {"parameters", p.values}};
+    nlohmann::json m = nlohmann::json::object();
+    const bool done = fs::exists(dir + "/done");
+    row["status"] = done ? "done" : (fs::exists(dir) ? "failed or unfinished" : "not run");
+    if (done && spec.command == "table1") {
+      const auto doc = read_json(dir + "/table1.json");
+      if (!doc.is_null()) {
+        for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
+          const std::string d = it.key();
+          const auto& dj = it.value();
+          m[d + ".test_accuracy"] = dj["test_accuracy"];
+          m[d + ".throughput_images_per_s"] = dj["throughput_images_per_s"];
+          for (const char* st : {"forward", "backward", "update", "total"}) {
+            m[d + "." + st + ".energy_nj"] = dj["stages"][st]["energy_nj"];
+            m[d + "." + st + ".time_us"] = dj["stages"][st]["time_us"];
+          }
+        }
+        m["mca.nonzero_chi_updates_per_image"] =
+            doc["designs"]["mca"]["statistics"]["nonzero_chi_updates_per_image"];
+      }
+    } else if (done) {
+      const auto doc = read_json(dir + "/metrics.json");
+      if (!doc.is_null()) {
+        m["max_test_accuracy"] = doc["max_test_accuracy"];
+        if (!doc["epochs"].empty() && doc["epochs"].back().contains("stages")) {
+          for (const char* st : {"forward", "backward", "update", "total"}) {
+            m[std::string(st) + ".energy_nj"] = doc["epochs"].back()["stages"][st]["energy_nj"];
+            m[std::string(st) + ".time_us"] = doc["epochs"].back()["stages"][st]["time_us"];
+          }
+        }
+      }
+    }
+    row["metrics"] = m;
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      if (std::find(metric_cols.begin(), metric_cols.end(), it.key()) == metric_cols.end()) {
+        metric_cols.push_back(it.key());
+      }
+    }
+    rows.push_back(row);
+  }
+  // Pareto fronts over the MCA (table1) or the trained design (train).
+  const std::string acc = spec.command == "table1" ? "mca.test_accuracy" : "max_test_accuracy";
+  const std::string en = spec.command == "table1" ? "mca.total.energy_nj" : "total.energy_nj";
+  const std::string tm = spec.command == "table1" ? "mca.total.time_us" : "total.time_us";
+  auto col = [&](const std::string& k) {
+    std::vector<double> v;
+    for (const auto& r : rows) {
+      v.push_back(r["metrics"].contains(k) && r["metrics"][k].is_number()
+                      ? r["metrics"][k].get<double>()
+                      : NAN);
+    }
+    return v;
+  };
+  const auto fe = pareto(col(en), col(acc)), ft = pareto(col(tm), col(acc));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i]["pareto_energy_accuracy"] = static_cast<bool>(fe[i]);
+    rows[i]["pareto_time_accuracy"] = static_cast<bool>(ft[i]);
+  }
+  nlohmann::json doc{
+      {"tool", "mcasim"},   {"version", MCASIM_VERSION},
+      {"command", "sweep"}, {"point_command", spec.command},
+      {"seed", spec.seed},  {"pareto_axes", {{"accuracy", acc}, {"energy", en}, {"time", tm}}},
+      {"rows", rows}};
+  std::ostringstream csv;
+  std::vector<std::string> param_cols;
+  if (!spec.points.empty()) {
+    for (auto it = spec.points.front().values.begin(); it != spec.points.front().values.end();
+         ++it) {
+      param_cols.push_back(it.key());
+    }
+  }
+  csv << "point,status";
+  for (const auto& c : param_cols) csv << ',' << c;
+  for (const auto& c : metric_cols) csv << ',' << c;
+  csv << ",pareto_energy_accuracy,pareto_time_accuracy\n";
+  for (const auto& r : rows) {
+    csv << r["point"].get<std::string>() << ',' << r["status"].get<std::string>();
+    for (const auto& c : param_cols) csv << ',' << r["parameters"][c].dump();
+    for (const auto& c : metric_cols) {
+      csv << ',';
+      if (r["metrics"].contains(c) && !r["metrics"][c].is_null()) csv << r["metrics"][c].dump();
+    }
+    csv << ',' << (r["pareto_energy_accuracy"].get<bool>() ? 1 : 0) << ','
+        << (r["pareto_time_accuracy"].get<bool>() ? 1 : 0) << '\n';
+  }
+  write_file_atomic(out_dir + "/results.csv", csv.str());
+  write_file_atomic(out_dir + "/results.json", doc.dump(2) + "\n");
+  return doc;
+}
+
+}  // namespace mcasim

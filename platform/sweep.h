@@ -1,0 +1,61 @@
+// Parameter sweeps: a SPEC (JSON) names the command to run per point, its
+// options, a base configuration and the parameters to vary; every point runs
+// as a child `mcasim` process with its own result directory. Resumable (a
+// finished point is never run again; a killed sweep loses at most the points
+// in flight) and parallel on local cores. Results: DIR/results.csv and
+// DIR/results.json, with Pareto fronts (energy per image vs test accuracy,
+// time per image vs test accuracy).
+//
+// SPEC:
+//   {
+//     "command": "table1",                      // or "train"
+//     "args": ["--images", "2000"],             // options for every point
+//     "base": {"experiment": {...}},            // optional configuration patch
+//     "grid": {"experiment.mca.adc_forward.bits": [4, 5, 6, 7, 8]},
+//     "zip": {"experiment.mca.chi.eps_p": [0.048, 0.096],
+//             "experiment.mca.chi.eps_d": [0.048, 0.096]},
+//     "seed": 1
+//   }
+// A value list may also be {"range": [start, stop, step]} (stop included).
+// Points: every combination of the grid lists, times the rows of the zip
+// lists (which must have equal lengths).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mcasim {
+
+struct sweep_point {
+  std::string id;
+  nlohmann::json values;  // key.path -> value
+};
+
+struct sweep_spec {
+  std::string command;
+  std::vector<std::string> args;
+  nlohmann::json base = nlohmann::json::object();
+  std::vector<sweep_point> points;
+  uint64_t seed = 1;
+};
+
+// Throws std::invalid_argument naming the file and the key.
+sweep_spec load_sweep_spec(const std::string& path);
+
+struct sweep_options {
+  std::string out_dir;
+  int jobs = 1;
+  bool progress = false;
+  std::string exe;  // the mcasim binary
+  // Restrict to points whose index % stride == offset (MPI ranks).
+  int stride = 1, offset = 0;
+};
+
+// Runs the missing points; returns the number of failed points.
+int run_sweep(const sweep_spec& spec, const sweep_options& opt);
+// Collects every point's results into DIR/results.csv and DIR/results.json.
+nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir);
+
+}  // namespace mcasim

@@ -1,0 +1,86 @@
+// Sweeps: spec expansion and its errors; an end-to-end sweep of the mcasim
+// binary on synthetic IDX files that resumes without re-running points.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "../test_util.h"
+#include "platform/sweep.h"
+
+namespace mcasim {
+namespace {
+
+std::string write_spec(const test::temp_dir& dir, const std::string& text) {
+  const std::string path = dir.file("spec.json");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(sweep_spec, grid_times_zip_rows_with_ranges) {
+  test::temp_dir dir;
+  const auto spec = load_sweep_spec(write_spec(dir, R"({
+    "command": "table1",
+    "grid": {"a.bits": {"range": [4, 8, 1]}, "b": [true, false]},
+    "zip": {"c.x": [0.5, 1.0, 2.0], "c.y": [5, 10, 20]}})"));
+  ASSERT_EQ(spec.points.size(), 5u * 2u * 3u);
+  EXPECT_EQ(spec.points[0].values["a.bits"], 4);
+  EXPECT_EQ(spec.points[0].values["b"], true);
+  EXPECT_EQ(spec.points[0].values["c.x"], 0.5);
+  EXPECT_EQ(spec.points[1].values["b"], false);
+  EXPECT_EQ(spec.points.back().values["a.bits"], 8);
+  EXPECT_EQ(spec.points.back().values["c.y"], 20);
+  EXPECT_EQ(spec.points[7].id, "p00007");
+}
+
+TEST(sweep_spec, errors_name_the_file_and_the_key) {
+  test::temp_dir dir;
+  auto err = [&](const std::string& text) {
+    try {
+      load_sweep_spec(write_spec(dir, text));
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(err("{").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"a": []}})").find("grid.a: empty"), std::string::npos);
+  EXPECT_NE(err(R"({"zip": {"a": [1, 2], "b": [1]}})").find("differ in length"), std::string::npos);
+  EXPECT_NE(err(R"({"command": "dance"})").find("allowed: table1, train"), std::string::npos);
+  EXPECT_NE(err(R"({"args": ["--out", "x"]})").find("--out"), std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"a": {"range": [1, 2, 0]}}})").find("step > 0"), std::string::npos);
+  EXPECT_NE(err(R"({"grdi": {}})").find("unknown key 'grdi'"), std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"a": {"range": [0, 1e9, 1]}}})").find("100,000"), std::string::npos);
+  EXPECT_EQ(load_sweep_spec(write_spec(dir, "{}")).points.size(), 1u);  // no parameters: one point
+}
+
+TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
+  test::temp_dir dir;
+  const std::string data = dir.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 300, 50);
+  const std::string spec = write_spec(dir, R"({"command": "table1",
+      "args": ["--warmup", "50", "--images", "100", "--data", ")" +
+                                               data + R"("],
+      "grid": {"experiment.mca.adc_forward.bits": [4, 8]}})");
+  const std::string out = dir.file("sweep");
+  const std::string cmd = std::string(MCASIM_EXE) + " sweep " + spec + " --out " + out +
+                          " --jobs 2 > " + dir.file("log1.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text(dir.file("log1.txt"));
+  const std::string csv = test::read_text(out + "/results.csv");
+  EXPECT_NE(csv.find("p00000,done,4,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("p00001,done,8,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("mca.total.energy_nj"), std::string::npos);
+  // A point lost in flight (no done marker) is run again; finished ones are not.
+  std::filesystem::remove(out + "/points/p00001/done");
+  const std::string again = std::string(MCASIM_EXE) + " sweep " + spec + " --out " + out + " > " +
+                            dir.file("log2.txt") + " 2>&1";
+  ASSERT_EQ(std::system(again.c_str()), 0);
+  EXPECT_NE(test::read_text(dir.file("log2.txt")).find("1 done before, 1 to run"),
+            std::string::npos)
+      << test::read_text(dir.file("log2.txt"));
+}
+
+}  // namespace
+}  // namespace mcasim
