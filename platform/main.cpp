@@ -11,6 +11,9 @@
 #include "platform/config.h"
 #include "platform/platform_train.h"
 #include "platform/sweep.h"
+#ifdef MCASIM_HAVE_MPI
+#include "platform/sweep_mpi.h"
+#endif
 #include "platform/table1.h"
 #include "power/technology.h"
 
@@ -178,8 +181,18 @@ int sc_main(int argc, char** argv) {
       const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
       sw.exe = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
       sw.progress = !sw_quiet;
-      const int failed = mcasim::run_sweep(spec, sw);
-      const auto doc = mcasim::collect_sweep(spec, sw.out_dir);
+      int failed = 0;
+      bool root = true;
+#ifdef MCASIM_HAVE_MPI
+      if (mcasim::launched_by_mpirun()) {
+        failed = mcasim::run_sweep_mpi(spec, sw, &argc, &argv, &root);
+      } else
+#endif
+      {
+        failed = mcasim::run_sweep(spec, sw);
+        mcasim::collect_sweep(spec, sw.out_dir);
+      }
+      if (!root) return 0;
       std::printf("[sweep] %zu points; results in %s/results.csv and results.json\n",
                   spec.points.size(), sw.out_dir.c_str());
       if (failed > 0) {

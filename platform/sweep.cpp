@@ -163,9 +163,11 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
     ++mine;
     const auto& p = spec.points[i];
     if (fs::exists(opt.out_dir + "/points/" + p.id + "/done")) continue;
+    if (i < opt.known_done.size() && opt.known_done[i]) continue;
     todo.push_back(&p);
   }
-  std::printf("[sweep] %zu points here, %zu done before, %zu to run, %d at a time\n", mine,
+  std::printf("[sweep]%s %zu points here, %zu done before, %zu to run, %d at a time\n",
+              opt.stride > 1 ? (" rank " + std::to_string(opt.offset)).c_str() : "", mine,
               mine - todo.size(), todo.size(), opt.jobs);
   std::fflush(stdout);
   std::map<pid_t, const sweep_point*> running;

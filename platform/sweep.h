@@ -51,6 +51,8 @@ struct sweep_options {
   std::string exe;  // the mcasim binary
   // Restrict to points whose index % stride == offset (MPI ranks).
   int stride = 1, offset = 0;
+  // Points known to be done elsewhere (MPI: rank 0's view), by index.
+  std::vector<char> known_done;
 };
 
 // Runs the missing points; returns the number of failed points.

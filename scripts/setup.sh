@@ -21,7 +21,8 @@ while [ $# -gt 0 ]; do
 done
 
 packages=(build-essential cmake pkg-config git libsystemc-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libopenmpi-dev openmpi-bin)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -82,5 +82,43 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
       << test::read_text(dir.file("log2.txt"));
 }
 
+// Two MPI ranks over loopback: points split between the ranks, results
+// gathered by rank 0, and a resume that re-runs only the missing point.
+TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
+  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "mpirun not installed (scripts/setup.sh installs openmpi-bin)";
+  }
+  test::temp_dir dir;
+  const std::string data = dir.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 300, 50);
+  const std::string spec = write_spec(dir, R"({"command": "table1",
+      "args": ["--warmup", "50", "--images", "100", "--data", ")" +
+                                               data + R"("],
+      "grid": {"experiment.mca.adc_forward.bits": [4, 6, 8]}})");
+  const std::string out = dir.file("sweep");
+  const std::string mpirun =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe "
+      "--mca btl self,vader -np 2 ";
+  const std::string cmd = mpirun + MCASIM_EXE + " sweep " + spec + " --out " + out + " > " +
+                          dir.file("log1.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text(dir.file("log1.txt"));
+  const std::string log1 = test::read_text(dir.file("log1.txt"));
+  EXPECT_NE(log1.find("rank 0 2 points here"), std::string::npos) << log1;
+  EXPECT_NE(log1.find("rank 1 1 points here"), std::string::npos) << log1;
+  const std::string csv = test::read_text(out + "/results.csv");
+  for (const char* row : {"p00000,done,4,", "p00001,done,6,", "p00002,done,8,"}) {
+    EXPECT_NE(csv.find(row), std::string::npos) << csv;
+  }
+  std::filesystem::remove(out + "/points/p00001/done");  // lost in flight, on rank 1
+  const std::string again = mpirun + MCASIM_EXE + " sweep " + spec + " --out " + out + " > " +
+                            dir.file("log2.txt") + " 2>&1";
+  ASSERT_EQ(std::system(again.c_str()), 0) << test::read_text(dir.file("log2.txt"));
+  const std::string log2 = test::read_text(dir.file("log2.txt"));
+  EXPECT_NE(log2.find("rank 1 1 points here, 0 done before, 1 to run"), std::string::npos) << log2;
+  EXPECT_NE(log2.find("rank 0 2 points here, 2 done before, 0 to run"), std::string::npos) << log2;
+  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,6,"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mcasim
