@@ -139,7 +139,12 @@ sweep_spec load_sweep_spec(const std::string& path) {
     p.values = nlohmann::json::object();
     std::size_t rest = n;
     for (auto g = grid.rbegin(); g != grid.rend(); ++g) {
-      p.values[g->first] = g->second[rest % g->second.size()];
+      const nlohmann::json& v = g->second[rest % g->second.size()];
+      if (v.is_object()) {  // one grid step that sets several keys together
+        for (auto it = v.begin(); it != v.end(); ++it) p.values[it.key()] = it.value();
+      } else {
+        p.values[g->first] = v;
+      }
       rest /= g->second.size();
     }
     for (const auto& [k, v] : zip) p.values[k] = v[rest];

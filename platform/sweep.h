@@ -17,6 +17,9 @@
 //     "seed": 1
 //   }
 // A value list may also be {"range": [start, stop, step]} (stop included).
+// A grid value that is an object sets several keys in one step, e.g.
+//   "grid": {"adc": [{"experiment.mca.adc_forward.bits": 4,
+//                     "experiment.mca.adc_backward.bits": 4}, ...]}
 // Points: every combination of the grid lists, times the rows of the zip
 // lists (which must have equal lengths).
 #pragma once

@@ -34,6 +34,18 @@ TEST(sweep_spec, grid_times_zip_rows_with_ranges) {
   EXPECT_EQ(spec.points[7].id, "p00007");
 }
 
+TEST(sweep_spec, an_object_grid_value_sets_several_keys) {
+  test::temp_dir dir;
+  const auto spec = load_sweep_spec(write_spec(dir, R"({
+    "grid": {"adc": [{"f.bits": 4, "b.bits": 4}, {"f.bits": 8, "b.bits": 8}],
+             "eps": [{"p": 0.5, "d": 0.5}, {"p": 1, "d": 1}]}})"));
+  ASSERT_EQ(spec.points.size(), 4u);
+  EXPECT_EQ(spec.points[3].values["f.bits"], 8);
+  EXPECT_EQ(spec.points[3].values["b.bits"], 8);
+  EXPECT_EQ(spec.points[3].values["d"], 1);
+  EXPECT_FALSE(spec.points[3].values.contains("adc"));
+}
+
 TEST(sweep_spec, errors_name_the_file_and_the_key) {
   test::temp_dir dir;
   auto err = [&](const std::string& text) {
