@@ -43,6 +43,10 @@ sc_core::sc_time cm_tile::pwm_window() const {
   return std::ldexp(1.0, cfg_.pwm_forward.bits) * period_;
 }
 
+double cm_tile::resolution_weight(const quantizer_config& q) {
+  return q.ideal ? 1.0 : std::ldexp(1.0, q.bits - 8);
+}
+
 sc_core::sc_time cm_tile::mvm_time(std::size_t outputs) const {
   const std::size_t adcs = cfg_.adcs > 0 ? static_cast<std::size_t>(cfg_.adcs) : outputs;
   const std::size_t rounds = (outputs + adcs - 1) / adcs;
@@ -74,7 +78,7 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       std::memcpy(in_.data(), data, n_in_ * sizeof(float));
       const quantizer_config& q = st == stage::backward ? cfg_.pwm_backward : cfg_.pwm_forward;
       in_scale_ = quantize(q, in_.data(), n_in_);
-      counters_.add(st, pwm_conversion, static_cast<double>(n_in_));
+      counters_.add(st, pwm_conversion, static_cast<double>(n_in_) * resolution_weight(q));
       break;
     }
     case addr_mvm: {
@@ -96,9 +100,11 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       } else {
         std::fill(out_.begin(), out_.begin() + n_out_, 0.0f);
       }
-      counters_.add(st, adc_conversion, static_cast<double>(n_out_));
+      counters_.add(st, adc_conversion,
+                    static_cast<double>(n_out_) * resolution_weight(cfg_.adc_backward));
       counters_.add(st, device_read,
-                    duty_weighted_reads(in_.data(), array_->cols(), in_scale_, n_out_ * devices));
+                    duty_weighted_reads(in_.data(), array_->cols(), in_scale_, n_out_ * devices) *
+                        resolution_weight(cfg_.pwm_backward));
       t = mvm_time(n_out_);
       break;
     }

@@ -45,10 +45,13 @@ struct cm_tile_config {
 
 class cm_tile : public sc_core::sc_module, public counted {
  public:
+  // Converter and read counts are 8-bit equivalents: a b-bit conversion (and
+  // a b-bit PWM window) counts 2^(b-8), the resolution scaling of converter
+  // energy (Walden figure of merit) and of the window's length.
   enum action : std::size_t {
     pwm_conversion = 0,
     adc_conversion = 1,
-    device_read = 2,  // one device read for a full PWM window (duty-weighted)
+    device_read = 2,  // one device read for a full 8-bit PWM window (duty-weighted)
     set_pulse = 3,
     reset_pulse = 4,
   };
@@ -80,6 +83,7 @@ class cm_tile : public sc_core::sc_module, public counted {
 
  private:
   sc_core::sc_time mvm_time(std::size_t outputs) const;
+  static double resolution_weight(const quantizer_config& q);
   double duty_weighted_reads(const float* x, std::size_t n, double full_scale,
                              std::size_t devices_per_input) const;
 
