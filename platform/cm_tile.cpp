@@ -85,10 +85,12 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       array_->mvm(in_.data(), out_.data());
       n_out_ = array_->cols();
       quantize(cfg_.adc_forward, out_.data(), n_out_, in_scale_);
-      counters_.add(st, adc_conversion, static_cast<double>(n_out_));
+      counters_.add(st, adc_conversion,
+                    static_cast<double>(n_out_) * resolution_weight(cfg_.adc_forward));
       counters_.add(
           st, device_read,
-          duty_weighted_reads(in_.data(), array_->rows(), in_scale_, array_->cols() * devices));
+          duty_weighted_reads(in_.data(), array_->rows(), in_scale_, array_->cols() * devices) *
+              resolution_weight(cfg_.pwm_forward));
       t = mvm_time(n_out_);
       break;
     }

@@ -139,6 +139,33 @@ TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
   EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 10.5);
 }
 
+TEST(cm_tile, converter_counts_and_window_scale_with_resolution) {
+  cm_tile_config cfg;
+  for (quantizer_config* q : {&cfg.pwm_forward, &cfg.adc_forward}) {
+    q->ideal = false;
+    q->bits = 4;
+    q->is_signed = q == &cfg.adc_forward;
+    q->range = 16.0;
+  }
+  cm_tile tile("tile_4bit", cfg, small_array(false));
+  std::vector<float> x{1.0f, 0.0f, 1.0f, 1.0f};
+  txn in(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, x.data(), 16, stage::forward);
+  in.ext.n_in = 4;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(in.gp, delay);
+  txn mvm(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm, nullptr, 0, stage::forward);
+  tile.b_transport(mvm.gp, delay);
+  // 4-bit: each conversion and read window counts 2^(4-8) = 1/16 of an 8-bit one.
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::pwm_conversion), 4.0 / 16);
+  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::adc_conversion), 3.0 / 16);
+  // x = 1 is one 4-bit step (16/15) of the 16.0 full scale: 3 inputs x (16/15)/16 duty x
+  // 3 columns x 2 devices, in 8-bit windows (/16)
+  EXPECT_NEAR(tile.counters().count(stage::forward, cm_tile::device_read),
+              3 * (16.0 / 15) / 16 * 3 * 2 / 16, 1e-6);
+  // The window is 2^4 cycles, plus one ADC round of 2 cycles, at 2 GHz.
+  EXPECT_EQ(delay, sc_core::sc_time(9, sc_core::SC_NS));
+}
+
 TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
   cm_tile_config cfg;
   cm_tile tile("tile_prog", cfg, small_array(false));
