@@ -10,6 +10,7 @@
 
 #include "platform/config.h"
 #include "platform/platform_train.h"
+#include "platform/report.h"
 #include "platform/sweep.h"
 #ifdef MCASIM_HAVE_MPI
 #include "platform/sweep_mpi.h"
@@ -146,6 +147,15 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   swc->add_flag("--quiet", sw_quiet, "no progress lines");
 
+  // report
+  std::string report_dir;
+  std::string chartjs = std::string(MCASIM_SOURCE_DIR) + "/third_party/chartjs/chart.umd.js";
+  auto* rp = app.add_subcommand("report", "an HTML page with plots of a result directory");
+  rp->add_option("dir", report_dir, "result directory (train, table1, characterize, sweep)")
+      ->required();
+  rp->add_option("--chartjs", chartjs, "Chart.js UMD build (scripts/setup.sh fetches it)")
+      ->capture_default_str();
+
   // config dump
   auto* cf = app.add_subcommand("config", "the configuration tree");
   auto* dump = cf->add_subcommand("dump", "print the effective configuration tree (JSON)");
@@ -175,7 +185,10 @@ int sc_main(int argc, char** argv) {
   };
 
   try {
-    if (*swc) {
+    if (*rp) {
+      const int n = mcasim::write_report(report_dir, chartjs);
+      std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());
+    } else if (*swc) {
       const auto spec = mcasim::load_sweep_spec(sweep_spec_path);
       char exe[4096];
       const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

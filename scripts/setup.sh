@@ -22,7 +22,7 @@ done
 
 packages=(build-essential cmake pkg-config git libsystemc-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  libopenmpi-dev openmpi-bin)
+  libopenmpi-dev openmpi-bin chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,6 +37,33 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Chart.js (npm registry, pinned by SHA-256) draws the plots of `mcasim report`.
+chartjs_dir="$root/third_party/chartjs"
+chartjs_sha=549de9d0d8d33b75cac139721c90b894927493e959ae931f85fe8dfe801959cb
+if [ ! -f "$chartjs_dir/chart.umd.js" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    sudo_cmd=""
+    [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends npm
+  fi
+  cj_tmp="$(mktemp -d)"
+  (cd "$cj_tmp" && npm pack --silent chart.js@4.4.6 >/dev/null)
+  got="$(sha256sum "$cj_tmp/chart.js-4.4.6.tgz" | cut -d' ' -f1)"
+  if [ "$got" != "$chartjs_sha" ]; then
+    echo "setup: chart.js-4.4.6.tgz has SHA-256 $got, expected $chartjs_sha" >&2
+    rm -rf "$cj_tmp"
+    exit 1
+  fi
+  tar xzf "$cj_tmp/chart.js-4.4.6.tgz" -C "$cj_tmp"
+  mkdir -p "$chartjs_dir"
+  cp "$cj_tmp/package/dist/chart.umd.js" "$chartjs_dir/.chart.umd.js.part"
+  cp "$cj_tmp/package/LICENSE.md" "$chartjs_dir/LICENSE.md"
+  mv -f "$chartjs_dir/.chart.umd.js.part" "$chartjs_dir/chart.umd.js"
+  rm -rf "$cj_tmp"
+  echo "setup: Chart.js 4.4.6 verified and placed in $chartjs_dir"
 fi
 
 [ "$want_mnist" = 1 ] || exit 0

@@ -1,0 +1,367 @@
+#include "platform/report.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/io.h"
+
+namespace mcasim {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  try {
+    return json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw std::invalid_argument(path + ": not valid JSON: " + e.what());
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) cells.push_back(c);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+const char* k_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+json dataset(const std::string& label, const json& data, int color, const std::string& type = "") {
+  json d{{"label", label},
+         {"data", data},
+         {"borderColor", k_colors[color % 10]},
+         {"backgroundColor", k_colors[color % 10]}};
+  if (!type.empty()) d["type"] = type;
+  return d;
+}
+
+json axis(const std::string& title, bool log = false) {
+  json a{{"title", {{"display", true}, {"text", title}}}};
+  if (log) a["type"] = "logarithmic";
+  return a;
+}
+
+struct figure {
+  std::string title, caption;
+  json config;
+};
+
+json chart(const std::string& type, const json& data, const json& scales) {
+  json c;
+  c["type"] = type;
+  c["data"] = data;
+  c["options"]["scales"] = scales;
+  return c;
+}
+
+json labelled(const json& labels, const json& datasets) {
+  json d;
+  d["labels"] = labels;
+  d["datasets"] = datasets;
+  return d;
+}
+
+json points_only(const json& datasets) {
+  json d;
+  d["datasets"] = datasets;
+  return d;
+}
+
+json xy(const json& x, const json& y) {
+  json s;
+  s["x"] = x;
+  s["y"] = y;
+  return s;
+}
+
+void table1_figures(const json& doc, std::vector<figure>& figs) {
+  const std::vector<std::string> designs{"digital32", "digital-mp", "mca"};
+  const std::vector<std::string> stages{"forward", "backward", "update"};
+  const json labels = stages;
+  json sets = json::array(), tsets = json::array();
+  int c = 0;
+  for (const auto& d : designs) {
+    json e = json::array(), p = json::array(), t = json::array();
+    for (const auto& st : stages) {
+      const auto& cell = doc["designs"][d]["stages"][st];
+      e.push_back(cell["energy_nj"]);
+      p.push_back(cell.value("paper_energy_nj", 0.0));
+      t.push_back(cell["time_us"]);
+    }
+    sets.push_back(dataset(d + " (simulated)", e, c));
+    json pd = dataset(d + " (paper)", p, c);
+    pd["backgroundColor"] = "rgba(0,0,0,0)";
+    pd["borderWidth"] = 2;
+    sets.push_back(pd);
+    tsets.push_back(dataset(d, t, c));
+    ++c;
+  }
+  json y_log;
+  y_log["y"] = axis("energy per image (nJ)", true);
+  figs.push_back({"Energy per training image and stage",
+                  "Simulated (filled) against the paper's Table I (outlined); log scale.",
+                  chart("bar", labelled(labels, sets), y_log)});
+  json t_log;
+  t_log["y"] = axis("time per image (us)", true);
+  figs.push_back({"Time per training image and stage",
+                  "SystemC simulated time per image; log scale.",
+                  chart("bar", labelled(labels, tsets), t_log)});
+  json parts = json::array();
+  int pc = 0;
+  for (const std::string part : {"computational memory", "digital unit"}) {
+    json e = json::array();
+    for (const auto& st : stages)
+      e.push_back(doc["designs"]["mca"]["parts"][part][st]["energy_nj"]);
+    parts.push_back(dataset(part, e, pc++));
+  }
+  json stacked;
+  stacked["x"]["stacked"] = true;
+  stacked["y"] = axis("nJ per image");
+  stacked["y"]["stacked"] = true;
+  figs.push_back({"MCA energy by part",
+                  "Computational memory (tiles) and digital unit (bus, chi SRAM, logic).",
+                  chart("bar", labelled(labels, parts), stacked)});
+}
+
+void train_figures(const std::string& dir, const json& doc, std::vector<figure>& figs) {
+  json epochs = json::array(), test = json::array(), train = json::array();
+  std::vector<json> layer_updates;
+  for (const auto& e : doc["epochs"]) {
+    epochs.push_back(e["epoch"]);
+    test.push_back(100.0 * e["test_accuracy"].get<double>());
+    if (e.contains("train_accuracy")) train.push_back(100.0 * e["train_accuracy"].get<double>());
+    if (e.contains("layers")) {
+      for (std::size_t l = 0; l < e["layers"].size(); ++l) {
+        if (layer_updates.size() <= l) layer_updates.emplace_back(json::array());
+        layer_updates[l].push_back(
+            std::max<uint64_t>(1, e["layers"][l]["weight_updates"].get<uint64_t>()));
+      }
+    }
+  }
+  json acc = json::array({dataset("test", test, 0)});
+  if (!train.empty()) acc.push_back(dataset("train", train, 1));
+  const std::string name = doc.value("experiment", doc.value("design", std::string("run")));
+  json acc_axes;
+  acc_axes["x"] = axis("epoch");
+  acc_axes["y"] = axis("accuracy (%)");
+  figs.push_back({"Accuracy per epoch (" + name + ")", "Paper Fig. 3d.",
+                  chart("line", labelled(epochs, acc), acc_axes)});
+  if (!layer_updates.empty()) {
+    json sets = json::array();
+    for (std::size_t l = 0; l < layer_updates.size(); ++l) {
+      sets.push_back(
+          dataset("layer " + std::to_string(l + 1), layer_updates[l], static_cast<int>(l)));
+    }
+    json ax;
+    ax["x"] = axis("epoch");
+    ax["y"] = axis("updates", true);
+    figs.push_back({"Weight or device updates per epoch", "Paper Fig. 3c; log scale.",
+                    chart("line", labelled(epochs, sets), ax)});
+  }
+  if (doc.contains("drift_inference")) {
+    json pts = json::array();
+    for (const auto& d : doc["drift_inference"]) {
+      pts.push_back(xy(d["after_s"], 100.0 * d["test_accuracy"].get<double>()));
+    }
+    json ds = dataset("test accuracy", pts, 0);
+    ds["showLine"] = true;
+    json ax;
+    ax["x"] = axis("time after training (s)", true);
+    ax["y"] = axis("accuracy (%)");
+    figs.push_back({"Inference after drift", "Paper Fig. 3e: test accuracy re-read after training.",
+                    chart("scatter", points_only(json::array({ds})), ax)});
+  }
+  const auto csv = read_csv(dir + "/synapses.csv");
+  if (csv.size() > 1) {
+    json sets = json::array();
+    const std::size_t step = std::max<std::size_t>(1, (csv.size() - 1) / 2000);  // <= 2,000 points
+    for (std::size_t col = 2; col < csv[0].size(); ++col) {
+      json pts = json::array();
+      for (std::size_t r = 1; r < csv.size(); r += step) {
+        if (csv[r].size() > col) pts.push_back(xy(std::stod(csv[r][0]), std::stod(csv[r][col])));
+      }
+      json ds = dataset(csv[0][col], pts, static_cast<int>((col - 2) / 2));
+      ds["showLine"] = true;
+      ds["pointRadius"] = 0;
+      if (col % 2 == 1) ds["borderDash"] = json::array({4, 3});
+      sets.push_back(ds);
+    }
+    json ax;
+    ax["x"] = axis("training image");
+    ax["y"] = axis("conductance (uS)");
+    figs.push_back({"Conductance evolution of traced synapses",
+                    "Paper Fig. 3b: Gp (solid) and Gn (dashed) of layer-2 synapses, noisy reads.",
+                    chart("scatter", points_only(sets), ax)});
+  }
+  if (!doc["epochs"].empty() && doc["epochs"][0].contains("stages")) {
+    json sets = json::array();
+    int c = 0;
+    for (const char* st : {"forward", "backward", "update"}) {
+      json e = json::array();
+      for (const auto& ep : doc["epochs"]) e.push_back(ep["stages"][st]["energy_nj"]);
+      sets.push_back(dataset(st, e, c++));
+    }
+    json ax;
+    ax["x"] = axis("epoch");
+    ax["y"] = axis("nJ per image", true);
+    figs.push_back({"Energy per image and stage over training", "Platform run: ledger per epoch.",
+                    chart("line", labelled(epochs, sets), ax)});
+  }
+}
+
+void characterize_figures(const std::string& dir, std::vector<figure>& figs) {
+  const auto csv = read_csv(dir + "/characterization.csv");
+  json pulses = json::array(), mean = json::array(), lo = json::array(), hi = json::array(),
+       model = json::array();
+  for (std::size_t r = 1; r < csv.size(); ++r) {
+    const double m = std::stod(csv[r][1]), sd = std::stod(csv[r][2]);
+    pulses.push_back(std::stoi(csv[r][0]));
+    mean.push_back(m);
+    lo.push_back(m - sd);
+    hi.push_back(m + sd);
+    model.push_back(std::stod(csv[r][5]));
+  }
+  json sd_lo = dataset("mean - std", lo, 0), sd_hi = dataset("mean + std", hi, 0);
+  sd_lo["borderDash"] = json::array({4, 3});
+  sd_hi["borderDash"] = json::array({4, 3});
+  json ax;
+  ax["x"] = axis("SET pulses");
+  ax["y"] = axis("G (uS)");
+  figs.push_back({"Conductance after SET pulses", "Paper Fig. 2a: mean and standard deviation.",
+                  chart("line",
+                        labelled(pulses, json::array({dataset("mean", mean, 0), sd_lo, sd_hi,
+                                                      dataset("noise-free path", model, 1)})),
+                        ax)});
+  const auto hist = read_csv(dir + "/distribution.csv");
+  json bins = json::array(), counts = json::array();
+  for (std::size_t r = 1; r < hist.size(); ++r) {
+    bins.push_back(hist[r][0]);
+    counts.push_back(std::stoul(hist[r][2]));
+  }
+  json hx;
+  hx["x"] = axis("G bin start (uS)");
+  hx["y"] = axis("devices");
+  figs.push_back({"Conductance distribution", "Paper Fig. 2b: after the histogram pulse.",
+                  chart("bar", labelled(bins, json::array({dataset("devices", counts, 0)})), hx)});
+}
+
+void sweep_figures(const json& doc, std::vector<figure>& figs) {
+  const std::string acc = doc["pareto_axes"]["accuracy"], en = doc["pareto_axes"]["energy"],
+                    tm = doc["pareto_axes"]["time"];
+  const std::vector<std::tuple<std::string, std::string, std::string>> views{
+      {en, "pareto_energy_accuracy", "energy per image (nJ)"},
+      {tm, "pareto_time_accuracy", "time per image (us)"}};
+  for (const auto& [axis_key, front_key, label] : views) {
+    json all = json::array(), front = json::array();
+    for (const auto& r : doc["rows"]) {
+      const auto& m = r["metrics"];
+      if (!m.contains(axis_key) || !m.contains(acc) || !m[acc].is_number()) continue;
+      const json p = xy(m[axis_key], 100.0 * m[acc].get<double>());
+      all.push_back(p);
+      if (r[front_key].get<bool>()) front.push_back(p);
+    }
+    std::sort(front.begin(), front.end(), [](const json& a, const json& b) {
+      return a["x"].get<double>() < b["x"].get<double>();
+    });
+    json f = dataset("Pareto front", front, 1);
+    f["showLine"] = true;
+    json ax;
+    ax["x"] = axis(label);
+    ax["y"] = axis("test accuracy (%)");
+    figs.push_back(
+        {"Sweep: " + label + " vs test accuracy", "Every point and the Pareto front.",
+         chart("scatter", points_only(json::array({dataset("points", all, 0), f})), ax)});
+  }
+}
+
+std::string escape_html(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    if (ch == '<')
+      o += "&lt;";
+    else if (ch == '>')
+      o += "&gt;";
+    else if (ch == '&')
+      o += "&amp;";
+    else
+      o += ch;
+  }
+  return o;
+}
+
+}  // namespace
+
+int write_report(const std::string& dir, const std::string& chartjs_path) {
+  std::vector<figure> figs;
+  std::string kind;
+  if (const json t1 = read_json(dir + "/table1.json"); !t1.is_null()) {
+    kind = "Table I";
+    table1_figures(t1, figs);
+  } else if (const json sw = read_json(dir + "/results.json"); !sw.is_null()) {
+    kind = "sweep";
+    sweep_figures(sw, figs);
+  } else if (const json m = read_json(dir + "/metrics.json"); !m.is_null()) {
+    kind = "training";
+    train_figures(dir, m, figs);
+  } else if (fs::exists(dir + "/characterization.csv")) {
+    kind = "characterization";
+    characterize_figures(dir, figs);
+  } else {
+    throw std::invalid_argument(dir +
+                                ": no table1.json, results.json, metrics.json or "
+                                "characterization.csv to report on");
+  }
+  const std::string lib = slurp(chartjs_path);
+  std::ostringstream html;
+  html << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>mcasim " << kind
+       << " report</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
+          "figure{margin:2em 0}figcaption{color:#555}</style>\n<script>"
+       << lib << "</script>\n</head><body>\n<h1>mcasim " << kind << " report</h1>\n<p>"
+       << escape_html(fs::absolute(dir).string()) << "</p>\n";
+  json configs = json::array();
+  for (std::size_t i = 0; i < figs.size(); ++i) {
+    html << "<figure><h2>" << escape_html(figs[i].title) << "</h2><canvas id=\"fig" << i
+         << "\" height=\"120\"></canvas><figcaption>" << escape_html(figs[i].caption)
+         << "</figcaption></figure>\n";
+    configs.push_back(figs[i].config);
+  }
+  std::string data = configs.dump();
+  for (std::size_t p = 0; (p = data.find("</", p)) != std::string::npos;)
+    data.replace(p, 2, "<\\/");
+  html << "<p id=\"status\">rendering</p>\n<script>\nconst configs = " << data << ";\n"
+       << "let drawn = 0;\n"
+          "configs.forEach((c, i) => { c.options = c.options || {}; c.options.animation = false;\n"
+          "  new Chart(document.getElementById('fig' + i), c); drawn++; });\n"
+          "document.getElementById('status').textContent = 'rendered ' + drawn + ' of ' + "
+          "configs.length + ' plots';\n</script>\n</body></html>\n";
+  write_file_atomic(dir + "/report.html", html.str());
+  return static_cast<int>(figs.size());
+}
+
+}  // namespace mcasim

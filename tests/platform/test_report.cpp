@@ -1,0 +1,95 @@
+// `mcasim report` renders in headless Chromium: every plot drawn, no console
+// errors, a screenshot taken. Needs chromium and Chart.js (scripts/setup.sh).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "../test_util.h"
+
+namespace mcasim {
+namespace {
+
+const std::string k_exe = MCASIM_EXE;
+
+std::string chromium(const std::string& args, const std::string& log) {
+  return "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic "
+         "--no-first-run --disable-background-networking --disable-component-update "
+         "--disable-sync --hide-scrollbars --enable-logging=stderr --v=0 "
+         "--virtual-time-budget=5000 " +
+         args + " 2> " + log;
+}
+
+void expect_renders(const test::temp_dir& tmp, const std::string& dir, int min_plots) {
+  ASSERT_EQ(
+      std::system((k_exe + " report " + dir + " > " + tmp.file("report.log") + " 2>&1").c_str()), 0)
+      << test::read_text(tmp.file("report.log"));
+  const std::string page = "file://" + std::filesystem::absolute(dir + "/report.html").string();
+  const std::string profile = " --user-data-dir=" + tmp.file("profile");
+  ASSERT_EQ(std::system((chromium("--dump-dom" + profile + " " + page, tmp.file("chr.log")) +
+                         " > " + tmp.file("dom.html"))
+                            .c_str()),
+            0)
+      << test::read_text(tmp.file("chr.log"));
+  const std::string dom = test::read_text(tmp.file("dom.html"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(dom, m, std::regex("rendered (\\d+) of (\\d+) plots")))
+      << dom.substr(0, 2000);
+  EXPECT_EQ(m[1], m[2]);
+  EXPECT_GE(std::stoi(m[1]), min_plots);
+  const std::string console = test::read_text(tmp.file("chr.log"));
+  EXPECT_EQ(console.find("Uncaught"), std::string::npos) << console;
+  EXPECT_EQ(console.find(":ERROR:CONSOLE"), std::string::npos) << console;
+  const std::string shot = tmp.file("shot.png");
+  ASSERT_EQ(
+      std::system((chromium("--window-size=1000,2000 --screenshot=" + shot + profile + " " + page,
+                            tmp.file("chr2.log")))
+                      .c_str()),
+      0);
+  ASSERT_TRUE(std::filesystem::exists(shot));
+  EXPECT_GT(std::filesystem::file_size(shot), 20000u);  // plots, not a blank page
+}
+
+class report : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("command -v chromium > /dev/null 2>&1") != 0) {
+      FAIL() << "chromium is not installed: run scripts/setup.sh";
+    }
+  }
+  test::temp_dir tmp;
+};
+
+TEST_F(report, training_report_renders_accuracy_updates_drift_and_conductance_plots) {
+  const std::string data = tmp.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 300, 50);
+  const std::string out = tmp.file("train");
+  ASSERT_EQ(
+      std::system((k_exe + " train --experiment mca --epochs 2 --quiet --trace-every 20 --data " +
+                   data + " --out " + out + " > " + tmp.file("train.log") + " 2>&1")
+                      .c_str()),
+      0)
+      << test::read_text(tmp.file("train.log"));
+  expect_renders(tmp, out, 4);
+}
+
+TEST_F(report, characterization_report_renders) {
+  const std::string out = tmp.file("char");
+  ASSERT_EQ(std::system(
+                (k_exe + " characterize --devices 500 --out " + out + " > /dev/null 2>&1").c_str()),
+            0);
+  expect_renders(tmp, out, 2);
+}
+
+TEST_F(report, a_directory_without_results_is_an_error_naming_it) {
+  const std::string empty = tmp.file("empty");
+  std::filesystem::create_directories(empty);
+  const std::string cmd = k_exe + " report " + empty + " > " + tmp.file("e.log") + " 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(test::read_text(tmp.file("e.log")).find(empty), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcasim
