@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -271,9 +272,83 @@ void characterize_figures(const std::string& dir, std::vector<figure>& figs) {
                   chart("bar", labelled(bins, json::array({dataset("devices", counts, 0)})), hx)});
 }
 
+// Accuracy and energy against the first varying parameter; parameters that
+// co-vary with it (one value per x) are folded into x, the others give one
+// series per combination.
+void sweep_parameter_figures(const json& doc, const std::string& acc, const std::string& en,
+                             std::vector<figure>& figs) {
+  const auto& rows = doc["rows"];
+  if (rows.empty()) return;
+  std::vector<std::string> varying;
+  for (auto it = rows[0]["parameters"].begin(); it != rows[0]["parameters"].end(); ++it) {
+    for (const auto& r : rows) {
+      if (r["parameters"][it.key()] != it.value()) {
+        varying.push_back(it.key());
+        break;
+      }
+    }
+  }
+  if (varying.empty()) return;
+  const std::string x = varying.front();
+  auto determined_by_x = [&](const std::string& k) {
+    std::map<std::string, json> seen;
+    for (const auto& r : rows) {
+      const std::string xv = r["parameters"][x].dump();
+      const auto f = seen.find(xv);
+      if (f == seen.end())
+        seen[xv] = r["parameters"][k];
+      else if (f->second != r["parameters"][k])
+        return false;
+    }
+    return true;
+  };
+  std::vector<std::string> series_keys;
+  for (std::size_t i = 1; i < varying.size(); ++i) {
+    if (!determined_by_x(varying[i])) series_keys.push_back(varying[i]);
+  }
+  // Keys that co-vary with each other within the series keys give one label.
+  std::map<std::string, std::pair<json, json>> series;  // label -> (acc points, energy points)
+  std::vector<std::string> order;
+  for (const auto& r : rows) {
+    const auto& m = r["metrics"];
+    if (!m.contains(acc) || !m[acc].is_number()) continue;
+    std::string label;
+    for (const auto& k : series_keys) {
+      label += (label.empty() ? "" : ", ") + k.substr(k.rfind('.') + 1) + "=" +
+               r["parameters"][k].dump();
+    }
+    if (label.empty()) label = "all points";
+    if (!series.count(label)) {
+      series[label] = {json::array(), json::array()};
+      order.push_back(label);
+    }
+    series[label].first.push_back(xy(r["parameters"][x], 100.0 * m[acc].get<double>()));
+    if (m.contains(en)) series[label].second.push_back(xy(r["parameters"][x], m[en]));
+  }
+  json acc_sets = json::array(), en_sets = json::array();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    json a = dataset(order[i], series[order[i]].first, static_cast<int>(i));
+    json e = dataset(order[i], series[order[i]].second, static_cast<int>(i));
+    a["showLine"] = e["showLine"] = true;
+    acc_sets.push_back(a);
+    en_sets.push_back(e);
+  }
+  json ax;
+  ax["x"] = axis(x);
+  ax["y"] = axis("test accuracy (%)");
+  figs.push_back({"Sweep: test accuracy vs " + x, "One line per value of the other parameters.",
+                  chart("scatter", points_only(acc_sets), ax)});
+  json ex;
+  ex["x"] = axis(x);
+  ex["y"] = axis(en);
+  figs.push_back({"Sweep: energy per image vs " + x, "One line per value of the other parameters.",
+                  chart("scatter", points_only(en_sets), ex)});
+}
+
 void sweep_figures(const json& doc, std::vector<figure>& figs) {
   const std::string acc = doc["pareto_axes"]["accuracy"], en = doc["pareto_axes"]["energy"],
                     tm = doc["pareto_axes"]["time"];
+  sweep_parameter_figures(doc, acc, en, figs);
   const std::vector<std::tuple<std::string, std::string, std::string>> views{
       {en, "pareto_energy_accuracy", "energy per image (nJ)"},
       {tm, "pareto_time_accuracy", "time per image (us)"}};

@@ -83,6 +83,26 @@ TEST_F(report, characterization_report_renders) {
   expect_renders(tmp, out, 2);
 }
 
+TEST_F(report, sweep_report_renders_parameter_and_pareto_plots) {
+  const std::string data = tmp.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 200, 30);
+  const std::string spec = tmp.file("spec.json");
+  test::write_bytes(spec, [&] {
+    const std::string t = R"({"command": "table1", "args": ["--warmup", "20", "--images", "50",
+        "--data", ")" + data +
+                          R"("], "grid": {"experiment.mca.adc_forward.bits": [4, 8]}})";
+    return std::vector<unsigned char>(t.begin(), t.end());
+  }());
+  const std::string out = tmp.file("sweep");
+  ASSERT_EQ(
+      std::system((k_exe + " sweep " + spec + " --out " + out + " > " + tmp.file("s.log") + " 2>&1")
+                      .c_str()),
+      0)
+      << test::read_text(tmp.file("s.log"));
+  expect_renders(tmp, out, 4);
+}
+
 TEST_F(report, a_directory_without_results_is_an_error_naming_it) {
   const std::string empty = tmp.file("empty");
   std::filesystem::create_directories(empty);
