@@ -40,6 +40,10 @@ void bus::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const sc_core::sc_time t = static_cast<double>(n + cfg_.latency_cycles) * period_;
   counters_.add(ext.st, beat, static_cast<double>(n));
   counters_.busy(ext.st, t);
+  if (tracing()) {
+    trace_span(gp.is_read() ? "read" : "write", ext.st, sc_core::sc_time_stamp() + delay, t,
+               ext.wire_bytes, {{"beat", static_cast<double>(n)}});
+  }
   delay += t;
   if (hit->target >= init_socket.size()) {  // mapped but not bound: the transfer ends here
     gp.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -1,6 +1,7 @@
 #include "platform/cm_tile.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -68,6 +69,10 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
   const std::size_t devices = array_->synapse() == synapse_kind::differential ? 2 : 1;
   auto* data = reinterpret_cast<float*>(gp.get_data_ptr());
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  std::array<double, 5> before{};
+  if (tracing()) {
+    for (std::size_t a = 0; a < before.size(); ++a) before[a] = counters_.count(st, a);
+  }
   switch (gp.get_address()) {
     case addr_input: {
       n_in_ = ext.n_in;
@@ -165,6 +170,17 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
       return;
   }
   counters_.busy(st, t);
+  if (tracing()) {
+    static const char* names[] = {"input",   "mvm",  "mvm_t",   "output",
+                                  "program", "sync", "refresh", "read_g"};
+    std::vector<std::pair<std::string, double>> actions;
+    for (std::size_t a = 0; a < before.size(); ++a) {
+      const double d = counters_.count(st, a) - before[a];
+      if (d != 0) actions.emplace_back(counters_.action_names()[a], d);
+    }
+    trace_span(names[gp.get_address() / 0x100], st, sc_core::sc_time_stamp() + delay, t,
+               ext.wire_bytes, std::move(actions));
+  }
   delay += t;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "platform/payload.h"
+#include "traces/timeline.h"
 
 namespace mcasim {
 
@@ -27,6 +28,10 @@ class action_counters {
   double count(stage s, std::size_t action) const { return counts_[action][static_cast<int>(s)]; }
   const sc_core::sc_time& busy_time(stage s) const { return busy_[static_cast<int>(s)]; }
   const std::vector<std::string>& action_names() const { return names_; }
+  // Stable reference for sc_trace (the storage never moves).
+  const double& count_ref(stage s, std::size_t action) const {
+    return counts_[action][static_cast<int>(s)];
+  }
   void clear() {
     for (auto& c : counts_) c.fill(0.0);
     for (auto& b : busy_) b = sc_core::SC_ZERO_TIME;
@@ -43,9 +48,29 @@ class action_counters {
 class counted {
  public:
   virtual ~counted() = default;
+  // Transaction spans go to `tl` on track `track` (null: not traced).
+  void attach_timeline(timeline* tl, int track) {
+    timeline_ = tl;
+    track_ = track;
+  }
+  bool tracing() const { return timeline_ != nullptr && timeline_->recording(track_); }
+  timeline* attached_timeline() const { return timeline_; }
+  int timeline_track() const { return track_; }
+  // Records one span: its start (global time + the initiator's offset), its
+  // duration, and the actions it performed.
+  void trace_span(const char* name, stage s, const sc_core::sc_time& start,
+                  const sc_core::sc_time& dur, uint64_t bytes,
+                  std::vector<std::pair<std::string, double>> actions) {
+    timeline_->add({track_, name, stage_name(s), component(), start.to_seconds() * 1e6,
+                    dur.to_seconds() * 1e6, bytes, std::move(actions)});
+  }
   virtual const action_counters& counters() const = 0;
   virtual void clear_counters() = 0;
   virtual std::string component() const = 0;  // key in the technology table
+
+ private:
+  timeline* timeline_ = nullptr;
+  int track_ = -1;
 };
 
 // Every counted module below `root` in the SystemC object hierarchy.

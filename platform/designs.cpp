@@ -50,6 +50,33 @@ void design::clear_all_counters() {
   unit().clear_stage_times();
 }
 
+void design::attach_timeline(timeline& tl) {
+  for (counted* c : counted_modules(*this)) {
+    const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
+    c->attach_timeline(&tl, tl.add_track(name(), obj ? obj->name() : c->component()));
+  }
+}
+
+void design::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last) {
+  unit().trace_vcd(tf, first, last, [this] {
+    for (std::size_t i = 0; i < vcd_sources_.size(); ++i) vcd_values_[i] = *vcd_sources_[i];
+  });
+  for (counted* c : counted_modules(*this)) {
+    const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
+    const std::string path = obj ? obj->name() : c->component();
+    const action_counters& ac = c->counters();
+    for (std::size_t a = 0; a < ac.action_names().size(); ++a) {
+      for (int si = 0; si < k_stages; ++si) {
+        const stage s = static_cast<stage>(si);
+        vcd_sources_.push_back(&ac.count_ref(s, a));
+        vcd_values_.push_back(0.0);
+        sc_core::sc_trace(tf, vcd_values_.back(),
+                          path + "." + ac.action_names()[a] + "." + stage_name(s));
+      }
+    }
+  }
+}
+
 digital_design::digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
                                const platform_config& pc, uint64_t seed)
     : design(nm),

@@ -6,8 +6,10 @@
 // docs/table1.md explains each.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <systemc>
 
@@ -38,9 +40,19 @@ class design : public sc_core::sc_module {
   virtual std::string part_of(const counted& module) const;
   const std::string& design_kind() const { return kind_; }
   void clear_all_counters();
+  // Gives every counted module a track of `tl` (process: this design).
+  void attach_timeline(timeline& tl);
+  // Traces the digital unit's stage and image and every module's action
+  // counters (per stage) into a VCD file, for images [first, last).
+  void trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last);
 
  protected:
   std::string kind_;
+
+ private:
+  // VCD mirrors of the counters (refreshed by the unit inside the window).
+  std::deque<double> vcd_values_;
+  std::vector<const double*> vcd_sources_;
 };
 
 class digital_design : public design {

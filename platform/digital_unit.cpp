@@ -68,17 +68,42 @@ void digital_unit::vector_op(stage s, action a, std::size_t n, int lanes) {
   advance(static_cast<double>(cycles) * period_);
 }
 
+void digital_unit::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last,
+                             std::function<void()> refresh) {
+  vcd_ = true;
+  vcd_refresh_ = std::move(refresh);
+  vcd_first_ = first;
+  vcd_last_ = last;
+  const std::string n = name();
+  sc_core::sc_trace(tf, vcd_stage_, n + ".stage");
+  sc_core::sc_trace(tf, vcd_image_, n + ".image");
+}
+
 void digital_unit::begin_stage(stage s) {
   current_stage_ = static_cast<int>(s);
   stage_start_ = now();
+  if (vcd_on_) {
+    qk_.sync();  // the traced value changes at the stage's own time
+    vcd_stage_ = current_stage_ + 1;
+    if (vcd_refresh_) vcd_refresh_();
+  }
 }
 
 void digital_unit::end_stage() {
   const sc_core::sc_time spent = now() - stage_start_;
   stage_time_[current_stage_] += spent;
   counters_.add(static_cast<stage>(current_stage_), cycle, spent / period_);
+  if (tracing()) {
+    const stage st = static_cast<stage>(current_stage_);
+    trace_span(stage_name(st), st, stage_start_, spent, 0, {{"cycle", spent / period_}});
+  }
   counters_.busy(static_cast<stage>(current_stage_), spent);
   current_stage_ = -1;
+  if (vcd_on_) {
+    qk_.sync();
+    vcd_stage_ = 0;
+    if (vcd_refresh_) vcd_refresh_();
+  }
 }
 
 void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& socket,
@@ -88,6 +113,7 @@ void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& so
   call(socket, cmd, addr, data, bytes, ext, delay, name());
   qk_.set(delay);
   if (qk_.need_sync()) qk_.sync();
+  if (vcd_on_ && vcd_refresh_) vcd_refresh_();
 }
 
 void digital_unit::run() {
@@ -96,6 +122,11 @@ void digital_unit::run() {
     if (phase.before) phase.before();
     std::size_t correct = 0;
     for (std::size_t idx : phase.order) {
+      if (timeline* tl = attached_timeline()) tl->set_image(timeline_track(), images_);
+      if (vcd_) {
+        vcd_on_ = images_ >= vcd_first_ && (vcd_last_ == 0 || images_ < vcd_last_);
+        if (vcd_on_) vcd_image_ = images_;
+      }
       const int label = phase.data->labels[idx];
       const auto t0 = std::chrono::steady_clock::now();
       correct += process(phase.data->image(idx), label, phase.train) == label;

@@ -85,6 +85,12 @@ class digital_unit : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return cfg_.kind; }
+  // VCD: stage (0 idle, 1 forward, 2 backward, 3 update), training image,
+  // and which stage's transactions are in flight, sampled while the images
+  // [first, last) run (last = 0: no bound).
+  // `refresh` copies the design's counters into their traced mirrors.
+  void trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last,
+                 std::function<void()> refresh);
 
  protected:
   // Processes one image; returns the predicted class.
@@ -113,6 +119,12 @@ class digital_unit : public sc_core::sc_module, public counted {
   tlm_utils::tlm_quantumkeeper qk_;
   std::vector<job_phase> phases_;
   uint64_t images_ = 0;
+  // VCD mirrors (updated only inside the traced window).
+  bool vcd_ = false, vcd_on_ = false;
+  uint64_t vcd_first_ = 0, vcd_last_ = 0;
+  int vcd_stage_ = 0;
+  std::function<void()> vcd_refresh_;
+  uint64_t vcd_image_ = 0;
   double train_wall_s_ = 0.0;
   int current_stage_ = -1;
   sc_core::sc_time stage_start_;

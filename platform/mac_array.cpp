@@ -33,6 +33,10 @@ void mac_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   counters_.add(ext.st, mac, static_cast<double>(ext.ops));
   const sc_core::sc_time t = static_cast<double>(cycles(ext.n_out, ext.n_in)) * period_;
   counters_.busy(ext.st, t);
+  if (tracing()) {
+    trace_span("mvm", ext.st, sc_core::sc_time_stamp() + delay, t, 0,
+               {{counters_.action_names()[mac], static_cast<double>(ext.ops)}});
+  }
   delay += t;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

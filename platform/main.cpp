@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
@@ -12,6 +13,7 @@
 #include "platform/platform_train.h"
 #include "platform/report.h"
 #include "platform/sweep.h"
+#include "traces/timeline.h"
 #ifdef MCASIM_HAVE_MPI
 #include "platform/sweep_mpi.h"
 #endif
@@ -88,6 +90,17 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
       ->excludes(exp_opt);
   add_config(tr);
+  std::string trace_timeline, trace_vcd, trace_images = "0:1";
+  auto add_traces = [&](CLI::App* cmd) {
+    cmd->add_option("--trace-timeline", trace_timeline,
+                    "write the transactions as Chrome/Perfetto trace-event JSON (platform runs)");
+    cmd->add_option("--trace-vcd", trace_vcd,
+                    "write module activity as VCD via sc_trace (GTKWave; platform runs)");
+    cmd->add_option("--trace-images", trace_images,
+                    "images traced, A:B = A to B-1 (training images counted from 0)")
+        ->capture_default_str();
+  };
+  add_traces(tr);
   tr->add_option("--epochs", topt.epochs, "training epochs")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -131,6 +144,7 @@ int sc_main(int argc, char** argv) {
   tb->add_option("--data", t1_data, "directory with the four MNIST IDX files")
       ->capture_default_str();
   add_config(tb);
+  add_traces(tb);
   tb->add_option("--out", t1.out_dir, "output directory")->required();
   tb->add_flag("--quiet", t1_quiet, "no progress line");
 
@@ -226,7 +240,13 @@ int sc_main(int argc, char** argv) {
         std::printf("  pulse %2d: mean %.2f uS, std %.2f uS\n", row["pulse"].get<int>(),
                     row["mean_us"].get<double>(), row["std_us"].get<double>());
       }
+    } else if (*tr && design.empty() && (!trace_timeline.empty() || !trace_vcd.empty())) {
+      throw std::invalid_argument(
+          "--trace-timeline and --trace-vcd need the platform: train --design ...");
     } else if (*tb) {
+      t1.trace_timeline = trace_timeline;
+      t1.trace_vcd = trace_vcd;
+      std::tie(t1.trace_first, t1.trace_last) = mcasim::parse_image_range(trace_images);
       const auto rc = effective("table1-mca");  // platform and technology; experiments per design
       const auto data = mcasim::load_mnist(t1_data, 0, 0);
       t1.progress = !t1_quiet && mcasim::progress::stderr_is_terminal();
@@ -241,6 +261,9 @@ int sc_main(int argc, char** argv) {
       po.epochs = topt.epochs;
       po.seed = topt.seed;
       po.out_dir = topt.out_dir;
+      po.trace_timeline = trace_timeline;
+      po.trace_vcd = trace_vcd;
+      std::tie(po.trace_first, po.trace_last) = mcasim::parse_image_range(trace_images);
       mcasim::write_run_files(po.out_dir, "train", po.seed, mcasim::to_tree(rc), over);
       const auto doc = mcasim::run_platform_training(data.train, data.test, rc.experiment, rc.tech,
                                                      po, rc.platform);

@@ -19,6 +19,10 @@ struct platform_train_options {
   int epochs = 1;
   uint64_t seed = 1;
   std::string out_dir;
+  // Transaction timeline (Chrome/Perfetto JSON) of images [first, last).
+  std::string trace_timeline;
+  uint64_t trace_first = 0, trace_last = 0;
+  std::string trace_vcd;  // VCD file of module activity (sc_trace)
 };
 
 // Call at most once per process (one elaboration).

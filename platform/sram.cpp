@@ -30,6 +30,11 @@ void sram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   counters_.add(ext.st, write ? write_word : read_word, static_cast<double>(ext.ops));
   const sc_core::sc_time t = static_cast<double>(cycles(ext.ops)) * period_;
   counters_.busy(ext.st, t);
+  if (tracing()) {
+    trace_span(write ? "write" : "read", ext.st, sc_core::sc_time_stamp() + delay, t,
+               ext.ops * static_cast<uint64_t>(cfg_.word_bits / 8),
+               {{write ? "write_word" : "read_word", static_cast<double>(ext.ops)}});
+  }
   delay += t;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

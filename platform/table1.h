@@ -23,6 +23,10 @@ struct table1_options {
   double learning_rate = 0.0;  // 0 = the preset's
   uint64_t seed = 1;
   std::string out_dir;
+  // Transaction timeline (Chrome/Perfetto JSON) of images [first, last).
+  std::string trace_timeline;
+  uint64_t trace_first = 0, trace_last = 0;
+  std::string trace_vcd;  // VCD file of module activity (sc_trace)
   bool progress = false;
 };
 

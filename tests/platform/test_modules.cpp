@@ -15,6 +15,7 @@
 #include "platform/sram.h"
 #include "power/ledger.h"
 #include "power/technology.h"
+#include "traces/timeline.h"
 
 namespace mcasim {
 namespace {
@@ -209,6 +210,15 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   bad.ext.ops = 12;
   tile.b_transport(bad.gp, delay);
   EXPECT_EQ(bad.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+}
+
+TEST(timeline, image_ranges_parse_and_reject_garbage) {
+  EXPECT_EQ(parse_image_range("5:9"), (std::pair<uint64_t, uint64_t>{5, 9}));
+  EXPECT_EQ(parse_image_range("7:"), (std::pair<uint64_t, uint64_t>{7, 0}));
+  EXPECT_EQ(parse_image_range(":3"), (std::pair<uint64_t, uint64_t>{0, 3}));
+  for (const char* bad : {"", "5", "9:5", "5:5", "a:b", "1:2x"}) {
+    EXPECT_THROW(parse_image_range(bad), std::invalid_argument) << bad;
+  }
 }
 
 TEST(technology, missing_entry_is_an_error_naming_component_and_action) {

@@ -158,6 +158,45 @@ TEST(table1, mca_update_energy_follows_the_nonzero_count) {
   EXPECT_NEAR(write_pj, nz * t.energy_pj("sram32", "write_word"), 1e-9 * write_pj);
 }
 
+// Traces: the Perfetto timeline holds one span per transaction of the traced
+// images only, with stage, bytes and energy; the VCD holds the stage signal
+// and the counters.
+TEST(traces, timeline_and_vcd_of_a_window_of_images) {
+  sim_guard();
+  temp_dir dir;
+  const mnist m = synthetic_mnist(120, 10);
+  table1_options opt;
+  opt.warmup = 50;
+  opt.images = 50;
+  opt.out_dir = dir.path();
+  opt.trace_timeline = dir.file("timeline.json");
+  opt.trace_vcd = dir.file("activity.vcd");
+  opt.trace_first = 60;
+  opt.trace_last = 62;
+  run_table1(m, tech(), opt);
+  std::ifstream in(opt.trace_timeline);
+  const auto doc = nlohmann::json::parse(in);
+  int stage_spans = 0, layer1_inputs = 0;
+  double energy = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    energy += e["args"]["energy_pj"].get<double>();
+    const std::string name = e["name"];
+    if (name == "forward" || name == "backward" || name == "update") ++stage_spans;
+    if (name == "write" && e["args"]["bytes"] == 785) ++layer1_inputs;
+  }
+  EXPECT_EQ(stage_spans, 3 * 3 * 2);  // 3 designs x 3 stages x 2 images
+  EXPECT_EQ(layer1_inputs, 2);        // the MCA bus carries 785 input codes per image
+  EXPECT_GT(energy, 0.0);
+  const std::string vcd = test::read_text(opt.trace_vcd);
+  // Dotted names become nested scopes: mca > du > stage, mca > data_bus > beat > forward.
+  EXPECT_NE(vcd.find("$scope module du $end"), std::string::npos);
+  EXPECT_NE(vcd.find(" stage "), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module data_bus $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module beat $end"), std::string::npos);
+  EXPECT_NE(vcd.find("#"), std::string::npos);
+}
+
 // Golden report: a small synthetic workload must reproduce the kept
 // table1.json numbers (regenerate with MCASIM_UPDATE_GOLDEN=1 after an
 // intended change, and say why in the commit).
