@@ -130,6 +130,7 @@ void digital_unit::run() {
       const int label = phase.data->labels[idx];
       const auto t0 = std::chrono::steady_clock::now();
       correct += process(phase.data->image(idx), label, phase.train) == label;
+      if (on_image_) on_image_();
       if (phase.train) {
         train_wall_s_ +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

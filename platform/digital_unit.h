@@ -75,6 +75,8 @@ class digital_unit : public sc_core::sc_module, public counted {
 
   // The phases to run when the simulation starts.
   void set_job(std::vector<job_phase> phases) { phases_ = std::move(phases); }
+  // Called after every image (training or test), e.g. to draw progress.
+  void on_image(std::function<void()> f) { on_image_ = std::move(f); }
   uint64_t images_done() const { return images_; }
   // Wall-clock seconds spent processing training images (model speed).
   double train_wall_s() const { return train_wall_s_; }
@@ -118,6 +120,7 @@ class digital_unit : public sc_core::sc_module, public counted {
 
   tlm_utils::tlm_quantumkeeper qk_;
   std::vector<job_phase> phases_;
+  std::function<void()> on_image_;
   uint64_t images_ = 0;
   // VCD mirrors (updated only inside the traced window).
   bool vcd_ = false, vcd_on_ = false;

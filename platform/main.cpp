@@ -249,7 +249,7 @@ int sc_main(int argc, char** argv) {
       std::tie(t1.trace_first, t1.trace_last) = mcasim::parse_image_range(trace_images);
       const auto rc = effective("table1-mca");  // platform and technology; experiments per design
       const auto data = mcasim::load_mnist(t1_data, 0, 0);
-      t1.progress = !t1_quiet && mcasim::progress::stderr_is_terminal();
+      t1.progress = !t1_quiet;
       const auto doc = mcasim::run_table1(data, rc.tech, t1, rc.platform, over);
       std::fputs(mcasim::table1_markdown(doc).c_str(), stdout);
       std::printf("\nresults in %s/table1.json and table1.md\n", t1.out_dir.c_str());
@@ -261,6 +261,7 @@ int sc_main(int argc, char** argv) {
       po.epochs = topt.epochs;
       po.seed = topt.seed;
       po.out_dir = topt.out_dir;
+      po.progress = !quiet;
       po.trace_timeline = trace_timeline;
       po.trace_vcd = trace_vcd;
       std::tie(po.trace_first, po.trace_last) = mcasim::parse_image_range(trace_images);
@@ -274,7 +275,7 @@ int sc_main(int argc, char** argv) {
       const auto& cfg = rc.experiment;
       auto data = mcasim::load_mnist(data_dir, train_limit, test_limit);
       mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
-      topt.progress = !quiet && mcasim::progress::stderr_is_terminal();
+      topt.progress = !quiet;
       topt.eval_train = !no_train_eval;
       auto doc = mcasim::run_training(cfg, data.train, data.test, topt);
       std::printf("[%s] max test accuracy %.2f%%; results in %s\n", experiment.c_str(),

@@ -7,6 +7,7 @@
 #include "platform/measure.h"
 #include "workloads/config_json.h"
 #include "workloads/io.h"
+#include "workloads/progress.h"
 
 namespace mcasim {
 
@@ -93,6 +94,12 @@ nlohmann::json run_platform_training(const dataset& train, const dataset& test,
     phases.push_back(std::move(te));
   }
   ds->unit().set_job(std::move(phases));
+  progress bar(opt.design, static_cast<uint64_t>(opt.epochs) * (train.size() + test.size()),
+               opt.progress);
+  uint64_t done_images = 0;
+  ds->unit().on_image([&bar, &done_images] {
+    if ((++done_images & 255) == 0) bar.update(done_images);
+  });
   timeline tl;
   if (!opt.trace_timeline.empty()) {
     tl.set_window(opt.trace_first, opt.trace_last);
@@ -110,6 +117,7 @@ nlohmann::json run_platform_training(const dataset& train, const dataset& test,
   tlm::tlm_global_quantum::instance().set(vcd ? sc_core::SC_ZERO_TIME
                                               : sc_core::sc_time(1, sc_core::SC_US));
   sc_core::sc_start();
+  bar.finish();
   if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
   if (!opt.trace_timeline.empty()) {
     tl.write(opt.trace_timeline,

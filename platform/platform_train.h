@@ -19,6 +19,7 @@ struct platform_train_options {
   int epochs = 1;
   uint64_t seed = 1;
   std::string out_dir;
+  bool progress = false;
   // Transaction timeline (Chrome/Perfetto JSON) of images [first, last).
   std::string trace_timeline;
   uint64_t trace_first = 0, trace_last = 0;

@@ -233,6 +233,7 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double eta = finished ? el / finished * (todo.size() - finished) : 0.0;
+    if (!opt.progress) continue;
     std::printf("[sweep] %zu/%zu points finished (%zu running, %d failed), elapsed %s, ETA %s\n",
                 finished, todo.size(), running.size(), failed, format_duration(el).c_str(),
                 format_duration(eta).c_str());

@@ -125,6 +125,14 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
     ds->unit().set_job(std::move(phases));
   }
 
+  progress bar("table1", 3 * (n_train + n_test), opt.progress);
+  uint64_t done_images = 0;
+  for (auto& ds : designs) {
+    ds->unit().on_image([&bar, &done_images] {
+      if ((++done_images & 255) == 0) bar.update(done_images);
+    });
+  }
+
   timeline tl;
   if (!opt.trace_timeline.empty()) {
     tl.set_window(opt.trace_first, opt.trace_last);
@@ -148,6 +156,7 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
   const auto t0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bar.finish();
 
   if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
   if (!opt.trace_timeline.empty()) {

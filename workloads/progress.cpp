@@ -24,7 +24,12 @@ bool progress::stderr_is_terminal() {
 }
 
 progress::progress(std::string label, uint64_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled), start_(clock::now()), last_() {}
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(enabled),
+      terminal_(stderr_is_terminal()),
+      start_(clock::now()),
+      last_(clock::now()) {}
 
 progress::~progress() {
   finish();
@@ -33,16 +38,19 @@ progress::~progress() {
 void progress::update(uint64_t done, const std::string& note) {
   if (!enabled_) return;
   const auto now = clock::now();
-  if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total_) return;
+  const auto every = terminal_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
+  if (now - last_ < every && (drawn_ || !terminal_) && done < total_) return;
   last_ = now;
-  drawn_ = true;
+  drawn_ = terminal_;
   const double el = std::chrono::duration<double>(now - start_).count();
   const double rate = el > 0 ? done / el : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
-  std::fprintf(stderr, "\r\033[K%s %5.1f%% %llu/%llu  %.0f/s  ETA %s %s", label_.c_str(),
-               total_ ? 100.0 * done / total_ : 100.0, static_cast<unsigned long long>(done),
-               static_cast<unsigned long long>(total_), rate, format_duration(eta).c_str(),
-               note.c_str());
+  std::fprintf(stderr,
+               terminal_ ? "\r\033[K%s %5.1f%% %llu/%llu  %.0f/s  ETA %s %s"
+                         : "%s %5.1f%% %llu/%llu  %.0f/s  ETA %s %s\n",
+               label_.c_str(), total_ ? 100.0 * done / total_ : 100.0,
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_), rate,
+               format_duration(eta).c_str(), note.c_str());
   std::fflush(stderr);
 }
 

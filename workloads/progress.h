@@ -1,5 +1,5 @@
-// A one-line progress indicator with rate and ETA, drawn on stderr only when
-// stderr is a terminal.
+// Progress with rate and ETA on stderr: a redrawn line on a terminal, a plain
+// line every 10 seconds otherwise (logs, CI), nothing when disabled.
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,7 @@ namespace mcasim {
 class progress {
  public:
   progress(std::string label, uint64_t total, bool enabled);
+  // For commands: enabled unless --quiet; the style follows the terminal.
   ~progress();
   void update(uint64_t done, const std::string& note = "");
   void finish();
@@ -22,6 +23,7 @@ class progress {
   uint64_t total_;
   bool enabled_;
   bool drawn_ = false;
+  bool terminal_;
   clock::time_point start_, last_;
 };
 
