@@ -244,9 +244,9 @@ int sc_main(int argc, char** argv) {
       throw std::invalid_argument(
           "--trace-timeline and --trace-vcd need the platform: train --design ...");
     } else if (*tb) {
-      t1.trace_timeline = trace_timeline;
-      t1.trace_vcd = trace_vcd;
-      std::tie(t1.trace_first, t1.trace_last) = mcasim::parse_image_range(trace_images);
+      t1.traces.timeline = trace_timeline;
+      t1.traces.vcd = trace_vcd;
+      std::tie(t1.traces.first, t1.traces.last) = mcasim::parse_image_range(trace_images);
       const auto rc = effective("table1-mca");  // platform and technology; experiments per design
       const auto data = mcasim::load_mnist(t1_data, 0, 0);
       t1.progress = !t1_quiet;
@@ -262,9 +262,9 @@ int sc_main(int argc, char** argv) {
       po.seed = topt.seed;
       po.out_dir = topt.out_dir;
       po.progress = !quiet;
-      po.trace_timeline = trace_timeline;
-      po.trace_vcd = trace_vcd;
-      std::tie(po.trace_first, po.trace_last) = mcasim::parse_image_range(trace_images);
+      po.traces.timeline = trace_timeline;
+      po.traces.vcd = trace_vcd;
+      std::tie(po.traces.first, po.traces.last) = mcasim::parse_image_range(trace_images);
       mcasim::write_run_files(po.out_dir, "train", po.seed, mcasim::to_tree(rc), over);
       const auto doc = mcasim::run_platform_training(data.train, data.test, rc.experiment, rc.tech,
                                                      po, rc.platform);

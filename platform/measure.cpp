@@ -38,4 +38,32 @@ double part_busy_s(const design_snapshot& snap, const std::string& part, stage s
   return sum;
 }
 
+void simulate(const std::vector<design*>& designs, const trace_options& traces,
+              const technology& tech) {
+  timeline tl;
+  if (!traces.timeline.empty()) {
+    tl.set_window(traces.first, traces.last);
+    for (design* d : designs) d->attach_timeline(tl);
+  }
+  sc_core::sc_trace_file* vcd = nullptr;
+  if (!traces.vcd.empty()) {
+    std::string base = traces.vcd;  // SystemC appends ".vcd"
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
+      base.resize(base.size() - 4);
+    vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
+    vcd->set_time_unit(1, sc_core::SC_PS);
+    for (design* d : designs) d->trace_vcd(vcd, traces.first, traces.last);
+  }
+  // Loosely timed: initiators run ahead of the kernel by up to one quantum,
+  // set once, here, by the platform.
+  tlm::tlm_global_quantum::instance().set(vcd ? sc_core::SC_ZERO_TIME
+                                              : sc_core::sc_time(1, sc_core::SC_US));
+  sc_core::sc_start();
+  if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
+  if (!traces.timeline.empty()) {
+    tl.write(traces.timeline,
+             [&tech](const std::string& k, const std::string& a) { return tech.energy_pj(k, a); });
+  }
+}
+
 }  // namespace mcasim

@@ -31,4 +31,18 @@ ledger make_ledger(const design_snapshot& snap, const technology& tech);
 // Busy seconds of the modules of one part ("computational memory", ...) in a stage.
 double part_busy_s(const design_snapshot& snap, const std::string& part, stage s);
 
+// Traces a run may write (see docs/exploration.md).
+struct trace_options {
+  std::string timeline;          // Chrome/Perfetto trace-event JSON
+  std::string vcd;               // VCD via sc_trace
+  uint64_t first = 0, last = 0;  // images [first, last); last = 0: no bound
+};
+
+// Runs the simulation of `designs` with the requested traces: attaches them,
+// sets the global quantum (1 us; zero with a VCD, so that simulated time
+// follows every transaction), calls sc_start, closes the VCD and writes the
+// timeline (energies from `tech`).
+void simulate(const std::vector<design*>& designs, const trace_options& traces,
+              const technology& tech);
+
 }  // namespace mcasim

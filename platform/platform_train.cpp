@@ -100,29 +100,8 @@ nlohmann::json run_platform_training(const dataset& train, const dataset& test,
   ds->unit().on_image([&bar, &done_images] {
     if ((++done_images & 255) == 0) bar.update(done_images);
   });
-  timeline tl;
-  if (!opt.trace_timeline.empty()) {
-    tl.set_window(opt.trace_first, opt.trace_last);
-    ds->attach_timeline(tl);
-  }
-  sc_core::sc_trace_file* vcd = nullptr;
-  if (!opt.trace_vcd.empty()) {
-    std::string base = opt.trace_vcd;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
-      base.resize(base.size() - 4);
-    vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
-    vcd->set_time_unit(1, sc_core::SC_PS);
-    ds->trace_vcd(vcd, opt.trace_first, opt.trace_last);
-  }
-  tlm::tlm_global_quantum::instance().set(vcd ? sc_core::SC_ZERO_TIME
-                                              : sc_core::sc_time(1, sc_core::SC_US));
-  sc_core::sc_start();
+  simulate({ds}, opt.traces, tech);
   bar.finish();
-  if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
-  if (!opt.trace_timeline.empty()) {
-    tl.write(opt.trace_timeline,
-             [&tech](const std::string& k, const std::string& a) { return tech.energy_pj(k, a); });
-  }
   doc["train_images_per_wall_s"] =
       ds->unit().train_wall_s() > 0 ? ds->unit().images_done() / ds->unit().train_wall_s() : 0.0;
   write_file_atomic(opt.out_dir + "/metrics.json", doc.dump(2) + "\n");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/designs.h"
+#include "platform/measure.h"
 #include "power/technology.h"
 #include "workloads/mnist.h"
 
@@ -20,10 +21,7 @@ struct platform_train_options {
   uint64_t seed = 1;
   std::string out_dir;
   bool progress = false;
-  // Transaction timeline (Chrome/Perfetto JSON) of images [first, last).
-  std::string trace_timeline;
-  uint64_t trace_first = 0, trace_last = 0;
-  std::string trace_vcd;  // VCD file of module activity (sc_trace)
+  trace_options traces;
 };
 
 // Call at most once per process (one elaboration).

@@ -133,36 +133,13 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
     });
   }
 
-  timeline tl;
-  if (!opt.trace_timeline.empty()) {
-    tl.set_window(opt.trace_first, opt.trace_last);
-    for (auto& ds : designs) ds->attach_timeline(tl);
-  }
-
-  sc_core::sc_trace_file* vcd = nullptr;
-  if (!opt.trace_vcd.empty()) {
-    std::string base = opt.trace_vcd;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
-      base.resize(base.size() - 4);
-    vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
-    vcd->set_time_unit(1, sc_core::SC_PS);
-    for (auto& ds : designs) ds->trace_vcd(vcd, opt.trace_first, opt.trace_last);
-  }
-  // Loosely timed: initiators run ahead of the kernel by up to one quantum
-  // (set once, here, by the platform); a VCD needs time to follow every
-  // transaction.
-  tlm::tlm_global_quantum::instance().set(vcd ? sc_core::SC_ZERO_TIME
-                                              : sc_core::sc_time(1, sc_core::SC_US));
+  std::vector<design*> simulated;
+  for (auto& ds : designs) simulated.push_back(ds.get());
   const auto t0 = std::chrono::steady_clock::now();
-  sc_core::sc_start();
+  simulate(simulated, opt.traces, tech);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bar.finish();
 
-  if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
-  if (!opt.trace_timeline.empty()) {
-    tl.write(opt.trace_timeline,
-             [&tech](const std::string& k, const std::string& a) { return tech.energy_pj(k, a); });
-  }
   nlohmann::json doc;
   doc["tool"] = "mcasim";
   doc["version"] = MCASIM_VERSION;

@@ -10,6 +10,7 @@
 
 #include "platform/config.h"
 #include "platform/designs.h"
+#include "platform/measure.h"
 #include "power/technology.h"
 #include "workloads/mnist.h"
 
@@ -23,10 +24,7 @@ struct table1_options {
   double learning_rate = 0.0;  // 0 = the preset's
   uint64_t seed = 1;
   std::string out_dir;
-  // Transaction timeline (Chrome/Perfetto JSON) of images [first, last).
-  std::string trace_timeline;
-  uint64_t trace_first = 0, trace_last = 0;
-  std::string trace_vcd;  // VCD file of module activity (sc_trace)
+  trace_options traces;
   bool progress = false;
 };
 

@@ -169,12 +169,12 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   opt.warmup = 50;
   opt.images = 50;
   opt.out_dir = dir.path();
-  opt.trace_timeline = dir.file("timeline.json");
-  opt.trace_vcd = dir.file("activity.vcd");
-  opt.trace_first = 60;
-  opt.trace_last = 62;
+  opt.traces.timeline = dir.file("timeline.json");
+  opt.traces.vcd = dir.file("activity.vcd");
+  opt.traces.first = 60;
+  opt.traces.last = 62;
   run_table1(m, tech(), opt);
-  std::ifstream in(opt.trace_timeline);
+  std::ifstream in(opt.traces.timeline);
   const auto doc = nlohmann::json::parse(in);
   int stage_spans = 0, layer1_inputs = 0;
   double energy = 0;
@@ -188,7 +188,7 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   EXPECT_EQ(stage_spans, 3 * 3 * 2);  // 3 designs x 3 stages x 2 images
   EXPECT_EQ(layer1_inputs, 2);        // the MCA bus carries 785 input codes per image
   EXPECT_GT(energy, 0.0);
-  const std::string vcd = test::read_text(opt.trace_vcd);
+  const std::string vcd = test::read_text(opt.traces.vcd);
   // Dotted names become nested scopes: mca > du > stage, mca > data_bus > beat > forward.
   EXPECT_NE(vcd.find("$scope module du $end"), std::string::npos);
   EXPECT_NE(vcd.find(" stage "), std::string::npos);
