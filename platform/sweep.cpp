@@ -179,6 +179,8 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
   std::size_t next = 0, finished = 0;
   int failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  const bool terminal = progress::stderr_is_terminal();
+  progress bar("sweep points", todo.size(), opt.progress && terminal);
   auto launch = [&](const sweep_point& p) {
     const std::string dir = opt.out_dir + "/points/" + p.id;
     std::error_code ec;
@@ -234,6 +236,11 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double eta = finished ? el / finished * (todo.size() - finished) : 0.0;
     if (!opt.progress) continue;
+    if (terminal) {
+      bar.update(finished, "(" + std::to_string(running.size()) + " running, " +
+                               std::to_string(failed) + " failed)");
+      continue;
+    }
     std::printf("[sweep] %zu/%zu points finished (%zu running, %d failed), elapsed %s, ETA %s\n",
                 finished, todo.size(), running.size(), failed, format_duration(el).c_str(),
                 format_duration(eta).c_str());
