@@ -160,6 +160,7 @@ int sc_main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   swc->add_flag("--quiet", sw_quiet, "no progress lines");
+  add_config(swc);  // merged into the spec's base configuration of every point
 
   // report
   std::string report_dir;
@@ -203,7 +204,8 @@ int sc_main(int argc, char** argv) {
       const int n = mcasim::write_report(report_dir, chartjs);
       std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());
     } else if (*swc) {
-      const auto spec = mcasim::load_sweep_spec(sweep_spec_path);
+      auto spec = mcasim::load_sweep_spec(sweep_spec_path);
+      spec.base.merge_patch(mcasim::overrides_patch(over));
       char exe[4096];
       const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
       sw.exe = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
