@@ -206,6 +206,7 @@ int sc_main(int argc, char** argv) {
     } else if (*swc) {
       auto spec = mcasim::load_sweep_spec(sweep_spec_path);
       spec.base.merge_patch(mcasim::overrides_patch(over));
+      spec.args.insert(spec.args.end(), {"--tech", tech_path});
       char exe[4096];
       const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
       sw.exe = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
