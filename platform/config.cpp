@@ -1,4 +1,5 @@
 #include "platform/config.h"
+#include "workloads/version.h"
 
 #include <fstream>
 #include <sstream>
@@ -189,7 +190,7 @@ void write_run_files(const std::string& dir, const std::string& command, uint64_
                      const nlohmann::json& effective, const overrides& o) {
   ensure_directory(dir);
   const nlohmann::json doc{{"tool", "mcasim"},
-                           {"version", MCASIM_VERSION},
+                           {"version", version()},
                            {"command", command},
                            {"seed", seed},
                            {"effective", effective}};

@@ -14,6 +14,7 @@
 #include "platform/report.h"
 #include "platform/sweep.h"
 #include "traces/timeline.h"
+#include "workloads/version.h"
 #ifdef MCASIM_HAVE_MPI
 #include "platform/sweep_mpi.h"
 #endif
@@ -39,7 +40,7 @@ std::string default_data_dir() {
 int sc_main(int argc, char** argv) {
   CLI::App app{"mcasim: transaction-level model of mixed-precision computational-memory training"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(MCASIM_VERSION));
+  app.set_version_flag("--version", std::string(mcasim::version()));
 
   // characterize
   mcasim::characterize_options copt;

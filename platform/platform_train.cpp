@@ -1,4 +1,5 @@
 #include "platform/platform_train.h"
+#include "workloads/version.h"
 
 #include <cstdio>
 #include <numeric>
@@ -33,7 +34,7 @@ nlohmann::json run_platform_training(const dataset& train, const dataset& test,
 
   nlohmann::json doc;
   doc["tool"] = "mcasim";
-  doc["version"] = MCASIM_VERSION;
+  doc["version"] = version();
   doc["command"] = "train";
   doc["design"] = opt.design;
   doc["seed"] = opt.seed;

@@ -1,4 +1,5 @@
 #include "platform/sweep.h"
+#include "workloads/version.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -342,7 +343,7 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     rows[i]["pareto_time_accuracy"] = static_cast<bool>(ft[i]);
   }
   nlohmann::json doc{
-      {"tool", "mcasim"},   {"version", MCASIM_VERSION},
+      {"tool", "mcasim"},   {"version", version()},
       {"command", "sweep"}, {"point_command", spec.command},
       {"seed", spec.seed},  {"pareto_axes", {{"accuracy", acc}, {"energy", en}, {"time", tm}}},
       {"rows", rows}};

@@ -1,4 +1,5 @@
 #include "platform/table1.h"
+#include "workloads/version.h"
 
 #include <chrono>
 #include <cmath>
@@ -142,7 +143,7 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
 
   nlohmann::json doc;
   doc["tool"] = "mcasim";
-  doc["version"] = MCASIM_VERSION;
+  doc["version"] = version();
   doc["command"] = "table1";
   doc["seed"] = opt.seed;
   doc["technology"] = tech.name();

@@ -1,4 +1,5 @@
 #include "workloads/characterize.h"
+#include "workloads/version.h"
 
 #include <algorithm>
 #include <cmath>
@@ -70,7 +71,7 @@ nlohmann::json run_characterization(const pcm_params& pcm, const characterize_op
     hist << b * opt.bin_us << ',' << (b + 1) * opt.bin_us << ',' << counts[b] << '\n';
   }
   nlohmann::json doc{{"tool", "mcasim"},
-                     {"version", MCASIM_VERSION},
+                     {"version", version()},
                      {"command", "characterize"},
                      {"seed", opt.seed},
                      {"devices", opt.devices},

@@ -1,4 +1,5 @@
 #include "workloads/trainer.h"
+#include "workloads/version.h"
 
 #include <algorithm>
 #include <chrono>
@@ -92,7 +93,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
 
   nlohmann::json doc;
   doc["tool"] = "mcasim";
-  doc["version"] = MCASIM_VERSION;
+  doc["version"] = version();
   doc["command"] = "train";
   doc["experiment"] = cfg.name;
   doc["seed"] = opt.seed;

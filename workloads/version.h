@@ -1,0 +1,8 @@
+// The version recorded in every output (git describe at configure time).
+#pragma once
+
+namespace mcasim {
+
+const char* version();
+
+}  // namespace mcasim
