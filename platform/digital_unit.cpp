@@ -168,9 +168,11 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
 }
 
 void mca_unit::tile_command(int l, uint64_t addr, const void* data, std::size_t bytes,
-                            mcasim_ext& ext, sc_core::sc_time& delay) {
+                            mcasim_ext& ext, sc_core::sc_time& line_end) {
+  sc_core::sc_time delay = line_end - sc_core::sc_time_stamp();
   call(bus_socket, tlm::TLM_WRITE_COMMAND, static_cast<uint64_t>(l) * cm_tile::addr_span + addr,
        const_cast<void*>(data), bytes, ext, delay, name());
+  line_end = sc_core::sc_time_stamp() + delay;
 }
 
 void mca_unit::tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
@@ -275,35 +277,28 @@ int mca_unit::process(const float* x, int label, bool train) {
       ext.st = stage::update;
       ext.ops = pulses_.size();
       ext.wire_bytes = pulses_.size() * sizeof(pulse_cmd);
-      sc_core::sc_time d = program_end - sc_core::sc_time_stamp();
       tile_command(l, cm_tile::addr_program, pulses_.data(), pulses_.size() * sizeof(pulse_cmd),
-                   ext, d);
-      program_end = sc_core::sc_time_stamp() + d;
+                   ext, program_end);
     }
   }
   ++trained_;
-  if (c.refresh_every_images > 0 && c.refresh_spread) {
+  if (c.refresh_every_images > 0) {
     const uint64_t every = static_cast<uint64_t>(c.refresh_every_images);
     for (int l = 0; l < 2; ++l) {
-      const auto [r0, r1] = refresh_slice(tiles_[l]->array().rows(), (trained_ - 1) % every, every);
+      const std::size_t rows = tiles_[l]->array().rows();
+      std::pair<std::size_t, std::size_t> range{0, 0};
+      if (c.refresh_spread) {
+        range = refresh_slice(rows, (trained_ - 1) % every, every);
+      } else if (trained_ % every == 0) {
+        range = {0, rows};
+      } else {
+        continue;
+      }
       mcasim_ext ext;
       ext.st = stage::update;
-      ext.n_in = r0;
-      ext.n_out = r1;
-      sc_core::sc_time d = program_end - sc_core::sc_time_stamp();
-      tile_command(l, cm_tile::addr_refresh, nullptr, 0, ext, d);
-      program_end = sc_core::sc_time_stamp() + d;
-    }
-  } else if (c.refresh_every_images > 0 &&
-             trained_ % static_cast<uint64_t>(c.refresh_every_images) == 0) {
-    for (int l = 0; l < 2; ++l) {
-      mcasim_ext ext;
-      ext.st = stage::update;
-      ext.n_in = 0;
-      ext.n_out = tiles_[l]->array().rows();
-      sc_core::sc_time d = program_end - sc_core::sc_time_stamp();
-      tile_command(l, cm_tile::addr_refresh, nullptr, 0, ext, d);
-      program_end = sc_core::sc_time_stamp() + d;
+      ext.n_in = range.first;
+      ext.n_out = range.second;
+      tile_command(l, cm_tile::addr_refresh, nullptr, 0, ext, program_end);
     }
   }
   if (program_end > now()) advance(program_end - now());

@@ -154,10 +154,11 @@ class mca_unit : public digital_unit {
   // `n_out` results into out.
   void tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
                 std::size_t n_out);
-  // A command through the bus to tile l on a separate time line (`delay`
-  // relative to the current global time): programming runs in parallel.
+  // A command through the bus to tile l on the programming time line, which
+  // runs in parallel with the digital unit: it starts at `line_end`
+  // (absolute simulated time) and moves `line_end` to the command's end.
   void tile_command(int l, uint64_t addr, const void* data, std::size_t bytes, mcasim_ext& ext,
-                    sc_core::sc_time& delay);
+                    sc_core::sc_time& line_end);
 
   experiment_config exp_;
   mlp_config m_;
