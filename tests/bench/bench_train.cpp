@@ -1,33 +1,28 @@
-// Training throughput (images/s on one core) of the functional machines on
-// real MNIST: the first 10,000 training images, cycled. Needs the data set
-// (scripts/setup.sh --mnist); MCASIM_DATA overrides data/mnist.
+// One training image (forward, backward, weight update) of each functional
+// machine (workloads/experiment.h): the paper's training experiments fp64,
+// mca, mca-nondiff, and the Table I workload of each design, table1-digital32,
+// table1-digital-mp, table1-mca. Real MNIST: the first 10,000 training
+// images, cycled, the machine training on (items/s: training images per
+// second on one core). Needs the data set (scripts/setup.sh --mnist);
+// MCASIM_DATA overrides data/mnist; without it the benchmarks skip.
 //
 //   build/bench_train --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
-#include <string>
 
+#include "tests/bench/bench_data.h"
 #include "workloads/experiment.h"
-#include "workloads/mnist.h"
 #include "workloads/network.h"
 
 namespace {
 
-const mcasim::dataset& data() {
-  static const mcasim::dataset ds = [] {
-    const char* env = std::getenv("MCASIM_DATA");
-    const std::string dir = env ? env : std::string(MCASIM_SOURCE_DIR) + "/data/mnist";
-    return mcasim::read_idx_pair(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte",
-                                 10000);
-  }();
-  return ds;
-}
-
-void train_images(benchmark::State& state, const char* experiment) {
-  const auto& ds = data();
-  auto cfg = mcasim::make_experiment(experiment);
+void BM_train(benchmark::State& state, const char* experiment) {
+  const mcasim::mnist* data = mcasim_bench::require_mnist(state);
+  if (!data) return;
+  const mcasim::dataset& ds = data->train;
+  const auto cfg = mcasim::make_experiment(experiment);
   auto net = mcasim::make_network(cfg, 1);
   std::size_t i = 0;
   uint64_t image = 0;
@@ -39,18 +34,18 @@ void train_images(benchmark::State& state, const char* experiment) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-void BM_train_fp64(benchmark::State& s) {
-  train_images(s, "fp64");
-}
-void BM_train_mca(benchmark::State& s) {
-  train_images(s, "mca");
-}
-void BM_train_mca_nondiff(benchmark::State& s) {
-  train_images(s, "mca-nondiff");
-}
-BENCHMARK(BM_train_fp64)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_train_mca)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_train_mca_nondiff)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, fp64, "fp64")->MinTime(2.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, mca, "mca")->MinTime(2.0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, mca_nondiff, "mca-nondiff")
+    ->MinTime(2.0)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, table1_digital32, "table1-digital32")
+    ->MinTime(2.0)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, table1_digital_mp, "table1-digital-mp")
+    ->MinTime(2.0)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_train, table1_mca, "table1-mca")->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
