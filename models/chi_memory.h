@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/state_io.h"
+
 namespace mcasim {
 
 struct chi_config {
@@ -67,6 +69,19 @@ class chi_memory {
   std::size_t cols() const { return cols_; }
   const chi_counters& counters() const { return counters_; }
   void clear_counters() { counters_ = {}; }
+
+  void save(state_writer& w) const {
+    w.put(eps_p_);
+    w.put(eps_d_);
+    w.put(chi_);
+    w.put(counters_);
+  }
+  void load(state_reader& r) {
+    r.get(eps_p_, "chi epsilon");
+    r.get(eps_d_, "chi epsilon");
+    r.get(chi_, "chi values");
+    r.get(counters_, "chi counters");
+  }
 
  private:
   std::size_t rows_, cols_;

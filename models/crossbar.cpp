@@ -54,6 +54,40 @@ crossbar::crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cf
   cfg_.validate();
 }
 
+void crossbar::save(state_writer& w) const {
+  w.put<uint64_t>(rows_);
+  w.put<uint64_t>(cols_);
+  pos_.save(w);
+  neg_.save(w);
+  w.put(weight_per_us_);
+  w.put(gref_);
+  w.put(synced_at_s_);
+  w.put(gd_pos_);
+  w.put(gd_neg_);
+  w.put(w_);
+  w.put(var_);
+  init_rng_.save(w);
+  read_rng_.save(w);
+  w.put(counters_);
+}
+
+void crossbar::load(state_reader& r) {
+  r.expect<uint64_t>(rows_, "crossbar rows");
+  r.expect<uint64_t>(cols_, "crossbar columns");
+  pos_.load(r);
+  neg_.load(r);
+  r.get(weight_per_us_, "weight per uS");
+  r.get(gref_, "reference conductance");
+  r.get(synced_at_s_, "drift sync time");
+  r.get(gd_pos_, "drifted conductances");
+  r.get(gd_neg_, "drifted conductances");
+  r.get(w_, "weights");
+  r.get(var_, "read variances");
+  init_rng_.load(r, "initialisation stream");
+  read_rng_.load(r, "read-noise stream");
+  r.get(counters_, "crossbar counters");
+}
+
 void crossbar::initialize(double now_s) {
   for (std::size_t k = 0; k < pos_.size(); ++k) {
     pos_.program_to(k, cfg_.init_mean_us + cfg_.init_std_us * init_rng_.normal(), now_s);

@@ -100,6 +100,11 @@ class crossbar {
   const device_counters& counters() const { return counters_; }
   void clear_counters() { counters_ = {}; }
 
+  // Checkpoint of everything that changes after construction (devices,
+  // caches, reference, streams, counters).
+  void save(state_writer& w) const;
+  void load(state_reader& r);
+
  private:
   void update_cell(std::size_t k);  // cache from gd_pos_/gd_neg_
 

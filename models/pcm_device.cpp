@@ -95,6 +95,22 @@ pcm_array::pcm_array(std::size_t n, const pcm_params& params, uint64_t seed, uin
   }
 }
 
+void pcm_array::save(state_writer& w) const {
+  w.put(g_);
+  w.put(n_);
+  w.put(tp_);
+  w.put(nu_);
+  program_rng_.save(w);
+}
+
+void pcm_array::load(state_reader& r) {
+  r.get(g_, "device conductances");
+  r.get(n_, "device pulse counts");
+  r.get(tp_, "device programming times");
+  r.get(nu_, "device drift exponents");
+  program_rng_.load(r, "device programming stream");
+}
+
 void pcm_array::restart_drift(std::size_t k, double now_s) {
   tp_[k] = now_s;
   if (!nu_.empty()) {

@@ -73,6 +73,12 @@ class pcm_array {
   // One noisy read (drift + read noise) with the caller's read stream.
   float read(std::size_t k, double now_s, rng& r) const;
 
+  // Checkpoint of the mutable state (conductances, pulse counts, programming
+  // times, drift exponents, programming stream); the variability draws are
+  // fixed by the seed and rebuilt by the constructor.
+  void save(state_writer& w) const;
+  void load(state_reader& r);
+
  private:
   void restart_drift(std::size_t k, double now_s);
 

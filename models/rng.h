@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "models/state_io.h"
+
 namespace mcasim {
 
 // Stable stream identifiers; combine with a layer index via stream_id().
@@ -76,6 +78,18 @@ class rng {
 
   using state_type = std::array<uint64_t, 4>;
   const state_type& state() const { return s_; }
+
+  // Checkpoint state: the generator and the cached normal deviate.
+  void save(state_writer& w) const {
+    w.put(s_);
+    w.put(spare_);
+    w.put(has_spare_);
+  }
+  void load(state_reader& r, const char* field) {
+    r.get(s_, field);
+    r.get(spare_, field);
+    r.get(has_spare_, field);
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -1,5 +1,6 @@
 // mcasim command line.
 #include <unistd.h>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -21,7 +22,9 @@
 #include "platform/table1.h"
 #include "power/technology.h"
 
+#include "models/state_io.h"
 #include "workloads/characterize.h"
+#include "workloads/config_json.h"
 #include "workloads/experiment.h"
 #include "workloads/io.h"
 #include "workloads/mnist.h"
@@ -33,6 +36,27 @@ namespace {
 std::string default_data_dir() {
   if (const char* env = std::getenv("MCASIM_DATA")) return env;
   return "data/mnist";
+}
+
+// SIGINT/SIGTERM during training: the first asks the training loop to stop
+// before the next image and checkpoint; a second one ends the process at once.
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+  g_stop = sig;
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace
@@ -102,9 +126,9 @@ int sc_main(int argc, char** argv) {
         ->capture_default_str();
   };
   add_traces(tr);
-  tr->add_option("--epochs", topt.epochs, "training epochs")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+  auto* epochs_opt = tr->add_option("--epochs", topt.epochs, "training epochs")
+                         ->capture_default_str()
+                         ->check(CLI::Range(1, 100000));
   tr->add_option("--train-limit", train_limit, "use the first N training images (0 = all)")
       ->capture_default_str();
   tr->add_option("--test-limit", test_limit, "use the first N test images (0 = all)")
@@ -112,7 +136,12 @@ int sc_main(int argc, char** argv) {
   tr->add_option("--seed", topt.seed, "random seed")->capture_default_str();
   tr->add_option("--data", data_dir, "directory with the four MNIST IDX files (env MCASIM_DATA)")
       ->capture_default_str();
-  tr->add_option("--out", topt.out_dir, "output directory")->required();
+  tr->add_option("--out", topt.out_dir, "output directory (required unless --resume)");
+  std::string resume_dir;
+  tr->add_option("--resume", resume_dir,
+                 "continue the run in DIR from DIR/checkpoint.bin (written after every epoch "
+                 "and on SIGINT/SIGTERM) with its configuration, seed and data; --epochs may "
+                 "extend it, --data point to the same data moved elsewhere");
   tr->add_option("--trace-every", topt.trace_every_images,
                  "images between samples of the traced synapses (0 = off)")
       ->capture_default_str();
@@ -244,6 +273,41 @@ int sc_main(int argc, char** argv) {
         std::printf("  pulse %2d: mean %.2f uS, std %.2f uS\n", row["pulse"].get<int>(),
                     row["mean_us"].get<double>(), row["std_us"].get<double>());
       }
+    } else if (*tr && !resume_dir.empty()) {
+      for (const char* name :
+           {"--experiment", "--design", "--config", "--set", "--tech", "--seed", "--train-limit",
+            "--test-limit", "--out", "--trace-every", "--no-train-eval", "--trace-timeline",
+            "--trace-vcd", "--trace-images"}) {
+        if (tr->count(name) > 0) {
+          throw std::invalid_argument(std::string("--resume takes the configuration, seed and "
+                                                  "data of the run in its directory; drop ") +
+                                      name);
+        }
+      }
+      const auto run = mcasim::read_checkpoint_run(resume_dir);
+      auto ropt = mcasim::resume_options(run, resume_dir);
+      if (epochs_opt->count() > 0) ropt.epochs = topt.epochs;
+      ropt.progress = !quiet;
+      mcasim::experiment_config cfg;
+      try {
+        cfg = run.at("experiment").get<mcasim::experiment_config>();
+      } catch (const nlohmann::json::exception& e) {
+        throw mcasim::state_error(mcasim::checkpoint_path(resume_dir) +
+                                  ": unreadable configuration: " + e.what());
+      }
+      const auto& src = ropt.source;
+      const std::string dir =
+          tr->count("--data") > 0 ? data_dir : src.value("data", default_data_dir());
+      const auto data = mcasim::load_mnist(dir, src.value("train_limit", std::size_t{0}),
+                                           src.value("test_limit", std::size_t{0}));
+      ropt.stop = [] { return g_stop != 0; };
+      install_stop_handlers();
+      const auto doc = mcasim::run_training(cfg, data.train, data.test, ropt);
+      if (g_stop != 0) return 128 + g_stop;
+      std::printf("[%s] max test accuracy %.2f%%; results in %s\n", cfg.name.c_str(),
+                  100.0 * doc["max_test_accuracy"].get<double>(), resume_dir.c_str());
+    } else if (*tr && topt.out_dir.empty()) {
+      throw std::invalid_argument("train needs --out DIR (or --resume DIR)");
     } else if (*tr && design.empty() && (!trace_timeline.empty() || !trace_vcd.empty())) {
       throw std::invalid_argument(
           "--trace-timeline and --trace-vcd need the platform: train --design ...");
@@ -281,7 +345,11 @@ int sc_main(int argc, char** argv) {
       mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
       topt.progress = !quiet;
       topt.eval_train = !no_train_eval;
+      topt.source = {{"data", data_dir}, {"train_limit", train_limit}, {"test_limit", test_limit}};
+      topt.stop = [] { return g_stop != 0; };
+      install_stop_handlers();
       auto doc = mcasim::run_training(cfg, data.train, data.test, topt);
+      if (g_stop != 0) return 128 + g_stop;
       std::printf("[%s] max test accuracy %.2f%%; results in %s\n", experiment.c_str(),
                   100.0 * doc["max_test_accuracy"].get<double>(), topt.out_dir.c_str());
     }
@@ -293,6 +361,9 @@ int sc_main(int argc, char** argv) {
     return 1;
   } catch (const mcasim::technology_error& e) {
     std::fprintf(stderr, "mcasim: technology error: %s\n", e.what());
+    return 1;
+  } catch (const mcasim::state_error& e) {
+    std::fprintf(stderr, "mcasim: checkpoint error: %s\n", e.what());
     return 1;
   } catch (const mcasim::output_error& e) {
     std::fprintf(stderr, "mcasim: output error: %s\n", e.what());

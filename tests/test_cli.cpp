@@ -1,6 +1,9 @@
 // The mcasim command line, run as a child process: help, argument errors,
 // data errors, and small characterize and train runs on generated data.
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <gtest/gtest.h>
 
@@ -137,6 +140,75 @@ TEST(Cli, CorruptDataIsADataError) {
   EXPECT_NE(r.err.find("data error"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("t10k-labels-idx1-ubyte"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+}
+
+// The metrics document without wall-clock fields.
+nlohmann::json deterministic_metrics(const std::string& path) {
+  auto doc = nlohmann::json::parse(test::read_text(path));
+  doc.erase("train_wall_s");
+  doc.erase("train_images_per_s");
+  for (auto& e : doc["epochs"]) {
+    e.erase("train_wall_s");
+    e.erase("train_images_per_s");
+  }
+  return doc;
+}
+
+// A training run killed by SIGTERM in its second epoch stops cleanly with a
+// checkpoint; `train --resume` finishes it with the results of a run that was
+// never interrupted.
+TEST(Cli, KilledTrainingResumesToTheUninterruptedResult) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 3000, 300);
+  const std::string args =
+      "train --experiment mca --epochs 6 --quiet --no-train-eval --data '" + data + "' --out ";
+  const run_result whole = run_mcasim(dir, args + "'" + dir.file("whole") + "'");
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+
+  const std::string out = dir.file("killed"), log = dir.file("killed.txt");
+  const std::string cmd =
+      std::string("exec '") + MCASIM_EXE + "' " + args + "'" + out + "' >'" + log + "' 2>&1";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it once the first epoch is reported (5 remain: seconds of work).
+  for (int i = 0; i < 30000 && test::read_text(log).find("epoch 1/6") == std::string::npos; ++i) {
+    usleep(1000);
+  }
+  ASSERT_NE(test::read_text(log).find("epoch 1/6"), std::string::npos) << test::read_text(log);
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "not a clean exit";
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << test::read_text(log);
+  EXPECT_NE(test::read_text(log).find("continue with: mcasim train --resume"), std::string::npos)
+      << test::read_text(log);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(out + "/metrics.json"))["status"], "interrupted");
+
+  const run_result bad = run_mcasim(dir, "train --resume '" + out + "' --seed 3");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("drop --seed"), std::string::npos) << bad.err;
+
+  const run_result resumed = run_mcasim(dir, "train --quiet --resume '" + out + "'");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("resuming"), std::string::npos) << resumed.out;
+  EXPECT_EQ(deterministic_metrics(out + "/metrics.json"),
+            deterministic_metrics(dir.file("whole/metrics.json")));
+  EXPECT_EQ(test::read_text(out + "/synapses.csv"),
+            test::read_text(dir.file("whole/synapses.csv")));
+}
+
+TEST(Cli, ResumeWithoutCheckpointIsAnError) {
+  test::temp_dir dir;
+  const run_result r = run_mcasim(dir, "train --resume '" + dir.file("nothing") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("checkpoint error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checkpoint.bin"), std::string::npos) << r.err;
 }
 
 }  // namespace

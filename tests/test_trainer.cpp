@@ -12,7 +12,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/state_io.h"
 #include "test_util.h"
+#include "workloads/config_json.h"
 
 namespace mcasim {
 namespace {
@@ -44,6 +46,14 @@ class Training : public ::testing::Test {
     uint64_t n = 0;
     for (const auto& e : doc["epochs"]) n += e["weight_updates"].get<uint64_t>();
     return n;
+  }
+
+  // The whole document without wall-clock fields.
+  static nlohmann::json deterministic(nlohmann::json doc) {
+    doc.erase("train_wall_s");
+    doc.erase("train_images_per_s");
+    doc["epochs"] = deterministic_epochs(doc);
+    return doc;
   }
 
   // The epochs array without wall-clock fields.
@@ -151,6 +161,117 @@ TEST_F(Training, McaProgramsFarFewerCellsThanFp64Updates) {
   EXPECT_GT(mca, 0u);
   // The paper reports orders of magnitude; ask for at least a factor 20.
   EXPECT_LT(mca * 20, fp) << "mca " << mca << " vs fp64 " << fp;
+}
+
+// Stops a run before its `after`-th stop check (one per training image, one
+// after every epoch) and resumes it, possibly several times.
+nlohmann::json run_with_stops(const std::string& experiment, const std::string& dir,
+                              const dataset& train, const dataset& test,
+                              std::vector<int> stops_after) {
+  train_options opt;
+  opt.epochs = k_epochs;
+  opt.out_dir = dir;
+  opt.trace_every_images = 50;
+  nlohmann::json doc;
+  bool first = true;
+  for (int after : stops_after) {
+    int calls = 0;
+    opt.stop = [&calls, after] { return ++calls >= after; };
+    if (first) {
+      doc = run_training(make_experiment(experiment), train, test, opt);
+    } else {
+      const auto run = read_checkpoint_run(dir);
+      train_options ropt = resume_options(run, dir);
+      ropt.stop = opt.stop;
+      doc = run_training(run.at("experiment").get<experiment_config>(), train, test, ropt);
+    }
+    first = false;
+    EXPECT_EQ(doc["status"], "interrupted") << "stop " << after;
+    EXPECT_TRUE(std::filesystem::exists(checkpoint_path(dir)));
+    const auto disk = nlohmann::json::parse(test::read_text(dir + "/metrics.json"));
+    EXPECT_EQ(disk["status"], "interrupted");
+  }
+  const auto run = read_checkpoint_run(dir);
+  return run_training(run.at("experiment").get<experiment_config>(), train, test,
+                      resume_options(run, dir));
+}
+
+class Resume : public Training, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(Resume, StoppedAndResumedRunEqualsUninterruptedRun) {
+  const std::string experiment = GetParam();
+  const nlohmann::json whole = run(experiment, "whole");
+  EXPECT_EQ(whole["status"], "complete");
+  // Mid-epoch 2, then at the end of epoch 2 (after its evaluation), then in
+  // epoch 3 (calls count from each resume).
+  const nlohmann::json pieces = run_with_stops(experiment, dir_.file("pieces"), *train_, *test_,
+                                               {k_train + 500, k_train / 2 + 3, 300});
+  EXPECT_EQ(pieces["status"], "complete");
+  EXPECT_EQ(deterministic(pieces), deterministic(whole));
+  if (experiment.rfind("mca", 0) == 0) {
+    EXPECT_EQ(test::read_text(dir_.file("pieces/synapses.csv")),
+              test::read_text(dir_.file("whole/synapses.csv")));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Machines, Resume,
+                         ::testing::Values("fp64", "mca", "mca-nondiff", "table1-digital32",
+                                           "table1-digital-mp"));
+
+TEST_F(Training, ResumeCanExtendTheEpochs) {
+  train_options opt;
+  opt.epochs = k_epochs - 1;
+  opt.out_dir = dir_.file("short");
+  opt.trace_every_images = 50;
+  run_training(make_experiment("mca"), *train_, *test_, opt);
+  auto ropt = resume_options(read_checkpoint_run(opt.out_dir), opt.out_dir);
+  ropt.epochs = k_epochs;
+  const auto extended = run_training(make_experiment("mca"), *train_, *test_, ropt);
+  EXPECT_EQ(deterministic_epochs(extended), deterministic_epochs(run("mca", "whole")));
+  ropt.epochs = 1;  // below what the checkpoint has done
+  EXPECT_THROW(run_training(make_experiment("mca"), *train_, *test_, ropt), std::invalid_argument);
+}
+
+TEST_F(Training, ResumeRejectsAnotherRunOrABrokenCheckpoint) {
+  train_options opt;
+  opt.epochs = 1;
+  opt.out_dir = dir_.file("ck");
+  run_training(make_experiment("mca"), *train_, *test_, opt);
+  const auto run = read_checkpoint_run(opt.out_dir);
+  auto ropt = resume_options(run, opt.out_dir);
+  ropt.epochs = 2;
+  auto expect_error = [&](const experiment_config& cfg, const dataset& tr, const char* what) {
+    try {
+      run_training(cfg, tr, *test_, ropt);
+      FAIL() << "accepted: " << what;
+    } catch (const state_error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("checkpoint.bin"), std::string::npos) << e.what();
+    }
+  };
+  experiment_config other = make_experiment("mca");
+  other.mlp.learning_rate *= 2;
+  expect_error(other, *train_, "'experiment'");
+  const dataset shifted = test::make_synthetic_dataset(k_train, 3);
+  expect_error(make_experiment("mca"), shifted, "'train_fingerprint'");
+  ropt.seed = 2;
+  expect_error(make_experiment("mca"), *train_, "'seed'");
+  ropt.seed = 1;
+
+  // Truncated and foreign files.
+  const std::string path = checkpoint_path(opt.out_dir);
+  const std::string bytes = test::read_text(path);
+  test::write_bytes(path, std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2));
+  expect_error(make_experiment("mca"), *train_, "truncated");
+  test::write_bytes(path, std::vector<uint8_t>(100, 'x'));
+  EXPECT_THROW(read_checkpoint_run(opt.out_dir), state_error);
+  std::filesystem::remove(path);
+  try {
+    read_checkpoint_run(opt.out_dir);
+    FAIL() << "missing checkpoint accepted";
+  } catch (const state_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(Training, RejectsUnusableInputs) {

@@ -145,4 +145,16 @@ int digital_network::predict(const float* x, double) {
   return forward(x);
 }
 
+void digital_network::save(state_writer& w) const {
+  w.put(w_[0]);
+  w.put(w_[1]);
+  w.put(counters_);
+}
+
+void digital_network::load(state_reader& r) {
+  r.get(w_[0], "layer-1 weights");
+  r.get(w_[1], "layer-2 weights");
+  r.get(counters_, "layer counters");
+}
+
 }  // namespace mcasim

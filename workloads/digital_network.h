@@ -27,6 +27,8 @@ class digital_network : public network {
   int train(const float* x, int label, double now_s) override;
   int predict(const float* x, double now_s) override;
   std::vector<layer_counters> counters() const override { return counters_; }
+  void save(state_writer& w) const override;
+  void load(state_reader& r) override;
 
   // Phases of one training image.
   int forward(const float* x);  // returns the predicted class

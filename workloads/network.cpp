@@ -109,6 +109,18 @@ int fp64_network::train(const float* x, int label, double) {
   return pred;
 }
 
+void fp64_network::save(state_writer& w) const {
+  w.put(w1_);
+  w.put(w2_);
+  w.put(counters_);
+}
+
+void fp64_network::load(state_reader& r) {
+  r.get(w1_, "layer-1 weights");
+  r.get(w2_, "layer-2 weights");
+  r.get(counters_, "layer counters");
+}
+
 // --- MCA ----------------------------------------------------------------------
 
 mca_network::mca_network(const experiment_config& cfg, uint64_t seed, double now_s)
@@ -250,6 +262,18 @@ std::vector<layer_counters> mca_network::counters() const {
     out[l].nonzero_chi_updates = chi_[l]->counters().nonzero_updates;
   }
   return out;
+}
+
+void mca_network::save(state_writer& w) const {
+  for (const auto& x : xbar_) x->save(w);
+  for (const auto& c : chi_) c->save(w);
+  w.put(images_);
+}
+
+void mca_network::load(state_reader& r) {
+  for (auto& x : xbar_) x->load(r);
+  for (auto& c : chi_) c->load(r);
+  r.get(images_, "images trained");
 }
 
 }  // namespace mcasim

@@ -14,6 +14,7 @@
 #include "models/chi_memory.h"
 #include "models/converters.h"
 #include "models/crossbar.h"
+#include "models/state_io.h"
 #include "workloads/experiment.h"
 
 namespace mcasim {
@@ -40,6 +41,10 @@ class network {
   // Re-evaluates device drift at now_s (inference after training).
   virtual void age_to(double /*now_s*/) {}
   virtual std::vector<layer_counters> counters() const = 0;
+  // Checkpoint of the machine's mutable state; load() restores it into a
+  // machine built from the same configuration and seed.
+  virtual void save(state_writer& w) const = 0;
+  virtual void load(state_reader& r) = 0;
 };
 
 std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed,
@@ -100,6 +105,8 @@ class fp64_network : public network {
   int train(const float* x, int label, double now_s) override;
   int predict(const float* x, double now_s) override;
   std::vector<layer_counters> counters() const override { return counters_; }
+  void save(state_writer& w) const override;
+  void load(state_reader& r) override;
   const std::vector<double>& w1() const { return w1_; }
   const std::vector<double>& w2() const { return w2_; }
 
@@ -120,6 +127,8 @@ class mca_network : public network {
   void begin_epoch(int epoch, double now_s) override;
   void age_to(double now_s) override;
   std::vector<layer_counters> counters() const override;
+  void save(state_writer& w) const override;
+  void load(state_reader& r) override;
 
   crossbar& layer(std::size_t l) { return *xbar_[l]; }
   const chi_memory& chi(std::size_t l) const { return *chi_[l]; }

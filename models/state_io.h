@@ -1,0 +1,106 @@
+// Binary state of the models for checkpoints: a writer that appends
+// trivially copyable values and vectors, and a reader that checks every
+// length against what the object being restored already has (the object is
+// rebuilt from its configuration first, then its mutable state is loaded),
+// so a checkpoint of another configuration fails with a message instead of
+// loading garbage. Native byte order: checkpoints resume on the machine type
+// that wrote them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace mcasim {
+
+class state_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class state_writer {
+ public:
+  template <class T>
+  void put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
+    buf_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <class T>
+  void put(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
+    put<uint64_t>(v.size());
+    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  void put(const std::string& s) {
+    put<uint64_t>(s.size());
+    buf_.append(s);
+  }
+  const std::string& bytes() const { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+class state_reader {
+ public:
+  // `what` names the source in error messages (e.g. the checkpoint file).
+  state_reader(const std::string& bytes, std::string what) : buf_(bytes), what_(std::move(what)) {}
+
+  template <class T>
+  void get(T& v, const char* field) {
+    static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
+    need(sizeof v, field);
+    std::memcpy(&v, buf_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+  }
+  // Reads a vector whose length must equal v.size() (the restored object's
+  // shape); `resizable` accepts any length that fits in the remaining bytes.
+  template <class T>
+  void get(std::vector<T>& v, const char* field, bool resizable = false) {
+    static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
+    uint64_t n = 0;
+    get(n, field);
+    if (!resizable && n != v.size()) {
+      fail(std::string(field) + " has " + std::to_string(n) + " entries, the model " +
+           std::to_string(v.size()) + " (a checkpoint of another configuration?)");
+    }
+    if (n > (buf_.size() - pos_) / sizeof(T)) need(n * sizeof(T), field);
+    v.resize(static_cast<std::size_t>(n));
+    std::memcpy(v.data(), buf_.data() + pos_, v.size() * sizeof(T));
+    pos_ += v.size() * sizeof(T);
+  }
+  void get(std::string& s, const char* field) {
+    uint64_t n = 0;
+    get(n, field);
+    need(n, field);
+    s.assign(buf_.data() + pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+  }
+  // Throws unless a value read back equals the one the model was built with.
+  template <class T>
+  void expect(const T& want, const char* field) {
+    T got{};
+    get(got, field);
+    if (std::memcmp(&got, &want, sizeof(T)) != 0) {
+      fail(std::string(field) + " differs from the configuration being resumed");
+    }
+  }
+  bool done() const { return pos_ == buf_.size(); }
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw state_error(what_ + ": " + msg + " (at byte " + std::to_string(pos_) + ")");
+  }
+
+ private:
+  void need(uint64_t n, const char* field) const {
+    if (n > buf_.size() - pos_) fail(std::string("truncated while reading ") + field);
+  }
+  const std::string& buf_;
+  std::string what_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace mcasim
