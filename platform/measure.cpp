@@ -1,6 +1,33 @@
 #include "platform/measure.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "workloads/io.h"
+
 namespace mcasim {
+namespace {
+
+// Moves SystemC's VCD file into place with its $date section (the wall-clock
+// time of writing) blanked, so that equal runs give equal traces.
+void finish_vcd(const std::string& tmp, const std::string& path) {
+  std::ifstream in(tmp, std::ios::binary);
+  if (!in) throw output_error("cannot read the VCD trace '" + tmp + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  in.close();
+  std::string text = ss.str();
+  const std::size_t d = text.find("$date");
+  const std::size_t e = d == std::string::npos ? d : text.find("$end", d);
+  if (e != std::string::npos) text.replace(d, e - d, "$date\n     (not recorded)\n");
+  write_file_atomic(path, text);
+  std::remove(tmp.c_str());
+}
+
+}  // namespace
 
 design_snapshot take_snapshot(design& d) {
   design_snapshot snap;
@@ -46,11 +73,14 @@ void simulate(const std::vector<design*>& designs, const trace_options& traces,
     for (design* d : designs) d->attach_timeline(tl);
   }
   sc_core::sc_trace_file* vcd = nullptr;
-  if (!traces.vcd.empty()) {
-    std::string base = traces.vcd;  // SystemC appends ".vcd"
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
-      base.resize(base.size() - 4);
-    vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
+  std::string vcd_path = traces.vcd;
+  if (!vcd_path.empty() && (vcd_path.size() < 4 || vcd_path.substr(vcd_path.size() - 4) != ".vcd"))
+    vcd_path += ".vcd";
+  // SystemC writes to a temporary file (it appends ".vcd" to the base name);
+  // the finished trace is then moved into place.
+  const std::string vcd_tmp = vcd_path + ".tmp." + std::to_string(::getpid());
+  if (!vcd_path.empty()) {
+    vcd = sc_core::sc_create_vcd_trace_file(vcd_tmp.c_str());
     vcd->set_time_unit(1, sc_core::SC_PS);
     for (design* d : designs) d->trace_vcd(vcd, traces.first, traces.last);
   }
@@ -59,7 +89,10 @@ void simulate(const std::vector<design*>& designs, const trace_options& traces,
   tlm::tlm_global_quantum::instance().set(vcd ? sc_core::SC_ZERO_TIME
                                               : sc_core::sc_time(1, sc_core::SC_US));
   sc_core::sc_start();
-  if (vcd) sc_core::sc_close_vcd_trace_file(vcd);
+  if (vcd) {
+    sc_core::sc_close_vcd_trace_file(vcd);
+    finish_vcd(vcd_tmp + ".vcd", vcd_path);
+  }
   if (!traces.timeline.empty()) {
     tl.write(traces.timeline,
              [&tech](const std::string& k, const std::string& a) { return tech.energy_pj(k, a); });

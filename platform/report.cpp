@@ -390,23 +390,40 @@ std::string escape_html(const std::string& s) {
   return o;
 }
 
+// "mcasim VERSION, seed S": what made the results. Not their location, so
+// the same run gives the same page wherever its directory is.
+std::string provenance(const json& doc) {
+  std::string out = "mcasim";
+  if (doc.is_object()) {
+    if (doc.contains("version") && doc["version"].is_string())
+      out += " " + doc["version"].get<std::string>();
+    if (doc.contains("seed")) out += ", seed " + doc["seed"].dump();
+  }
+  return out;
+}
+
 }  // namespace
 
 int write_report(const std::string& dir, const std::string& chartjs_path) {
   std::vector<figure> figs;
   std::string kind;
+  json doc;  // the result document: its version and seed head the page
   if (const json t1 = read_json(dir + "/table1.json"); !t1.is_null()) {
     kind = "Table I";
     table1_figures(t1, figs);
+    doc = t1;
   } else if (const json sw = read_json(dir + "/results.json"); !sw.is_null()) {
     kind = "sweep";
     sweep_figures(sw, figs);
+    doc = sw;
   } else if (const json m = read_json(dir + "/metrics.json"); !m.is_null()) {
     kind = "training";
     train_figures(dir, m, figs);
+    doc = m;
   } else if (fs::exists(dir + "/characterization.csv")) {
     kind = "characterization";
     characterize_figures(dir, figs);
+    doc = read_json(dir + "/characterization.json");
   } else {
     throw std::invalid_argument(dir +
                                 ": no table1.json, results.json, metrics.json or "
@@ -418,7 +435,7 @@ int write_report(const std::string& dir, const std::string& chartjs_path) {
        << " report</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
           "figure{margin:2em 0}figcaption{color:#555}</style>\n<script>"
        << lib << "</script>\n</head><body>\n<h1>mcasim " << kind << " report</h1>\n<p>"
-       << escape_html(fs::absolute(dir).string()) << "</p>\n";
+       << escape_html(provenance(doc)) << "</p>\n";
   json configs = json::array();
   for (std::size_t i = 0; i < figs.size(); ++i) {
     html << "<figure><h2>" << escape_html(figs[i].title) << "</h2><canvas id=\"fig" << i

@@ -2,10 +2,12 @@
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "workloads/io.h"
 
@@ -69,13 +71,18 @@ int run_sweep_mpi(const sweep_spec& spec, sweep_options opt, int* argc, char*** 
       if (static_cast<int>(i % size) != rank || done[i]) continue;
       const std::string dir = opt.out_dir + "/points/" + spec.points[i].id;
       if (!fs::exists(dir + "/done")) continue;
+      // Result files of any content (CBOR binary strings); a training point's
+      // checkpoint is working state of this rank and stays here.
       nlohmann::json msg{{"id", spec.points[i].id}, {"files", nlohmann::json::object()}};
       for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.is_regular_file()) {
-          msg["files"][entry.path().filename().string()] = slurp(entry.path().string());
-        }
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_regular_file() || name == "checkpoint.bin") continue;
+        const std::string bytes = slurp(entry.path().string());
+        msg["files"][name] =
+            nlohmann::json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
       }
-      send_string(msg.dump(), 0);
+      const std::vector<std::uint8_t> cbor = nlohmann::json::to_cbor(msg);
+      send_string(std::string(cbor.begin(), cbor.end()), 0);
     }
     send_string("end", 0);
   } else {
@@ -87,12 +94,13 @@ int run_sweep_mpi(const sweep_spec& spec, sweep_options opt, int* argc, char*** 
         ++ends;
         continue;
       }
-      const auto msg = nlohmann::json::parse(s);
+      const auto msg = nlohmann::json::from_cbor(s);
       const std::string dir = opt.out_dir + "/points/" + msg["id"].get<std::string>();
       ensure_directory(dir);
       for (auto it = msg["files"].begin(); it != msg["files"].end(); ++it) {
         if (it.key() == "done") continue;  // written last: the point is complete here
-        write_file_atomic(dir + "/" + it.key(), it.value().get<std::string>());
+        const auto& bytes = it.value().get_binary();
+        write_file_atomic(dir + "/" + it.key(), std::string(bytes.begin(), bytes.end()));
       }
       write_file_atomic(dir + "/done", "ok\n");
     }

@@ -51,7 +51,7 @@ class Training : public ::testing::Test {
   // The whole document without wall-clock fields.
   static nlohmann::json deterministic(nlohmann::json doc) {
     doc.erase("train_wall_s");
-    doc.erase("train_images_per_s");
+    doc.erase("train_images_per_wall_s");
     doc["epochs"] = deterministic_epochs(doc);
     return doc;
   }
@@ -60,7 +60,7 @@ class Training : public ::testing::Test {
   static nlohmann::json deterministic_epochs(nlohmann::json doc) {
     for (auto& e : doc["epochs"]) {
       e.erase("train_wall_s");
-      e.erase("train_images_per_s");
+      e.erase("train_images_per_wall_s");
     }
     return doc["epochs"];
   }

@@ -392,7 +392,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
                      {"test_accuracy", test_acc},
                      {"sim_time_s", st.now_s},
                      {"train_wall_s", wall},
-                     {"train_images_per_s", wall > 0 ? n / wall : 0.0}};
+                     {"train_images_per_wall_s", wall > 0 ? n / wall : 0.0}};
     if (opt.eval_train) e["train_accuracy"] = train_acc;
     e["layers"] = nlohmann::json::array();
     uint64_t updates = 0;
@@ -422,7 +422,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   }
   const uint64_t trained = st.image;
   doc["train_wall_s"] = st.train_wall_s;
-  doc["train_images_per_s"] = st.train_wall_s > 0 ? trained / st.train_wall_s : 0.0;
+  doc["train_images_per_wall_s"] = st.train_wall_s > 0 ? trained / st.train_wall_s : 0.0;
 
   if (mca) {
     doc["traced_synapses"] = nlohmann::json::array();
