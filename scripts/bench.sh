@@ -84,14 +84,15 @@ if [ "$mode" = bench ]; then
                 "repetitions","repetition_index","threads","aggregate_name","aggregate_unit",
                 "iterations","real_time","cpu_time","time_unit","items_per_second",
                 "error_occurred","error_message"];
+      def short: sub("/min_time:[0-9.]+"; "") | sub("/iterations:1"; "") | sub("/real_time"; "");
       .benchmarks[]
       | if .error_occurred then
           if (.repetition_index // 0) == 0 then
-            "| \(.run_name // .name) | skipped: \(.error_message) | | | |"
+            "| \(.run_name // .name | short) | skipped: \(.error_message) | | | |"
           else empty end
-        elif .aggregate_name == "median" then
+        elif .aggregate_name == "median" or (.repetitions <= 1 and .run_type == "iteration") then
           . as $b
-          | "| \(.run_name) | \(.real_time * 100 | round / 100) \(.time_unit)"
+          | "| \(.run_name | short) | \(.real_time * 100 | round / 100) \(.time_unit)"
             + " | \(.cpu_time * 100 | round / 100) \(.time_unit)"
             + " | \(if .items_per_second then (.items_per_second | num) else "" end)"
             + " | \([keys_unsorted[] | select(. as $k | std | index($k) | not)
@@ -99,7 +100,11 @@ if [ "$mode" = bench ]; then
         else empty end' "$tmp/$exe.json"
   done
   echo
-  echo "Medians of $reps repetitions (Google Benchmark aggregates); time per iteration:"
+  if [ "$reps" -gt 1 ]; then
+    echo "Medians of $reps repetitions (Google Benchmark aggregates); time per iteration:"
+  else
+    echo "One repetition (--reps 1: no medians); time per iteration:"
+  fi
   echo "one pulse/read/MVM/layer update (kernels), one training image (BM_train, BM_platform),"
   echo "one whole \`mcasim table1\` run (BM_table1)."
   exit 0
