@@ -12,4 +12,9 @@ std::vector<counted*> counted_modules(sc_core::sc_object& root) {
   return out;
 }
 
+std::string counted_path(const counted& c) {
+  const auto* obj = dynamic_cast<const sc_core::sc_object*>(&c);
+  return obj ? std::string(obj->name()) : c.component();
+}
+
 }  // namespace mcasim

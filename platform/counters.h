@@ -75,5 +75,8 @@ class counted {
 
 // Every counted module below `root` in the SystemC object hierarchy.
 std::vector<counted*> counted_modules(sc_core::sc_object& root);
+// Hierarchical name of a counted module (its component kind if it is not a
+// SystemC object).
+std::string counted_path(const counted& c);
 
 }  // namespace mcasim

@@ -51,10 +51,8 @@ void design::clear_all_counters() {
 }
 
 void design::attach_timeline(timeline& tl) {
-  for (counted* c : counted_modules(*this)) {
-    const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
-    c->attach_timeline(&tl, tl.add_track(name(), obj ? obj->name() : c->component()));
-  }
+  for (counted* c : counted_modules(*this))
+    c->attach_timeline(&tl, tl.add_track(name(), counted_path(*c)));
 }
 
 void design::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last) {

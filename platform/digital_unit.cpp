@@ -372,9 +372,8 @@ int digital_design_unit::process(const float* x, int label, bool train) {
     counters_.add(stage::update, outer_product, static_cast<double>(written));
     const uint64_t entries = ni * nh + (nh + 1) * no;
     counters_.add(stage::update, outer_scan, static_cast<double>(entries));
-    compute =
-        static_cast<double>((entries + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes) *
-        period_;
+    const uint64_t cycles = (entries + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes;
+    compute = static_cast<double>(cycles) * period_;
   } else {
     for (const auto& [rows, cols] : {std::pair<std::size_t, std::size_t>{ni, nh}, {nh + 1, no}}) {
       mcasim_ext ext;

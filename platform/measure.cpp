@@ -32,8 +32,7 @@ void finish_vcd(const std::string& tmp, const std::string& path) {
 design_snapshot take_snapshot(design& d) {
   design_snapshot snap;
   for (counted* c : counted_modules(d)) {
-    const auto* obj = dynamic_cast<const sc_core::sc_object*>(c);
-    const std::string path = obj ? obj->name() : c->component();
+    const std::string path = counted_path(*c);
     const action_counters& ac = c->counters();
     for (int si = 0; si < k_stages; ++si) {
       const stage s = static_cast<stage>(si);

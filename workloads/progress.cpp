@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace mcasim {
 
 std::string format_duration(double s) {
   char buf[32];
-  const long t = static_cast<long>(s + 0.5);
+  const long t = std::lround(s);
   if (t >= 3600) {
     std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
   } else if (t >= 60) {

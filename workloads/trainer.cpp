@@ -54,22 +54,18 @@ constexpr uint32_t k_format = 1;
 // FNV-1a over the images and labels: detects a resume on other data.
 uint64_t fingerprint(const dataset& ds) {
   uint64_t h = 0xcbf29ce484222325ull;
-  auto mix = [&h](const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  };
-  const uint64_t dims[2] = {ds.size(), ds.pixels};
-  mix(dims, sizeof dims);
-  mix(ds.labels.data(), ds.labels.size());
-  // Pixels by 64-bit words (an order of magnitude faster than bytes).
-  const auto* w = reinterpret_cast<const unsigned char*>(ds.images.data());
-  const std::size_t bytes = ds.images.size() * sizeof(float);
-  for (std::size_t i = 0; i + 8 <= bytes; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, w + i, 8);
-    h = (h ^ v) * 0x100000001b3ull;
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001b3ull; };
+  mix(ds.size());
+  mix(ds.pixels);
+  for (uint8_t label : ds.labels) mix(label);
+  // Pixels two at a time (their bit patterns).
+  const std::size_t n = ds.images.size();
+  for (std::size_t i = 0; i < n; i += 2) {
+    uint32_t a = 0, b = 0;
+    std::memcpy(&a, &ds.images[i], sizeof a);
+    if (i + 1 < n) std::memcpy(&b, &ds.images[i + 1], sizeof b);
+    mix((static_cast<uint64_t>(b) << 32) | a);
   }
-  mix(w + (bytes & ~std::size_t{7}), bytes & 7);
   return h;
 }
 
