@@ -1,8 +1,12 @@
 #include "platform/config.h"
 #include "workloads/version.h"
 
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "workloads/config_json.h"
 #include "workloads/io.h"
@@ -35,6 +39,13 @@ const std::vector<std::pair<std::string, std::vector<std::string>>> k_enums = {
     {"kind", {"fixed32", "mixed"}},
 };
 
+// A value as it appears in messages: JSON, at most 80 characters.
+std::string shown(const nlohmann::json& j) {
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
 std::string type_name(const nlohmann::json& j) {
   if (j.is_boolean()) return "a boolean";
   if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
@@ -45,11 +56,16 @@ std::string type_name(const nlohmann::json& j) {
   return "null";
 }
 
+// A whole number written with a fraction or exponent (2.0, 1e3) is an integer.
+bool is_whole(const nlohmann::json& v) {
+  if (!v.is_number_float()) return false;
+  const double d = v.get<double>();
+  return std::isfinite(d) && d == std::trunc(d);
+}
+
 bool same_kind(const nlohmann::json& want, const nlohmann::json& got) {
   if (want.is_number_integer() || want.is_number_unsigned()) {
-    return got.is_number_integer() || got.is_number_unsigned() ||
-           (got.is_number_float() &&
-            got.get<double>() == static_cast<long long>(got.get<double>()));
+    return got.is_number_integer() || got.is_number_unsigned() || is_whole(got);
   }
   if (want.is_number()) return got.is_number();
   if (want.is_array()) return got.is_array();
@@ -64,14 +80,14 @@ void check_enum(const std::string& path, const std::string& key, const nlohmann:
     }
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    throw config_error(path + " = " + v.dump() + ": allowed values: " + list);
+    throw config_error(path + " = " + shown(v) + ": allowed values: " + list);
   }
 }
 
 // Merges `patch` into `tree`, refusing keys and types the tree does not have.
 void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::string& path) {
   if (!patch.is_object()) {
-    throw config_error((path.empty() ? std::string("configuration") : path) + " = " + patch.dump() +
+    throw config_error((path.empty() ? std::string("configuration") : path) + " = " + shown(patch) +
                        ": must be an object");
   }
   for (auto it = patch.begin(); it != patch.end(); ++it) {
@@ -96,55 +112,142 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
       continue;
     }
     if (!same_kind(target, it.value())) {
-      throw config_error(p + " = " + it.value().dump() + ": must be " + type_name(target));
+      throw config_error(p + " = " + shown(it.value()) + ": must be " + type_name(target));
     }
     if (target.is_array()) {
       for (const auto& e : it.value()) {
         if (!target.empty() && !same_kind(target.front(), e)) {
-          throw config_error(p + " = " + it.value().dump() + ": every element must be " +
+          throw config_error(p + " = " + shown(it.value()) + ": every element must be " +
                              type_name(target.front()));
         }
       }
     }
     check_enum(p, key, it.value());
+    if ((target.is_number_integer() || target.is_number_unsigned()) && is_whole(it.value())) {
+      // An integer key given as 2.0 or 1e3: stored as an integer when it can be one.
+      const double d = it.value().get<double>();
+      if (!(d > -9.2e18 && d < 9.2e18)) {
+        throw config_error(p + " = " + shown(it.value()) + ": out of range for an integer");
+      }
+      target = static_cast<int64_t>(d);
+      continue;
+    }
     target = it.value();
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw config_error(path + ": cannot open configuration file");
+// Deeper JSON is refused while parsing: the tree is 5 levels deep, and
+// nesting without bound would only exhaust the stack later.
+constexpr int k_max_depth = 64;
+
+// Parses JSON; throws config_error naming `origin`. A parse error is passed
+// on as is when `syntax_errors` is false (a --set value that is a bare word).
+template <typename Input>
+nlohmann::json parse_json(const std::string& origin, Input&& input, bool syntax_errors = true) {
+  const auto limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > k_max_depth) {
+      throw config_error(origin + ": nested deeper than " + std::to_string(k_max_depth) +
+                         " levels");
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(std::forward<Input>(input), limit_depth);
   } catch (const nlohmann::json::parse_error& e) {
-    throw config_error(path + ": not valid JSON: " + e.what());
+    if (!syntax_errors) throw;
+    throw config_error(origin + ": not valid JSON: " + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond a double's range
+    throw config_error(origin + ": unusable number: " + e.what());
   }
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw config_error(path + ": is a directory, not a configuration file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error(path + ": cannot open configuration file");
+  return parse_json(path, in);
+}
+
+// "a.b.c=value" as {"a": {"b": {"c": value}}}; the value is JSON or else a string.
 nlohmann::json parse_set(const std::string& s) {
-  const auto eq = s.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw config_error("--set '" + s + "': expected key.path=value");
-  }
-  const std::string path = s.substr(0, eq), text = s.substr(eq + 1);
-  nlohmann::json value;
+  std::string quoted = shown(nlohmann::json(s));  // "..." with invalid UTF-8 replaced
+  const std::string arg = "--set '" + quoted.substr(1, quoted.size() - 2) + "'";
   try {
-    value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    value = text;  // a bare word: a string
+    (void)nlohmann::json(s).dump();  // the tree and every message are UTF-8
+  } catch (const nlohmann::json::type_error&) {
+    throw config_error(arg + ": not valid UTF-8");
   }
-  nlohmann::json patch = value;
-  std::size_t end = path.size();
-  while (true) {
-    const auto dot = path.rfind('.', end - 1);
-    const std::string key = path.substr(dot == std::string::npos ? 0 : dot + 1,
-                                        end - (dot == std::string::npos ? 0 : dot + 1));
-    if (key.empty()) throw config_error("--set '" + s + "': empty key in '" + path + "'");
-    patch = nlohmann::json{{key, patch}};
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) throw config_error(arg + ": expected key.path=value");
+  const std::string path = s.substr(0, eq), text = s.substr(eq + 1);
+  std::vector<std::string> keys;
+  for (std::size_t start = 0;;) {
+    const auto dot = path.find('.', start);
+    keys.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (keys.back().empty()) throw config_error(arg + ": empty key in '" + path + "'");
     if (dot == std::string::npos) break;
-    end = dot;
+    start = dot + 1;
   }
+  nlohmann::json patch;
+  try {
+    patch = parse_json(arg, text, false);
+  } catch (const nlohmann::json::parse_error&) {
+    patch = text;  // a bare word: a string
+  }
+  for (auto k = keys.rbegin(); k != keys.rend(); ++k)
+    patch = nlohmann::json{{*k, std::move(patch)}};
   return patch;
+}
+
+// JSON equality, except that a signed and an unsigned integer are equal only
+// with the same sign (nlohmann::json finds -1 equal to 2^64 - 1).
+bool same_value(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_number_integer() && b.is_number_integer() &&
+      a.is_number_unsigned() != b.is_number_unsigned()) {
+    const nlohmann::json& s = a.is_number_unsigned() ? b : a;
+    const nlohmann::json& u = a.is_number_unsigned() ? a : b;
+    return s.get<int64_t>() >= 0 && static_cast<uint64_t>(s.get<int64_t>()) == u.get<uint64_t>();
+  }
+  return a == b;
+}
+
+// Compares the merged tree with the structs read back from it: where they
+// differ, the C++ type could not hold the value (-1 for a count, 1e10 for an
+// int), and the run would have used another number than the one given.
+void check_read_back(const nlohmann::json& given, const nlohmann::json& read,
+                     const std::string& path) {
+  if (given.is_object() && read.is_object()) {
+    for (auto it = given.begin(); it != given.end(); ++it) {
+      if (read.contains(it.key()))
+        check_read_back(it.value(), read[it.key()], path + "." + it.key());
+    }
+    return;
+  }
+  if (same_value(given, read)) return;
+  if (given.is_number_integer() && given.get<int64_t>() < 0 && read.is_number_unsigned()) {
+    throw config_error(path + " = " + shown(given) + ": must be >= 0");
+  }
+  throw config_error(path + " = " + shown(given) +
+                     ": out of range for this parameter (it reads as " + shown(read) + ")");
+}
+
+// The largest network a configuration may ask for: a mistyped size fails
+// here with a message instead of in an allocation of terabytes.
+constexpr double k_max_synapses = 1e8;
+
+void check_network_size(const mlp_config& m) {
+  const double synapses = (static_cast<double>(m.inputs) + 1) * static_cast<double>(m.hidden) +
+                          (static_cast<double>(m.hidden) + 1) * static_cast<double>(m.outputs);
+  if (synapses > k_max_synapses) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.3g", synapses);
+    throw config_error("experiment.mlp: " + std::to_string(m.inputs) + " inputs, " +
+                       std::to_string(m.hidden) + " hidden and " + std::to_string(m.outputs) +
+                       " outputs make " + count + " synapses; at most 1e+08 are allowed");
+  }
 }
 
 }  // namespace
@@ -167,8 +270,12 @@ run_config apply(const run_config& base, const overrides& o) {
     out.experiment = tree["experiment"].get<experiment_config>();
     out.platform = tree["platform"].get<platform_config>();
     out.tech = technology::from_json_text(tree["technology"].dump(), "configuration 'technology'");
+    const nlohmann::json read = to_tree(out);
+    check_read_back(tree["experiment"], read["experiment"], "experiment");
+    check_read_back(tree["platform"], read["platform"], "platform");
     out.experiment.validate();
     out.platform.validate();
+    check_network_size(out.experiment.mlp);
   } catch (const std::invalid_argument& e) {
     throw config_error(std::string("invalid configuration: ") + e.what());
   } catch (const technology_error& e) {

@@ -23,36 +23,77 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<nlohmann::json> expand_values(const std::string& where, const nlohmann::json& v) {
+// Limits: a sweep never holds more points, nor a list more values.
+constexpr std::size_t k_max_points = 100000;
+// JSON nested deeper is refused while parsing (it would exhaust the stack).
+constexpr int k_max_depth = 64;
+
+// A value as it appears in messages: JSON, at most 80 characters.
+std::string shown(const nlohmann::json& j) {
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+// How many values a list or {"range": [start, stop, step]} holds, counted
+// before anything is expanded.
+std::size_t count_values(const std::string& where, const nlohmann::json& v) {
   if (v.is_array()) {
-    if (v.empty()) throw std::invalid_argument(where + ": empty list of values");
-    return std::vector<nlohmann::json>(v.begin(), v.end());
+    if (v.empty()) throw sweep_error(where + ": empty list of values");
+    return v.size();
   }
   if (v.is_object() && v.contains("range")) {
     const auto& r = v["range"];
-    if (!r.is_array() || r.size() != 3 || !r[0].is_number() || !r[1].is_number() ||
+    if (v.size() != 1 || !r.is_array() || r.size() != 3 || !r[0].is_number() || !r[1].is_number() ||
         !r[2].is_number() || !(r[2].get<double>() > 0)) {
-      throw std::invalid_argument(where + ".range = " + r.dump() +
-                                  ": expected [start, stop, step] with step > 0");
+      throw sweep_error(where + " = " + shown(v) +
+                        ": expected {\"range\": [start, stop, step]} with step > 0");
     }
     const double a = r[0].get<double>(), b = r[1].get<double>(), s = r[2].get<double>();
     const bool ints =
         r[0].is_number_integer() && r[1].is_number_integer() && r[2].is_number_integer();
-    std::vector<nlohmann::json> out;
-    for (std::size_t i = 0;; ++i) {
-      const double x = a + static_cast<double>(i) * s;
-      if (x > b + 1e-9 * std::fabs(s)) break;
-      if (ints)
-        out.emplace_back(static_cast<long long>(std::llround(x)));
-      else
-        out.emplace_back(x);
-      if (out.size() > 100000) throw std::invalid_argument(where + ": more than 100,000 values");
+    if (ints && !(std::fabs(a) <= 9007199254740992.0 && std::fabs(b) <= 9007199254740992.0 &&
+                  s <= 9007199254740992.0)) {
+      throw sweep_error(where + ".range = " + shown(r) +
+                        ": integer bounds and step must be within +-2^53");
     }
-    if (out.empty()) throw std::invalid_argument(where + ": the range is empty");
-    return out;
+    const double steps = (b - a) / s + 1e-9;  // stop included, within rounding
+    if (!(steps >= 0)) throw sweep_error(where + ".range = " + shown(r) + ": the range is empty");
+    if (!(steps < static_cast<double>(k_max_points))) {
+      throw sweep_error(where + ".range = " + shown(r) + ": more than 100,000 values");
+    }
+    return static_cast<std::size_t>(steps) + 1;
   }
-  throw std::invalid_argument(where + " = " + v.dump() +
-                              ": expected a list of values or {\"range\": [start, stop, step]}");
+  throw sweep_error(where + " = " + shown(v) +
+                    ": expected a list of values or {\"range\": [start, stop, step]}");
+}
+
+// The values of a list or a range (count_values first).
+std::vector<nlohmann::json> expand_values(const std::string& where, const nlohmann::json& v) {
+  const std::size_t n = count_values(where, v);
+  if (v.is_array()) return std::vector<nlohmann::json>(v.begin(), v.end());
+  const auto& r = v["range"];
+  const double a = r[0].get<double>(), s = r[2].get<double>();
+  const bool ints =
+      r[0].is_number_integer() && r[1].is_number_integer() && r[2].is_number_integer();
+  std::vector<nlohmann::json> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a + static_cast<double>(i) * s;
+    if (ints)
+      out.emplace_back(static_cast<long long>(std::llround(x)));
+    else
+      out.emplace_back(x);
+  }
+  return out;
+}
+
+// A point's key must be a key.path for --set: non-empty parts, no '='.
+void check_key_path(const std::string& where, const std::string& key) {
+  bool ok = !key.empty() && key.find('=') == std::string::npos && key.front() != '.' &&
+            key.back() != '.' && key.find("..") == std::string::npos;
+  if (!ok)
+    throw sweep_error(where + ": '" + key + "' is not a key.path (e.g. experiment.mlp.hidden)");
 }
 
 std::string to_set_value(const nlohmann::json& v) {
@@ -62,76 +103,113 @@ std::string to_set_value(const nlohmann::json& v) {
 }  // namespace
 
 sweep_spec load_sweep_spec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open sweep spec");
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw sweep_error(path + ": is a directory, not a sweep spec");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw sweep_error(path + ": cannot open sweep spec");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(in, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > k_max_depth) {
+        throw sweep_error(path + ": nested deeper than " + std::to_string(k_max_depth) + " levels");
+      }
+      return true;
+    });
   } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument(path + ": not valid JSON: " + e.what());
+    throw sweep_error(path + ": not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond a double's range
+    throw sweep_error(path + ": unusable JSON: " + e.what());
   }
-  if (!j.is_object()) throw std::invalid_argument(path + ": the spec must be a JSON object");
+  if (!j.is_object()) throw sweep_error(path + ": the spec must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     static const char* known[] = {"command", "args", "base", "grid", "zip", "seed"};
     if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known)) {
-      throw std::invalid_argument(path + ": unknown key '" + it.key() +
-                                  "' (known: command, args, base, grid, zip, seed)");
+      throw sweep_error(path + ": unknown key '" + it.key() +
+                        "' (known: command, args, base, grid, zip, seed)");
     }
   }
   sweep_spec s;
-  s.command = j.value("command", std::string("table1"));
-  if (s.command != "table1" && s.command != "train") {
-    throw std::invalid_argument(path + ": command = \"" + s.command + "\": allowed: table1, train");
+  if (j.contains("command")) {
+    if (!j["command"].is_string() || (j["command"] != "table1" && j["command"] != "train")) {
+      throw sweep_error(path + ": command = " + shown(j["command"]) + ": allowed: table1, train");
+    }
+    s.command = j["command"].get<std::string>();
+  } else {
+    s.command = "table1";
   }
   if (j.contains("args")) {
-    if (!j["args"].is_array())
-      throw std::invalid_argument(path + ": args must be a list of strings");
+    if (!j["args"].is_array()) throw sweep_error(path + ": args must be a list of strings");
     for (const auto& a : j["args"]) {
-      if (!a.is_string()) throw std::invalid_argument(path + ": args must be a list of strings");
+      if (!a.is_string()) throw sweep_error(path + ": args must be a list of strings");
       const std::string arg = a.get<std::string>();
-      if (arg == "--out" || arg == "--seed" || arg == "--config") {
-        throw std::invalid_argument(path + ": args must not contain " + arg +
-                                    " (the sweep sets it per point)");
+      for (const char* own : {"--out", "--seed", "--config"}) {
+        if (arg == own || arg.rfind(std::string(own) + "=", 0) == 0) {
+          throw sweep_error(path + ": args must not contain " + own +
+                            " (the sweep sets it per point)");
+        }
       }
       s.args.push_back(arg);
     }
   }
   if (j.contains("base")) {
-    if (!j["base"].is_object()) throw std::invalid_argument(path + ": base must be an object");
+    if (!j["base"].is_object()) throw sweep_error(path + ": base must be an object");
     s.base = j["base"];
   }
   if (j.contains("seed")) {
-    if (!j["seed"].is_number_unsigned())
-      throw std::invalid_argument(path + ": seed must be an integer >= 0");
+    if (!j["seed"].is_number_unsigned()) throw sweep_error(path + ": seed must be an integer >= 0");
     s.seed = j["seed"].get<uint64_t>();
   }
-  // grid: cartesian product; zip: rows.
-  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid, zip;
+  // grid: cartesian product; zip: rows. Counted first, so an enormous sweep
+  // is refused before any point exists.
   for (const char* part : {"grid", "zip"}) {
-    if (!j.contains(part)) continue;
-    if (!j[part].is_object())
-      throw std::invalid_argument(path + ": " + part + " must be an object");
-    for (auto it = j[part].begin(); it != j[part].end(); ++it) {
-      auto vals = expand_values(path + ": " + part + "." + it.key(), it.value());
-      (std::string(part) == "grid" ? grid : zip).emplace_back(it.key(), std::move(vals));
+    if (j.contains(part) && !j[part].is_object()) {
+      throw sweep_error(path + ": " + part + " must be an object");
     }
   }
+  const nlohmann::json no_lists = nlohmann::json::object();
+  const nlohmann::json& grid_spec = j.contains("grid") ? j["grid"] : no_lists;
+  const nlohmann::json& zip_spec = j.contains("zip") ? j["zip"] : no_lists;
   std::size_t zip_rows = 1;
-  if (!zip.empty()) {
-    zip_rows = zip.front().second.size();
-    for (const auto& [k, v] : zip) {
-      if (v.size() != zip_rows) {
-        throw std::invalid_argument(path + ": zip lists differ in length (" + zip.front().first +
-                                    " has " + std::to_string(zip_rows) + ", " + k + " has " +
-                                    std::to_string(v.size()) + ")");
-      }
+  std::string zip_first;
+  for (auto it = zip_spec.begin(); it != zip_spec.end(); ++it) {
+    const std::size_t n = count_values(path + ": zip." + it.key(), it.value());
+    if (zip_first.empty()) {
+      zip_first = it.key();
+      zip_rows = n;
+    } else if (n != zip_rows) {
+      throw sweep_error(path + ": zip lists differ in length (" + zip_first + " has " +
+                        std::to_string(zip_rows) + ", " + it.key() + " has " + std::to_string(n) +
+                        ")");
     }
   }
-  std::size_t total = zip_rows;
-  for (const auto& [k, v] : grid) {
-    total *= v.size();
-    if (total > 100000) throw std::invalid_argument(path + ": more than 100,000 points");
+  double points = static_cast<double>(zip_rows);
+  for (auto it = grid_spec.begin(); it != grid_spec.end(); ++it) {
+    points *= static_cast<double>(count_values(path + ": grid." + it.key(), it.value()));
   }
+  if (points > static_cast<double>(k_max_points)) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.3g", points);
+    throw sweep_error(path + ": grid and zip make " + std::string(count) +
+                      " points; at most 100,000 are allowed");
+  }
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid, zip;
+  for (auto it = grid_spec.begin(); it != grid_spec.end(); ++it) {
+    const std::string where = path + ": grid." + it.key();
+    auto vals = expand_values(where, it.value());
+    for (const auto& v : vals) {
+      if (!v.is_object()) {
+        check_key_path(path + ": grid", it.key());
+        continue;
+      }
+      for (auto k = v.begin(); k != v.end(); ++k) check_key_path(where, k.key());
+    }
+    grid.emplace_back(it.key(), std::move(vals));
+  }
+  for (auto it = zip_spec.begin(); it != zip_spec.end(); ++it) {
+    check_key_path(path + ": zip", it.key());
+    zip.emplace_back(it.key(), expand_values(path + ": zip." + it.key(), it.value()));
+  }
+  const std::size_t total = static_cast<std::size_t>(points);
   for (std::size_t n = 0; n < total; ++n) {
     sweep_point p;
     char id[32];
@@ -184,24 +262,35 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
   progress bar("sweep points", todo.size(), opt.progress && terminal);
   auto launch = [&](const sweep_point& p) {
     const std::string dir = opt.out_dir + "/points/" + p.id;
-    std::error_code ec;
-    fs::remove_all(dir, ec);  // a point killed in flight starts again from scratch
-    ensure_directory(dir);
-    std::vector<std::string> args{opt.exe, spec.command};
-    args.insert(args.end(), spec.args.begin(), spec.args.end());
-    for (const std::string& a :
-         {std::string("--quiet"), std::string("--config"), base_file, std::string("--seed"),
-          std::to_string(spec.seed), std::string("--out"), dir}) {
-      args.push_back(a);
-    }
-    for (auto it = p.values.begin(); it != p.values.end(); ++it) {
-      args.push_back("--set");
-      args.push_back(it.key() + "=" + to_set_value(it.value()));
+    // A training point stopped in flight continues from its checkpoint; any
+    // other point starts again from scratch.
+    const bool resume = spec.command == "train" && fs::exists(checkpoint_path(dir));
+    std::vector<std::string> args{opt.exe, spec.command, "--quiet"};
+    if (resume) {
+      args.insert(args.end(), {"--resume", dir});
+    } else {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      ensure_directory(dir);
+      // "{point}" in an argument stands for the point's directory.
+      for (std::string a : spec.args) {
+        for (std::size_t at; (at = a.find("{point}")) != std::string::npos;) a.replace(at, 7, dir);
+        args.push_back(a);
+      }
+      for (const std::string& a : {std::string("--config"), base_file, std::string("--seed"),
+                                   std::to_string(spec.seed), std::string("--out"), dir}) {
+        args.push_back(a);
+      }
+      for (auto it = p.values.begin(); it != p.values.end(); ++it) {
+        args.push_back("--set");
+        args.push_back(it.key() + "=" + to_set_value(it.value()));
+      }
     }
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
-      const int fd = ::open((dir + "/log.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int fd = ::open((dir + "/log.txt").c_str(),
+                            O_WRONLY | O_CREAT | (resume ? O_APPEND : O_TRUNC), 0644);
       if (fd >= 0) {
         dup2(fd, 1);
         dup2(fd, 2);

@@ -24,6 +24,7 @@
 // lists (which must have equal lengths).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,14 @@ struct sweep_spec {
   uint64_t seed = 1;
 };
 
-// Throws std::invalid_argument naming the file and the key.
+// A SPEC the sweep cannot run; the message names the file, the key and what
+// is allowed.
+class sweep_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Throws sweep_error.
 sweep_spec load_sweep_spec(const std::string& path);
 
 struct sweep_options {

@@ -169,6 +169,49 @@ TEST_F(MnistReader, PathIsADirectory) {
   }
 }
 
+TEST_F(MnistReader, NoImages) {
+  write_bytes(images_, idx_images(0, 28, 28, {}));
+  write_bytes(labels_, idx_labels({}));
+  expect_error(images_, "no images");
+}
+
+TEST_F(MnistReader, DimensionsWhoseProductOverflows) {
+  write_bytes(images_, idx_images(0xffffffffu, 0xffffffffu, 0xffffffffu, {}));
+  expect_error(images_, "4294967295 x 4294967295 x 4294967295 overflow");
+}
+
+TEST_F(MnistReader, HeaderPromisingMoreThanTheFile) {
+  write_bytes(images_, idx_images(60000, 28000, 28000, {0, 0, 0, 0}));
+  expect_error(images_, "60000 x 28000 x 28000) promises 47040000000000 data bytes");
+}
+
+// Regression: the whole file was read into memory before its header was
+// checked, so a huge wrong file (here a sparse 8 GiB one) was allocated in
+// full before being refused.
+TEST_F(MnistReader, HugeFileIsRefusedBeforeItIsRead) {
+  std::error_code ec;
+  std::filesystem::resize_file(images_, uint64_t{8} << 30, ec);
+  if (ec) GTEST_SKIP() << "no sparse 8 GiB file here: " << ec.message();
+  expect_error(images_, "unexpected bytes");
+}
+
+// The in-memory parser is the one read_idx_pair uses: same result, and
+// messages name the given names.
+TEST(ParseIdxPair, ParsesFromMemory) {
+  const small_files files;
+  const dataset ds = parse_idx_pair("imgs", files.image_bytes(), "labs", files.label_bytes(), 2);
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds.pixels, 6u);
+  EXPECT_EQ(ds.labels, (std::vector<uint8_t>{7, 0}));
+  EXPECT_FLOAT_EQ(ds.image(1)[3], 4.0f / 255.0f);
+  try {
+    parse_idx_pair("imgs", {0, 0, 8}, "labs", files.label_bytes());
+    FAIL() << "no data_error for a 3-byte image file";
+  } catch (const data_error& e) {
+    EXPECT_NE(std::string(e.what()).find("imgs: truncated header"), std::string::npos) << e.what();
+  }
+}
+
 TEST(LoadMnist, ReadsTheFourStandardFiles) {
   test::temp_dir dir;
   test::write_synthetic_mnist(dir.path().string(), 30, 20);

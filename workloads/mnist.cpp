@@ -1,5 +1,6 @@
 #include "workloads/mnist.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,56 @@ uint32_t be32(const unsigned char* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-std::vector<unsigned char> slurp(const std::string& path) {
+std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// Checks an IDX header with `ndims` dimensions against the size of the whole
+// file; returns the dimensions. `b` holds the file's first bytes (at least the
+// header, when the file is that long).
+std::vector<uint64_t> parse_header(const std::string& path, const unsigned char* b,
+                                   uint64_t file_size, uint32_t magic, std::size_t ndims) {
+  const std::size_t header = 4 + 4 * ndims;
+  if (file_size < header) {
+    throw data_error(path + ": truncated header (" + std::to_string(file_size) + " bytes, need " +
+                     std::to_string(header) + ")");
+  }
+  const uint32_t got = be32(b);
+  if (got != magic) {
+    throw data_error(path + ": wrong magic number " + hex(got) + ", expected " + hex(magic) +
+                     (magic == k_images_magic ? " (IDX3 unsigned-byte images)"
+                                              : " (IDX1 unsigned-byte labels)"));
+  }
+  std::vector<uint64_t> dims(ndims);
+  std::string shape;
+  for (std::size_t d = 0; d < ndims; ++d) {
+    dims[d] = be32(b + 4 + 4 * d);
+    shape += (d ? " x " : "") + std::to_string(dims[d]);
+  }
+  uint64_t payload = 1;
+  for (const uint64_t n : dims) {
+    if (n != 0 && payload > std::numeric_limits<uint64_t>::max() / n) {
+      throw data_error(path + ": header dimensions " + shape + " overflow 64 bits");
+    }
+    payload *= n;
+  }
+  const uint64_t have = file_size - header;
+  if (have < payload) {
+    throw data_error(path + ": truncated: header (" + shape + ") promises " +
+                     std::to_string(payload) + " data bytes, file has " + std::to_string(have));
+  }
+  if (have > payload) {
+    throw data_error(path + ": " + std::to_string(have - payload) +
+                     " unexpected bytes after the data the header describes");
+  }
+  return dims;
+}
+
+// Reads a whole IDX file after checking its header against its size, so a
+// wrong or huge file is refused before anything is allocated for it.
+std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::size_t ndims) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
@@ -28,6 +78,13 @@ std::vector<unsigned char> slurp(const std::string& path) {
   if (!in) throw data_error(path + ": cannot open (missing file or no permission)");
   const std::streamoff size = in.tellg();
   if (size < 0) throw data_error(path + ": cannot determine the file size");
+  unsigned char head[16] = {};
+  const std::size_t head_size = std::min<std::size_t>(static_cast<std::size_t>(size), sizeof head);
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(head), static_cast<std::streamsize>(head_size))) {
+    throw data_error(path + ": read error");
+  }
+  parse_header(path, head, static_cast<uint64_t>(size), magic, ndims);
   std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
   in.seekg(0);
   if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
@@ -36,60 +93,25 @@ std::vector<unsigned char> slurp(const std::string& path) {
   return bytes;
 }
 
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
-// Parses an IDX header with `ndims` dimensions; returns the dimensions and
-// checks that the payload is exactly their product.
-std::vector<uint64_t> parse_header(const std::string& path, const std::vector<unsigned char>& b,
-                                   uint32_t magic, std::size_t ndims) {
-  const std::size_t header = 4 + 4 * ndims;
-  if (b.size() < header) {
-    throw data_error(path + ": truncated header (" + std::to_string(b.size()) + " bytes, need " +
-                     std::to_string(header) + ")");
-  }
-  const uint32_t got = be32(b.data());
-  if (got != magic) {
-    throw data_error(path + ": wrong magic number " + hex(got) + ", expected " + hex(magic) +
-                     (magic == k_images_magic ? " (IDX3 unsigned-byte images)"
-                                              : " (IDX1 unsigned-byte labels)"));
-  }
-  std::vector<uint64_t> dims(ndims);
-  uint64_t payload = 1;
-  for (std::size_t d = 0; d < ndims; ++d) {
-    dims[d] = be32(&b[4 + 4 * d]);
-    if (dims[d] != 0 && payload > std::numeric_limits<uint64_t>::max() / dims[d]) {
-      throw data_error(path + ": dimensions overflow");
-    }
-    payload *= dims[d];
-  }
-  const uint64_t have = b.size() - header;
-  if (have < payload) {
-    throw data_error(path + ": truncated: header promises " + std::to_string(payload) +
-                     " data bytes, file has " + std::to_string(have));
-  }
-  if (have > payload) {
-    throw data_error(path + ": " + std::to_string(have - payload) +
-                     " unexpected bytes after the data the header describes");
-  }
-  return dims;
-}
-
 }  // namespace
 
 dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       std::size_t limit) {
-  const auto ib = slurp(images_path);
-  const auto lb = slurp(labels_path);
-  const auto idims = parse_header(images_path, ib, k_images_magic, 3);
-  const auto ldims = parse_header(labels_path, lb, k_labels_magic, 1);
+  const auto images = slurp(images_path, k_images_magic, 3);
+  const auto labels = slurp(labels_path, k_labels_magic, 1);
+  return parse_idx_pair(images_path, images, labels_path, labels, limit);
+}
+
+dataset parse_idx_pair(const std::string& images_path, const std::vector<unsigned char>& ib,
+                       const std::string& labels_path, const std::vector<unsigned char>& lb,
+                       std::size_t limit) {
+  const auto idims = parse_header(images_path, ib.data(), ib.size(), k_images_magic, 3);
+  const auto ldims = parse_header(labels_path, lb.data(), lb.size(), k_labels_magic, 1);
   if (idims[0] != ldims[0]) {
     throw data_error(images_path + " holds " + std::to_string(idims[0]) + " images but " +
                      labels_path + " holds " + std::to_string(ldims[0]) + " labels");
   }
+  if (idims[0] == 0) throw data_error(images_path + ": holds no images");
   if (idims[1] == 0 || idims[2] == 0) {
     throw data_error(images_path + ": image size " + std::to_string(idims[1]) + "x" +
                      std::to_string(idims[2]) + " is empty");

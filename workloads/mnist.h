@@ -28,6 +28,11 @@ struct dataset {
 // pairs (0 = all). Throws data_error.
 dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       std::size_t limit = 0);
+// The same from file contents in memory; the names stand for the files in
+// messages. read_idx_pair reads both files and calls this.
+dataset parse_idx_pair(const std::string& images_name, const std::vector<unsigned char>& images,
+                       const std::string& labels_name, const std::vector<unsigned char>& labels,
+                       std::size_t limit = 0);
 
 struct mnist {
   dataset train, test;

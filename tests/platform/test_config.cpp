@@ -80,5 +80,85 @@ TEST(config, errors_name_the_key_path_the_value_and_what_is_allowed) {
   EXPECT_NE(error_of(missing).find("/nonexistent/c.json"), std::string::npos);
 }
 
+std::string set_error(const std::string& set) {
+  overrides o;
+  o.sets = {set};
+  return error_of(o);
+}
+
+std::string file_error(const test::temp_dir& dir, const std::string& text) {
+  const std::string file = dir.file("c.json");
+  std::ofstream(file) << text;
+  overrides o;
+  o.files = {file};
+  return error_of(o);
+}
+
+// Each of these once escaped as another exception, crashed, hung or ran
+// with another value than the one given (tests/fuzz/regressions/fuzz_config).
+TEST(config, hostile_values_are_config_errors_naming_the_key) {
+  // A number beyond a double: nlohmann's out_of_range escaped.
+  EXPECT_NE(set_error("experiment.mlp.learning_rate=1e999").find("unusable number"),
+            std::string::npos);
+  test::temp_dir dir;
+  EXPECT_NE(file_error(dir, R"({"experiment": {"mlp": {"learning_rate": -1e999}}})")
+                .find("unusable number"),
+            std::string::npos);
+  // Invalid UTF-8 in a bare-word value: dump() threw type_error.
+  EXPECT_NE(set_error("experiment.mca.crossbar.synapse=single\xec_ref").find("not valid UTF-8"),
+            std::string::npos);
+  // A leading dot looped for ever, nesting the patch until the stack ran out.
+  EXPECT_NE(set_error(".experiment.mlp.hidden=3").find("empty key"), std::string::npos);
+  EXPECT_NE(set_error("experiment..mlp=3").find("empty key"), std::string::npos);
+  EXPECT_NE(set_error("experiment.mlp.=3").find("empty key"), std::string::npos);
+  // 1e300 for an integer: undefined behaviour converting it to long long.
+  EXPECT_NE(set_error("experiment.mlp.hidden=1e300")
+                .find("experiment.mlp.hidden = 1e+300: "
+                      "out of range for an integer"),
+            std::string::npos);
+  // -1 for a count read back as 18446744073709551615.
+  EXPECT_NE(set_error("experiment.mlp.hidden=-1").find("experiment.mlp.hidden = -1: must be >= 0"),
+            std::string::npos);
+  // 2^32 + 1 bus bits read back as 1.
+  EXPECT_NE(set_error("platform.bus.width_bits=4294967297")
+                .find("platform.bus.width_bits = 4294967297: out of range for this parameter"),
+            std::string::npos);
+  // 10^12 hidden neurons validated, then allocated.
+  EXPECT_NE(set_error("experiment.mlp.hidden=1e12").find("synapses; at most 1e+08"),
+            std::string::npos);
+  // NaN and Inf are not JSON: bare words, so strings where a number belongs.
+  EXPECT_NE(set_error("experiment.mlp.learning_rate=nan").find("must be a number"),
+            std::string::npos);
+  EXPECT_NE(set_error("experiment.mca.pcm.nu=inf").find("must be a number"), std::string::npos);
+}
+
+TEST(config, whole_numbers_with_a_fraction_or_exponent_are_integers) {
+  overrides o;
+  o.sets = {"experiment.mlp.hidden=1e2", "platform.bus.width_bits=32.0"};
+  const run_config rc = apply(base(), o);
+  EXPECT_EQ(rc.experiment.mlp.hidden, 100u);
+  EXPECT_EQ(rc.platform.bus.width_bits, 32);
+  EXPECT_TRUE(to_tree(rc)["experiment"]["mlp"]["hidden"].is_number_integer());
+}
+
+TEST(config, deep_nesting_and_directories_are_refused) {
+  test::temp_dir dir;
+  // Copying 30,000 nested lists overflowed the stack.
+  const std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  EXPECT_NE(file_error(dir, R"({"technology": {"energy_pj": {"x": )" + deep + "}}}")
+                .find("nested deeper than 64 levels"),
+            std::string::npos);
+  EXPECT_NE(set_error("technology.energy_pj.x=" + deep).find("nested deeper"), std::string::npos);
+  overrides o;
+  o.files = {dir.path().string()};
+  EXPECT_NE(error_of(o).find("is a directory"), std::string::npos);
+}
+
+TEST(config, long_values_are_shortened_in_messages) {
+  const std::string msg = set_error("experiment.mlp.hidden=\"" + std::string(5000, 'x') + "\"");
+  EXPECT_NE(msg.find("must be an integer"), std::string::npos);
+  EXPECT_LT(msg.size(), 400u) << msg;
+}
+
 }  // namespace
 }  // namespace mcasim

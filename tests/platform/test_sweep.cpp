@@ -67,6 +67,68 @@ TEST(sweep_spec, errors_name_the_file_and_the_key) {
   EXPECT_EQ(load_sweep_spec(write_spec(dir, "{}")).points.size(), 1u);  // no parameters: one point
 }
 
+// Each of these once escaped as another exception, overflowed the stack or
+// expanded values before counting them (tests/fuzz/regressions/fuzz_sweep).
+TEST(sweep_spec, hostile_specs_are_sweep_errors) {
+  test::temp_dir dir;
+  auto err = [&](const std::string& text) {
+    try {
+      load_sweep_spec(write_spec(dir, text));
+    } catch (const sweep_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // nlohmann's type_error and out_of_range escaped.
+  EXPECT_NE(err(R"({"command": 5})").find("command = 5: allowed: table1, train"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"a": {"range": [0, 1e400, 1]}}})").find("unusable JSON"),
+            std::string::npos);
+  // Copying 30,000 nested lists overflowed the stack.
+  EXPECT_NE(err(R"({"base": )" + std::string(30000, '[') + std::string(30000, ']') + "}")
+                .find("nested deeper than 64 levels"),
+            std::string::npos);
+  // Keys a point cannot pass as --set key.path=value.
+  EXPECT_NE(err(R"({"grid": {"a=b": [1, 2]}})").find("'a=b' is not a key.path"), std::string::npos);
+  EXPECT_NE(err(R"({"zip": {"x..y": [1, 2]}})").find("'x..y' is not a key.path"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"adc": [{"": 4}]}})").find("is not a key.path"), std::string::npos);
+  EXPECT_NE(err(R"({"args": ["--out=x"]})").find("must not contain --out"), std::string::npos);
+  EXPECT_NE(err(R"({"grid": {"a": {"range": [5, 1, 1]}}})").find("the range is empty"),
+            std::string::npos);
+  std::filesystem::create_directories(dir.file("a-directory"));
+  try {
+    load_sweep_spec(dir.file("a-directory"));
+    ADD_FAILURE() << "a directory was read as a spec";
+  } catch (const sweep_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+// Regression: every list was expanded before the points were counted, so
+// eight ranges of 100,000 values built 800,000 values to refuse 10^40 points.
+TEST(sweep_spec, an_enormous_sweep_is_refused_before_anything_is_expanded) {
+  test::temp_dir dir;
+  std::string grid;
+  for (const char* k : {"a", "b", "c", "d", "e", "f", "g", "h", "i"}) {
+    grid += std::string(grid.empty() ? "" : ", ") + "\"" + k + "\": {\"range\": [1, 10, 1]}";
+  }
+  try {
+    load_sweep_spec(write_spec(dir, "{\"grid\": {" + grid + "}}"));  // 10^9 points
+    FAIL() << "10^9 points accepted";
+  } catch (const sweep_error& e) {
+    EXPECT_NE(std::string(e.what()).find("grid and zip make 1e+09 points; at most 100,000"),
+              std::string::npos)
+        << e.what();
+  }
+  // A range whose step is below the precision of its start: one value,
+  // not 100,000 copies of it.
+  const auto spec =
+      load_sweep_spec(write_spec(dir, R"({"grid": {"a": {"range": [1e300, 1e300, 1]}}})"));
+  ASSERT_EQ(spec.points.size(), 1u);
+  EXPECT_EQ(spec.points[0].values["a"].get<double>(), 1e300);
+}
+
 TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
   test::temp_dir dir;
   const std::string data = dir.file("mnist");
