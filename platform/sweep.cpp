@@ -17,6 +17,7 @@
 
 #include "workloads/io.h"
 #include "workloads/progress.h"
+#include "workloads/trainer.h"
 
 namespace mcasim {
 namespace {
