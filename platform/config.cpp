@@ -91,7 +91,7 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
                        ": must be an object");
   }
   for (auto it = patch.begin(); it != patch.end(); ++it) {
-    const std::string key = it.key();
+    const std::string& key = it.key();
     const std::string p = path.empty() ? key : path + "." + key;
     // The technology's energy table may gain entries (new components/actions).
     const bool energy_table =

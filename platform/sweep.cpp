@@ -278,28 +278,28 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
         for (std::size_t at; (at = a.find("{point}")) != std::string::npos;) a.replace(at, 7, dir);
         args.push_back(a);
       }
-      for (const std::string& a : {std::string("--config"), base_file, std::string("--seed"),
-                                   std::to_string(spec.seed), std::string("--out"), dir}) {
-        args.push_back(a);
-      }
+      args.insert(args.end(),
+                  {"--config", base_file, "--seed", std::to_string(spec.seed), "--out", dir});
       for (auto it = p.values.begin(); it != p.values.end(); ++it) {
-        args.push_back("--set");
-        args.push_back(it.key() + "=" + to_set_value(it.value()));
+        args.insert(args.end(), {"--set", it.key() + "=" + to_set_value(it.value())});
       }
     }
+    // Everything the child needs is prepared before fork(): it only redirects
+    // its output and execs.
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string log = dir + "/log.txt";
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
-      const int fd = ::open((dir + "/log.txt").c_str(),
-                            O_WRONLY | O_CREAT | (resume ? O_APPEND : O_TRUNC), 0644);
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (resume ? O_APPEND : O_TRUNC), 0644);
       if (fd >= 0) {
         dup2(fd, 1);
         dup2(fd, 2);
         close(fd);
       }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       execv(opt.exe.c_str(), argv.data());
       _exit(127);
     }
@@ -382,7 +382,7 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
       const auto doc = read_json(dir + "/table1.json");
       if (!doc.is_null()) {
         for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
-          const std::string d = it.key();
+          const std::string& d = it.key();
           const auto& dj = it.value();
           m[d + ".test_accuracy"] = dj["test_accuracy"];
           m[d + ".throughput_images_per_s"] = dj["throughput_images_per_s"];

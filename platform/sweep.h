@@ -32,6 +32,7 @@
 
 namespace mcasim {
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct sweep_point {
   std::string id;
   nlohmann::json values;  // key.path -> value
