@@ -1,6 +1,12 @@
 // workloads/io.h, progress.h and characterize.h: output helpers, duration
 // formatting and the device characterization run.
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 
 #include <filesystem>
 #include <sstream>
@@ -48,6 +54,34 @@ TEST(Io, WriteFileAtomicLeavesOnlyTheFile) {
   }
   EXPECT_EQ(names, std::vector<std::string>{"out.txt"}) << "temporary file left behind";
   EXPECT_THROW(write_file_atomic(dir.file("missing/x.txt"), "x"), output_error);
+}
+
+// Regression: a failed write said only "failed (disk full?)". Now it names
+// the file, how much was written and the system's reason, and leaves no
+// temporary file. A file size limit stands in for a full disk (root may
+// write to a full file system's reserve, so tmpfs is not used here).
+TEST(Io, WriteFileAtomicReportsWhyAWriteFailed) {
+  test::temp_dir dir;
+  const std::string path = dir.file("big.txt");
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+  rlimit small = old;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    write_file_atomic(path, std::string(5000, 'x'));
+  } catch (const output_error& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_NE(message.find("cannot write '" + path + "' (1000 of 5000 bytes written): "),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "partial or temporary file left behind";
 }
 
 TEST(Progress, FormatDuration) {
