@@ -1,6 +1,7 @@
 #include "platform/config.h"
 #include "workloads/version.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -63,6 +64,15 @@ bool is_whole(const nlohmann::json& v) {
   return std::isfinite(d) && d == std::trunc(d);
 }
 
+// "nan", "-Infinity", ...: a number JSON cannot hold, given as a bare word.
+bool names_a_non_finite(const nlohmann::json& v) {
+  if (!v.is_string()) return false;
+  std::string w = v.get<std::string>();
+  if (!w.empty() && (w[0] == '+' || w[0] == '-')) w.erase(0, 1);
+  for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return w == "nan" || w == "inf" || w == "infinity";
+}
+
 bool same_kind(const nlohmann::json& want, const nlohmann::json& got) {
   if (want.is_number_integer() || want.is_number_unsigned()) {
     return got.is_number_integer() || got.is_number_unsigned() || is_whole(got);
@@ -112,7 +122,10 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
       continue;
     }
     if (!same_kind(target, it.value())) {
-      throw config_error(p + " = " + shown(it.value()) + ": must be " + type_name(target));
+      throw config_error(p + " = " + shown(it.value()) + ": must be " + type_name(target) +
+                         (target.is_number() && names_a_non_finite(it.value())
+                              ? " (JSON has no NaN or Infinity; every number must be finite)"
+                              : ""));
     }
     if (target.is_array()) {
       for (const auto& e : it.value()) {
@@ -263,7 +276,14 @@ nlohmann::json to_tree(const run_config& c) {
 run_config apply(const run_config& base, const overrides& o) {
   if (o.empty()) return base;
   nlohmann::json tree = to_tree(base);
-  for (const auto& f : o.files) merge_strict(tree, read_json_file(f), "");
+  for (const auto& f : o.files) {
+    const nlohmann::json patch = read_json_file(f);
+    try {
+      merge_strict(tree, patch, "");
+    } catch (const config_error& e) {
+      throw config_error(f + ": " + e.what());  // which file holds the key
+    }
+  }
   for (const auto& s : o.sets) merge_strict(tree, parse_set(s), "");
   run_config out;
   try {

@@ -129,7 +129,8 @@ TEST(config, hostile_values_are_config_errors_naming_the_key) {
   // NaN and Inf are not JSON: bare words, so strings where a number belongs.
   EXPECT_NE(set_error("experiment.mlp.learning_rate=nan").find("must be a number"),
             std::string::npos);
-  EXPECT_NE(set_error("experiment.mca.pcm.nu=inf").find("must be a number"), std::string::npos);
+  EXPECT_NE(set_error("experiment.mca.pcm.nu=-Infinity").find("must be a number (JSON has no NaN"),
+            std::string::npos);
 }
 
 TEST(config, whole_numbers_with_a_fraction_or_exponent_are_integers) {
@@ -152,6 +153,14 @@ TEST(config, deep_nesting_and_directories_are_refused) {
   overrides o;
   o.files = {dir.path().string()};
   EXPECT_NE(error_of(o).find("is a directory"), std::string::npos);
+  // Errors in a file name the file.
+  EXPECT_NE(file_error(dir, "[1, 2]")
+                .find(dir.file("c.json") + ": configuration = [1,2]: must be "
+                                           "an object"),
+            std::string::npos);
+  EXPECT_NE(file_error(dir, R"({"experiment": {"mlpp": 1}})")
+                .find(dir.file("c.json") + ": unknown key 'experiment.mlpp'"),
+            std::string::npos);
 }
 
 TEST(config, long_values_are_shortened_in_messages) {
