@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace mcasim {
@@ -22,26 +24,51 @@ class state_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Without a sink the bytes accumulate in memory (bytes()); with one they are
+// passed on in chunks of at most 1 MiB, so a large state is never held twice.
 class state_writer {
  public:
+  using sink = std::function<void(const char*, std::size_t)>;
+  state_writer() = default;
+  explicit state_writer(sink out) : out_(std::move(out)) {}
+
   template <class T>
   void put(const T& v) {
     static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
-    buf_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    append(reinterpret_cast<const char*>(&v), sizeof v);
   }
   template <class T>
   void put(const std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>, "raw state must be trivially copyable");
     put<uint64_t>(v.size());
-    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
   void put(const std::string& s) {
     put<uint64_t>(s.size());
-    buf_.append(s);
+    append(s.data(), s.size());
+  }
+  // Passes what is buffered to the sink.
+  void flush() {
+    if (out_ && !buf_.empty()) out_(buf_.data(), buf_.size());
+    buf_.clear();
   }
   const std::string& bytes() const { return buf_; }
 
  private:
+  static constexpr std::size_t k_chunk = std::size_t{1} << 20;
+  void append(const char* p, std::size_t n) {
+    if (!out_) {
+      buf_.append(p, n);
+      return;
+    }
+    if (buf_.size() + n > k_chunk) flush();
+    if (n >= k_chunk) {
+      out_(p, n);
+    } else {
+      buf_.append(p, n);
+    }
+  }
+  sink out_;
   std::string buf_;
 };
 

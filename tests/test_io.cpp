@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/state_io.h"
 #include "test_util.h"
 #include "workloads/characterize.h"
 #include "workloads/io.h"
@@ -82,6 +83,61 @@ TEST(Io, WriteFileAtomicReportsWhyAWriteFailed) {
       << message;
   EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
   EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "partial or temporary file left behind";
+}
+
+TEST(Io, AtomicFileAppearsOnlyOnCommit) {
+  test::temp_dir dir;
+  const std::string path = dir.file("big.bin");
+  {
+    atomic_file f(path);
+    f.write("abc", 3);
+    EXPECT_FALSE(std::filesystem::exists(path)) << "visible before commit";
+  }  // destroyed without commit: nothing left
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            0);
+  atomic_file f(path);
+  f.write("abc", 3);
+  f.write("def", 3);
+  f.commit();
+  EXPECT_EQ(test::read_text(path), "abcdef");
+}
+
+// A state written through a sink in chunks is byte for byte the state
+// written to memory.
+TEST(Io, StateWriterSinkGivesTheSameBytes) {
+  std::vector<float> big(600000, 1.5f);  // 2.4 MB: larger than one chunk
+  big[12345] = -2.0f;
+  auto fill = [&big](state_writer& w) {
+    w.put(uint32_t{7});
+    w.put(std::string("header"));
+    w.put(big);
+    w.put(3.25);
+  };
+  state_writer mem;
+  fill(mem);
+  std::string streamed;
+  int calls = 0;
+  state_writer out([&](const char* p, std::size_t n) {
+    streamed.append(p, n);
+    ++calls;
+  });
+  fill(out);
+  out.flush();
+  EXPECT_EQ(streamed, mem.bytes());
+  EXPECT_GE(calls, 2);
+  state_reader r(streamed, "test");
+  uint32_t a = 0;
+  std::string h;
+  std::vector<float> back(big.size());
+  double d = 0;
+  r.get(a, "a");
+  r.get(h, "h");
+  r.get(back, "big");
+  r.get(d, "d");
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(back, big);
+  EXPECT_EQ(d, 3.25);
 }
 
 TEST(Progress, FormatDuration) {

@@ -314,13 +314,15 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   };
   auto write_checkpoint = [&] {
     st.doc = doc.dump();
-    state_writer w;
+    atomic_file file(ckpt);
+    state_writer w([&file](const char* p, std::size_t n) { file.write(p, n); });
     w.put(k_magic);
     w.put(k_format);
     w.put(run.dump());
     st.save(w);
     net->save(w);
-    write_file_atomic(ckpt, w.bytes());
+    w.flush();
+    file.commit();
   };
   auto stop_requested = [&] { return opt.stop && opt.stop(); };
   auto interrupted = [&] {
