@@ -1,20 +1,27 @@
 #include "models/chi_memory.h"
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace mcasim {
 
 void chi_config::validate() const {
-  if (!(eps_p > 0 && std::isfinite(eps_p))) {
-    throw std::invalid_argument("chi.eps_p = " + std::to_string(eps_p) + ": must be > 0");
-  }
-  if (!(eps_d > 0 && std::isfinite(eps_d))) {
-    throw std::invalid_argument("chi.eps_d = " + std::to_string(eps_d) + ": must be > 0");
-  }
-  if (max_pulses < 0) {
+  // chi is held in single precision: an epsilon must be a normal float, and
+  // far above the smallest one so that chi / epsilon stays a sane count.
+  auto check_eps = [](const char* name, double v) {
+    if (!(v >= k_min_eps && v <= 1e6)) {
+      std::ostringstream msg;
+      msg << "chi." << name << " = " << v << ": must be in [" << k_min_eps << ", 1e6]";
+      throw std::invalid_argument(msg.str());
+    }
+  };
+  check_eps("eps_p", eps_p);
+  check_eps("eps_d", eps_d);
+  if (max_pulses < 0 || max_pulses > k_max_pulse_count) {
     throw std::invalid_argument("chi.max_pulses = " + std::to_string(max_pulses) +
-                                ": must be >= 0 (0 = no limit)");
+                                ": must be in [0, " + std::to_string(k_max_pulse_count) +
+                                "] (0 = no limit)");
   }
 }
 

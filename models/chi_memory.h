@@ -13,6 +13,11 @@
 
 namespace mcasim {
 
+// Bounds of the chi configuration (validate()): the smallest epsilon and
+// the most pulses one cell may receive in one update.
+constexpr double k_min_eps = 1e-9;
+constexpr int k_max_pulse_count = 1000000;
+
 struct chi_config {
   double eps_p = 0.096;  // weight units per potentiating pulse
   double eps_d = 0.096;  // weight units per depressing pulse
@@ -53,7 +58,10 @@ class chi_memory {
     for (std::size_t c = 0; c < cols_; ++c) {
       float v = chi[c];
       if (v < ep && v > ed) continue;
-      int p = v > 0 ? static_cast<int>(v / eps_p_) : -static_cast<int>(-v / eps_d_);
+      // The count is bounded before the conversion (an update far larger
+      // than epsilon cannot overflow an int).
+      const float q = std::min(v > 0 ? v / eps_p_ : -v / eps_d_, float(k_max_pulse_count));
+      int p = v > 0 ? static_cast<int>(q) : -static_cast<int>(q);
       if (cfg_.max_pulses > 0) {
         p = p > 0 ? std::min(p, cfg_.max_pulses) : std::max(p, -cfg_.max_pulses);
       }

@@ -54,6 +54,13 @@ void pcm_params::validate() const {
   require(read_noise_abs_us >= 0, "read_noise_abs_us", read_noise_abs_us, ">= 0");
   require(variability_mu_rel >= 0, "variability_mu_rel", variability_mu_rel, ">= 0");
   require(variability_gmax_rel >= 0, "variability_gmax_rel", variability_gmax_rel, ">= 0");
+  // Physically plausible scales (PCM conductances are tens of uS).
+  require(g_max_us <= 1e4, "g_max_us", g_max_us, "<= 1e4 uS");
+  require(reset_mean_us <= g_max_us, "reset_mean_us", reset_mean_us, "<= g_max_us");
+  require(read_noise_rel <= 10, "read_noise_rel", read_noise_rel, "<= 10");
+  require(read_noise_abs_us <= g_max_us, "read_noise_abs_us", read_noise_abs_us, "<= g_max_us");
+  require(variability_mu_rel <= 10, "variability_mu_rel", variability_mu_rel, "<= 10");
+  require(variability_gmax_rel <= 10, "variability_gmax_rel", variability_gmax_rel, "<= 10");
 }
 
 double pcm_params::mean_after_pulses(int n) const {

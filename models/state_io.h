@@ -57,6 +57,7 @@ class state_writer {
  private:
   static constexpr std::size_t k_chunk = std::size_t{1} << 20;
   void append(const char* p, std::size_t n) {
+    if (n == 0) return;  // an empty vector's data() may be null
     if (!out_) {
       buf_.append(p, n);
       return;
@@ -97,7 +98,7 @@ class state_reader {
     }
     if (n > (buf_.size() - pos_) / sizeof(T)) need(n * sizeof(T), field);
     v.resize(static_cast<std::size_t>(n));
-    std::memcpy(v.data(), buf_.data() + pos_, v.size() * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), buf_.data() + pos_, v.size() * sizeof(T));
     pos_ += v.size() * sizeof(T);
   }
   void get(std::string& s, const char* field) {

@@ -1,12 +1,14 @@
 #include "platform/bus.h"
 
+#include "platform/clock.h"
+
 #include <stdexcept>
 
 namespace mcasim {
 
 void bus_config::validate() const {
   if (width_bits < 1) throw std::invalid_argument("bus.width_bits must be >= 1");
-  if (!(clock_mhz > 0)) throw std::invalid_argument("bus.clock_mhz must be > 0");
+  validate_clock_mhz("bus", clock_mhz);
   if (latency_cycles < 0) throw std::invalid_argument("bus.latency_cycles must be >= 0");
 }
 

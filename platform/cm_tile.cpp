@@ -1,5 +1,7 @@
 #include "platform/cm_tile.h"
 
+#include "platform/clock.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -12,7 +14,7 @@
 namespace mcasim {
 
 void cm_tile_config::validate() const {
-  if (!(clock_mhz > 0)) throw std::invalid_argument("cm_tile.clock_mhz must be > 0");
+  validate_clock_mhz("cm_tile", clock_mhz);
   if (adcs < 0) throw std::invalid_argument("cm_tile.adcs must be >= 0 (0 = one per column)");
   if (adc_cycles < 0) throw std::invalid_argument("cm_tile.adc_cycles must be >= 0");
   if (pulse_ns < 0) throw std::invalid_argument("cm_tile.pulse_ns must be >= 0");

@@ -1,5 +1,7 @@
 #include "platform/digital_unit.h"
 
+#include "platform/clock.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -36,7 +38,7 @@ void call(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_com
 }  // namespace
 
 void digital_unit_config::validate() const {
-  if (!(clock_mhz > 0)) throw std::invalid_argument("digital_unit.clock_mhz must be > 0");
+  validate_clock_mhz("digital_unit", clock_mhz);
   for (int v :
        {quantize_lanes, activation_lanes, derivative_lanes, error_lanes, outer_product_lanes}) {
     if (v < 1) throw std::invalid_argument("digital_unit: every *_lanes must be >= 1");

@@ -1,5 +1,7 @@
 #include "platform/mac_array.h"
 
+#include "platform/clock.h"
+
 #include <stdexcept>
 
 namespace mcasim {
@@ -8,7 +10,7 @@ void mac_array_config::validate() const {
   if (lanes_in < 1) throw std::invalid_argument("mac_array.lanes_in must be >= 1");
   if (lanes_out < 1) throw std::invalid_argument("mac_array.lanes_out must be >= 1");
   if (precision.empty()) throw std::invalid_argument("mac_array.precision must not be empty");
-  if (!(clock_mhz > 0)) throw std::invalid_argument("mac_array.clock_mhz must be > 0");
+  validate_clock_mhz("mac_array", clock_mhz);
   if (pipeline_cycles < 0) throw std::invalid_argument("mac_array.pipeline_cycles must be >= 0");
 }
 

@@ -1,5 +1,7 @@
 #include "platform/sram.h"
 
+#include "platform/clock.h"
+
 #include <stdexcept>
 
 namespace mcasim {
@@ -8,7 +10,7 @@ void sram_config::validate() const {
   if (word_bits < 1) throw std::invalid_argument("sram.word_bits must be >= 1");
   if (banks < 1) throw std::invalid_argument("sram.banks must be >= 1");
   if (ports < 1) throw std::invalid_argument("sram.ports must be >= 1");
-  if (!(clock_mhz > 0)) throw std::invalid_argument("sram.clock_mhz must be > 0");
+  validate_clock_mhz("sram", clock_mhz);
   if (latency_cycles < 0) throw std::invalid_argument("sram.latency_cycles must be >= 0");
 }
 

@@ -84,6 +84,30 @@ TEST(ChiMemory, SeparatePotentiationAndDepressionEpsilons) {
   EXPECT_NEAR(chi.chi(0, 3), 0.05, 1e-6);
 }
 
+// Epsilons a single-precision chi cannot resolve, and pulse limits that
+// would run for ever, are configuration errors naming the key.
+TEST(ChiMemory, RejectsEpsilonsAndLimitsOutOfRange) {
+  for (const chi_config& bad : {chi_config{1e-300, 0.1, 0}, chi_config{0.1, 1e-12, 0},
+                                chi_config{0.1, 0.1, 2147483647}, chi_config{1e9, 0.1, 0}}) {
+    try {
+      chi_memory chi(2, 2, bad);
+      FAIL() << "accepted eps_p " << bad.eps_p << " eps_d " << bad.eps_d << " max "
+             << bad.max_pulses;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("chi."), std::string::npos) << e.what();
+    }
+  }
+}
+
+// An increment far larger than epsilon gives a bounded pulse count.
+TEST(ChiMemory, HugeIncrementGivesABoundedCount) {
+  chi_memory chi(1, 1, chi_config{k_min_eps, k_min_eps, 0});
+  const std::vector<float> d{1.0f};
+  int fired = 0;
+  chi.accumulate_row(0, 1e6f, d.data(), 1, [&](std::size_t, int p) { fired = p; });
+  EXPECT_EQ(fired, k_max_pulse_count);
+}
+
 TEST(ChiMemory, SetEpsilonsChangesTheGranularity) {
   chi_memory chi(1, 2, chi_config{});
   chi.set_epsilons(0.2, 0.4);

@@ -281,6 +281,18 @@ TEST(PcmParams, DefaultsAreValid) {
   EXPECT_NO_THROW(pcm_params{}.validate());
 }
 
+TEST(PcmParams, ImplausibleScalesAreRejected) {
+  pcm_params p;
+  p.g_max_us = 1e308;
+  expect_rejected(p, "g_max_us");
+  p = {};
+  p.read_noise_rel = 1e300;
+  expect_rejected(p, "read_noise_rel");
+  p = {};
+  p.reset_mean_us = 50.0;  // above g_max_us = 20
+  expect_rejected(p, "reset_mean_us");
+}
+
 TEST(PcmParams, ValidateNamesTheBadField) {
   pcm_params p;
   p.g_max_us = p.g_min_us;

@@ -11,6 +11,7 @@
 
 #include "platform/bus.h"
 #include "platform/cm_tile.h"
+#include "platform/designs.h"
 #include "platform/mac_array.h"
 #include "platform/sram.h"
 #include "power/ledger.h"
@@ -210,6 +211,19 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   bad.ext.ops = 12;
   tile.b_transport(bad.gp, delay);
   EXPECT_EQ(bad.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+}
+
+TEST(platform_config, clock_outside_the_kernel_time_range_is_rejected) {
+  for (double mhz : {0.0, 1e-300, 1e300}) {
+    platform_config pc;
+    pc.tile.clock_mhz = mhz;
+    try {
+      pc.validate();
+      FAIL() << "accepted " << mhz;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("cm_tile.clock_mhz"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(timeline, image_ranges_parse_and_reject_garbage) {
