@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -13,8 +14,9 @@ namespace {
 
 void require(bool ok, const char* field, double value, const char* allowed) {
   if (!ok) {
-    throw std::invalid_argument(std::string("pcm.") + field + " = " + std::to_string(value) +
-                                ": must be " + allowed);
+    std::ostringstream msg;
+    msg << "pcm." << field << " = " << value << ": must be " << allowed;
+    throw std::invalid_argument(msg.str());
   }
 }
 

@@ -2,6 +2,7 @@
 // SystemC time well inside the kernel's range.
 #pragma once
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -9,8 +10,9 @@ namespace mcasim {
 
 inline void validate_clock_mhz(const char* module, double mhz) {
   if (!(mhz >= 1e-3 && mhz <= 1e6)) {
-    throw std::invalid_argument(std::string(module) + ".clock_mhz = " + std::to_string(mhz) +
-                                ": must be in [0.001, 1e6] MHz");
+    std::ostringstream msg;
+    msg << module << ".clock_mhz = " << mhz << ": must be in [0.001, 1e6] MHz";
+    throw std::invalid_argument(msg.str());
   }
 }
 
