@@ -229,6 +229,19 @@ int sc_main(int argc, char** argv) {
     return mcasim::apply(base, over);
   };
 
+  // A functional training run that SIGINT/SIGTERM stop with a checkpoint;
+  // returns the exit code.
+  auto train_functional = [](const mcasim::experiment_config& cfg, const mcasim::mnist& data,
+                             mcasim::train_options opt) {
+    opt.stop = [] { return g_stop != 0; };
+    install_stop_handlers();
+    const auto doc = mcasim::run_training(cfg, data.train, data.test, opt);
+    if (doc.value("status", std::string()) == "interrupted") return 128 + static_cast<int>(g_stop);
+    std::printf("[%s] max test accuracy %.2f%%; results in %s\n", cfg.name.c_str(),
+                100.0 * doc["max_test_accuracy"].get<double>(), opt.out_dir.c_str());
+    return 0;
+  };
+
   try {
     if (*rp) {
       const int n = mcasim::write_report(report_dir, chartjs);
@@ -300,12 +313,7 @@ int sc_main(int argc, char** argv) {
           tr->count("--data") > 0 ? data_dir : src.value("data", default_data_dir());
       const auto data = mcasim::load_mnist(dir, src.value("train_limit", std::size_t{0}),
                                            src.value("test_limit", std::size_t{0}));
-      ropt.stop = [] { return g_stop != 0; };
-      install_stop_handlers();
-      const auto doc = mcasim::run_training(cfg, data.train, data.test, ropt);
-      if (g_stop != 0) return 128 + g_stop;
-      std::printf("[%s] max test accuracy %.2f%%; results in %s\n", cfg.name.c_str(),
-                  100.0 * doc["max_test_accuracy"].get<double>(), resume_dir.c_str());
+      return train_functional(cfg, data, ropt);
     } else if (*tr && topt.out_dir.empty()) {
       throw std::invalid_argument("train needs --out DIR (or --resume DIR)");
     } else if (*tr && design.empty() && (!trace_timeline.empty() || !trace_vcd.empty())) {
@@ -346,12 +354,7 @@ int sc_main(int argc, char** argv) {
       topt.progress = !quiet;
       topt.eval_train = !no_train_eval;
       topt.source = {{"data", data_dir}, {"train_limit", train_limit}, {"test_limit", test_limit}};
-      topt.stop = [] { return g_stop != 0; };
-      install_stop_handlers();
-      auto doc = mcasim::run_training(cfg, data.train, data.test, topt);
-      if (g_stop != 0) return 128 + g_stop;
-      std::printf("[%s] max test accuracy %.2f%%; results in %s\n", experiment.c_str(),
-                  100.0 * doc["max_test_accuracy"].get<double>(), topt.out_dir.c_str());
+      return train_functional(cfg, data, topt);
     }
   } catch (const mcasim::config_error& e) {
     std::fprintf(stderr, "mcasim: configuration error: %s\n", e.what());

@@ -414,9 +414,10 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     ++st.epoch;
     st.shuffled = false;
     st.k = 0;
+    // A stop here writes the checkpoint once (interrupted() does).
+    if (stop_requested() && st.epoch <= opt.epochs) return interrupted();
     write_metrics("running");
     if (opt.checkpoint) write_checkpoint();
-    if (stop_requested() && st.epoch <= opt.epochs) return interrupted();
   }
   const uint64_t trained = st.image;
   doc["train_wall_s"] = st.train_wall_s;

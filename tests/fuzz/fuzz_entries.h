@@ -114,11 +114,9 @@ inline void check_repeatable(const overrides& o, const run_config& rc) {
   require(to_tree(rc2) == to_tree(rc), "the merged patch gives another configuration");
 }
 
-// (b) The configuration loader: the bytes as a --config FILE.
-inline outcome config_file(const uint8_t* data, std::size_t size) {
-  scratch_file file("config.json", data, size);
-  overrides o;
-  o.files = {file.path()};
+// Applies `o` to the default configuration: refused with config_error, or
+// accepted and repeatable from its merged patch.
+inline outcome apply_checked(const overrides& o) {
   run_config rc;
   try {
     rc = apply(default_run_config(), o);
@@ -129,18 +127,19 @@ inline outcome config_file(const uint8_t* data, std::size_t size) {
   return outcome::accepted;
 }
 
+// (b) The configuration loader: the bytes as a --config FILE.
+inline outcome config_file(const uint8_t* data, std::size_t size) {
+  scratch_file file("config.json", data, size);
+  overrides o;
+  o.files = {file.path()};
+  return apply_checked(o);
+}
+
 // (b) The configuration loader: the bytes as one --set key.path=value.
 inline outcome config_set(const uint8_t* data, std::size_t size) {
   overrides o;
   o.sets = {std::string(reinterpret_cast<const char*>(data), size)};
-  run_config rc;
-  try {
-    rc = apply(default_run_config(), o);
-  } catch (const config_error&) {
-    return outcome::rejected;
-  }
-  check_repeatable(o, rc);
-  return outcome::accepted;
+  return apply_checked(o);
 }
 
 // (c) The sweep spec loader: the bytes as a SPEC file.
