@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -52,6 +53,16 @@ double quantize(const quantizer_config& cfg, float* x, std::size_t n, double ran
   const float inv = 1.0f / step;
   const float lo = cfg.is_signed ? -static_cast<float>(codes) : 0.0f;
   const float hi = static_cast<float>(codes);
+  if (!(step >= std::numeric_limits<float>::min())) {
+    // A subnormal step (max |x| below ~1e-38): 1 / step may overflow (zeros
+    // would become 0 * inf = NaN), so these rare vectors use double precision.
+    const double dstep = full / codes;
+    for (std::size_t k = 0; k < n; ++k) {
+      const double q = std::clamp(std::nearbyint(x[k] / dstep), double(lo), double(hi));
+      x[k] = static_cast<float>(q * dstep);
+    }
+    return full;
+  }
   for (std::size_t k = 0; k < n; ++k) {
     float q = std::nearbyint(x[k] * inv);
     q = q < lo ? lo : q;
