@@ -4,11 +4,17 @@
 // rebuilt from its configuration first, then its mutable state is loaded),
 // so a checkpoint of another configuration fails with a message instead of
 // loading garbage. Native byte order: checkpoints resume on the machine type
-// that wrote them.
+// that wrote them. The writer keeps a CRC-32 of every byte it has written;
+// put_checksum() appends it, and the reader's verify_checksum() refuses bytes
+// whose last four do not match the CRC-32 of the rest, so a corrupted file of
+// the right length is refused before its state is read.
 #pragma once
+
+#include <boost/crc.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -47,6 +53,11 @@ class state_writer {
     put<uint64_t>(s.size());
     append(s.data(), s.size());
   }
+  // Appends the CRC-32 of every byte written so far (the file's trailer).
+  void put_checksum() {
+    const uint32_t c = crc_.checksum();
+    put(c);
+  }
   // Passes what is buffered to the sink.
   void flush() {
     if (out_ && !buf_.empty()) out_(buf_.data(), buf_.size());
@@ -58,6 +69,7 @@ class state_writer {
   static constexpr std::size_t k_chunk = std::size_t{1} << 20;
   void append(const char* p, std::size_t n) {
     if (n == 0) return;  // an empty vector's data() may be null
+    crc_.process_bytes(p, n);
     if (!out_) {
       buf_.append(p, n);
       return;
@@ -71,12 +83,37 @@ class state_writer {
   }
   sink out_;
   std::string buf_;
+  boost::crc_32_type crc_;
 };
 
 class state_reader {
  public:
   // `what` names the source in error messages (e.g. the checkpoint file).
-  state_reader(const std::string& bytes, std::string what) : buf_(bytes), what_(std::move(what)) {}
+  state_reader(const std::string& bytes, std::string what)
+      : buf_(bytes), what_(std::move(what)), end_(bytes.size()) {}
+
+  // Checks that the last four bytes are the CRC-32 of all the others
+  // (state_writer::put_checksum) and ends the state before them. Call it
+  // once, after reading what identifies the format (so that a file of
+  // another format gets that message rather than a checksum mismatch).
+  void verify_checksum() {
+    if (end_ != buf_.size() || end_ - pos_ < sizeof(uint32_t)) {
+      fail("too short to hold a checksum");
+    }
+    end_ = buf_.size() - sizeof(uint32_t);
+    uint32_t stored = 0;
+    std::memcpy(&stored, buf_.data() + end_, sizeof stored);
+    boost::crc_32_type crc;
+    crc.process_bytes(buf_.data(), end_);
+    if (crc.checksum() != stored) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg,
+                    "checksum mismatch (stored CRC-32 %08x, contents give %08x): the file is "
+                    "corrupt or truncated",
+                    static_cast<unsigned>(stored), static_cast<unsigned>(crc.checksum()));
+      throw state_error(what_ + ": " + msg);
+    }
+  }
 
   template <class T>
   void get(T& v, const char* field) {
@@ -96,7 +133,7 @@ class state_reader {
       fail(std::string(field) + " has " + std::to_string(n) + " entries, the model " +
            std::to_string(v.size()) + " (a checkpoint of another configuration?)");
     }
-    if (n > (buf_.size() - pos_) / sizeof(T)) need(n * sizeof(T), field);
+    if (n > (end_ - pos_) / sizeof(T)) need(n * sizeof(T), field);
     v.resize(static_cast<std::size_t>(n));
     if (n > 0) std::memcpy(v.data(), buf_.data() + pos_, v.size() * sizeof(T));
     pos_ += v.size() * sizeof(T);
@@ -117,17 +154,18 @@ class state_reader {
       fail(std::string(field) + " differs from the configuration being resumed");
     }
   }
-  bool done() const { return pos_ == buf_.size(); }
+  bool done() const { return pos_ == end_; }
   [[noreturn]] void fail(const std::string& msg) const {
     throw state_error(what_ + ": " + msg + " (at byte " + std::to_string(pos_) + ")");
   }
 
  private:
   void need(uint64_t n, const char* field) const {
-    if (n > buf_.size() - pos_) fail(std::string("truncated while reading ") + field);
+    if (n > end_ - pos_) fail(std::string("truncated while reading ") + field);
   }
   const std::string& buf_;
   std::string what_;
+  std::size_t end_;  // end of the state (before the checksum, if any)
   std::size_t pos_ = 0;
 };
 

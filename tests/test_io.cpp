@@ -19,6 +19,7 @@
 #include "workloads/characterize.h"
 #include "workloads/io.h"
 #include "workloads/progress.h"
+#include "workloads/trainer.h"
 
 namespace mcasim {
 namespace {
@@ -138,6 +139,93 @@ TEST(Io, StateWriterSinkGivesTheSameBytes) {
   EXPECT_TRUE(r.done());
   EXPECT_EQ(back, big);
   EXPECT_EQ(d, 3.25);
+}
+
+// The CRC-32 trailer: the writer's checksum covers every byte before it;
+// one flipped bit anywhere, or a missing byte, is refused with the source's
+// name. The expected CRC is computed here from the bytes by the bit-wise
+// definition (reflected polynomial 0xEDB88320), not by the library.
+uint32_t crc32_bitwise(const std::string& bytes) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (const unsigned char b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+TEST(Io, StateChecksumTrailerDetectsAnyChangedByte) {
+  EXPECT_EQ(crc32_bitwise("123456789"), 0xCBF43926u);  // the CRC-32 check value
+  state_writer w;
+  w.put(uint32_t{7});
+  w.put(std::string("header"));
+  w.put(std::vector<double>{1.0, -2.5, 3.0});
+  const std::string payload = w.bytes();
+  w.put_checksum();
+  const std::string good = w.bytes();
+  ASSERT_EQ(good.size(), payload.size() + 4);
+  uint32_t stored = 0;
+  std::memcpy(&stored, good.data() + payload.size(), 4);
+  EXPECT_EQ(stored, crc32_bitwise(payload));
+
+  auto read_all = [](const std::string& bytes) {
+    state_reader r(bytes, "state.bin");
+    uint32_t a = 0;
+    r.get(a, "a");
+    r.verify_checksum();
+    std::string h;
+    std::vector<double> v(3);
+    r.get(h, "h");
+    r.get(v, "v");
+    if (!r.done()) r.fail("trailing bytes");
+    return v;
+  };
+  EXPECT_EQ(read_all(good), (std::vector<double>{1.0, -2.5, 3.0}));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    try {
+      read_all(bad);
+      ADD_FAILURE() << "flipped bit in byte " << i << " accepted";
+    } catch (const state_error& e) {
+      EXPECT_NE(std::string(e.what()).find("state.bin: checksum mismatch"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_THROW(read_all(good.substr(0, good.size() - 1)), state_error);
+  EXPECT_THROW(read_all(good.substr(0, 5)), state_error);
+}
+
+// A checkpoint whose length is right but one byte of the state is changed
+// is refused on resume and by the header reader, naming the file.
+TEST(Io, CorruptCheckpointOfTheRightLengthIsRefused) {
+  test::temp_dir dir;
+  const dataset train = test::make_synthetic_dataset(200, 1);
+  const dataset test_set = test::make_synthetic_dataset(50, 2);
+  train_options opt;
+  opt.epochs = 1;
+  opt.out_dir = dir.file("run");
+  run_training(make_experiment("mca"), train, test_set, opt);
+  const std::string path = checkpoint_path(opt.out_dir);
+  std::string bytes = test::read_text(path);
+  ASSERT_GT(bytes.size(), 1000u);
+  auto ropt = resume_options(read_checkpoint_run(opt.out_dir), opt.out_dir);
+  ropt.epochs = 2;
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);  // one device's bit
+  test::write_bytes(path, std::vector<unsigned char>(bytes.begin(), bytes.end()));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt == 0) {
+        read_checkpoint_run(opt.out_dir);
+      } else {
+        run_training(make_experiment("mca"), train, test_set, ropt);
+      }
+      ADD_FAILURE() << "corrupt checkpoint accepted (attempt " << attempt << ")";
+    } catch (const state_error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(path + ": checksum mismatch"), std::string::npos) << msg;
+    }
+  }
 }
 
 TEST(Progress, FormatDuration) {

@@ -49,7 +49,7 @@ std::string drift_label(double s) {
 }
 
 constexpr char k_magic[8] = {'M', 'C', 'A', 'S', 'I', 'M', 'C', 'K'};
-constexpr uint32_t k_format = 1;
+constexpr uint32_t k_format = 2;  // 2: CRC-32 trailer
 
 // FNV-1a over the images and labels: detects a resume on other data.
 uint64_t fingerprint(const dataset& ds) {
@@ -127,7 +127,7 @@ struct loop_state {
   }
 };
 
-std::string read_file(const std::string& path, std::size_t max_bytes = SIZE_MAX) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw state_error(path + ": cannot open (" + std::strerror(errno) +
@@ -135,13 +135,14 @@ std::string read_file(const std::string& path, std::size_t max_bytes = SIZE_MAX)
   }
   std::string bytes;
   char buf[1 << 16];
-  while (bytes.size() < max_bytes && in.read(buf, sizeof buf).gcount() > 0) {
+  while (in.read(buf, sizeof buf).gcount() > 0) {
     bytes.append(buf, static_cast<std::size_t>(in.gcount()));
   }
   return bytes;
 }
 
-// Header of a checkpoint: magic, format, run description (JSON).
+// Header of a checkpoint: magic, format, run description (JSON); the
+// CRC-32 trailer is checked once the format is known.
 nlohmann::json read_header(state_reader& r) {
   char magic[8];
   r.get(magic, "magic");
@@ -152,6 +153,7 @@ nlohmann::json read_header(state_reader& r) {
     r.fail("checkpoint format " + std::to_string(format) + ", this build reads " +
            std::to_string(k_format));
   }
+  r.verify_checksum();
   std::string text;
   r.get(text, "run description");
   auto run = nlohmann::json::parse(text, nullptr, false);
@@ -167,8 +169,8 @@ std::string checkpoint_path(const std::string& dir) {
 
 nlohmann::json read_checkpoint_run(const std::string& dir) {
   const std::string path = checkpoint_path(dir);
-  // The header is at the front; 16 MiB covers any run description.
-  const std::string bytes = read_file(path, std::size_t{16} << 20);
+  // The whole file: the checksum covers it.
+  const std::string bytes = read_file(path);
   state_reader r(bytes, path);
   return read_header(r);
 }
@@ -321,6 +323,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     w.put(run.dump());
     st.save(w);
     net->save(w);
+    w.put_checksum();
     w.flush();
     file.commit();
   };

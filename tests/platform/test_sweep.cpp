@@ -2,15 +2,60 @@
 // binary on synthetic IDX files that resumes without re-running points.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
+#include <utility>
 
 #include "../test_util.h"
 #include "platform/sweep.h"
 
 namespace mcasim {
 namespace {
+
+// Every file of a finished point, its bytes and its modification time, after
+// the times have been set far in the past: a resume that rewrote any of them
+// (even with the same bytes) would move its time to now.
+using file_snapshot =
+    std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>>;
+
+file_snapshot age_and_snapshot(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(24 * 365 * 5);
+  file_snapshot snap;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    fs::last_write_time(e.path(), old);
+    snap[e.path().string()] = {test::read_text(e.path().string()), fs::last_write_time(e.path())};
+  }
+  return snap;
+}
+
+void expect_untouched(const file_snapshot& before, const std::string& dir) {
+  namespace fs = std::filesystem;
+  ASSERT_FALSE(before.empty()) << dir << " held no files";
+  std::size_t now_files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) now_files += e.is_regular_file();
+  EXPECT_EQ(now_files, before.size()) << "files added to or removed from " << dir;
+  for (const auto& [path, was] : before) {
+    ASSERT_TRUE(fs::exists(path)) << path << " removed";
+    EXPECT_EQ(fs::last_write_time(path), was.second) << path << " rewritten";
+    EXPECT_EQ(test::read_text(path), was.first) << path << " changed";
+  }
+}
+
+// The point's result files exist and were written after `since`.
+void expect_rerun(const std::string& dir, std::filesystem::file_time_type since) {
+  namespace fs = std::filesystem;
+  for (const char* f : {"done", "table1.json"}) {
+    const std::string path = dir + "/" + f;
+    ASSERT_TRUE(fs::exists(path)) << path;
+    EXPECT_GE(fs::last_write_time(path), since) << path << " not written by the resume";
+  }
+}
 
 std::string write_spec(const test::temp_dir& dir, const std::string& text) {
   const std::string path = dir.file("spec.json");
@@ -146,22 +191,29 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
   EXPECT_NE(csv.find("p00000,done,4,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("p00001,done,8,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("mca.total.energy_nj"), std::string::npos);
-  // A point lost in flight (no done marker) is run again; finished ones are not.
+  // A point lost in flight (no done marker) is run again; finished ones are
+  // not: their files keep their bytes and their (aged) modification times.
   std::filesystem::remove(out + "/points/p00001/done");
+  const file_snapshot finished = age_and_snapshot(out + "/points/p00000");
+  const auto resumed_at = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(1);
   const std::string again = std::string(MCASIM_EXE) + " sweep " + spec + " --out " + out + " > " +
                             dir.file("log2.txt") + " 2>&1";
-  ASSERT_EQ(std::system(again.c_str()), 0);
+  ASSERT_EQ(std::system(again.c_str()), 0) << test::read_text(dir.file("log2.txt"));
   EXPECT_NE(test::read_text(dir.file("log2.txt")).find("1 done before, 1 to run"),
             std::string::npos)
       << test::read_text(dir.file("log2.txt"));
+  expect_untouched(finished, out + "/points/p00000");
+  expect_rerun(out + "/points/p00001", resumed_at);
+  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,8,"), std::string::npos);
 }
 
 // Two MPI ranks over loopback: points split between the ranks, results
 // gathered by rank 0, and a resume that re-runs only the missing point.
 TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
-  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "mpirun not installed (scripts/setup.sh installs openmpi-bin)";
-  }
+  // scripts/setup.sh installs Open MPI: without mpirun the set-up is broken,
+  // and this test says so rather than passing without its MPI half.
+  ASSERT_EQ(std::system("command -v mpirun > /dev/null 2>&1"), 0)
+      << "mpirun not found: scripts/setup.sh installs openmpi-bin";
   test::temp_dir dir;
   const std::string data = dir.file("mnist");
   std::filesystem::create_directories(data);
@@ -187,6 +239,9 @@ TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
     EXPECT_NE(csv.find(row), std::string::npos) << csv;
   }
   std::filesystem::remove(out + "/points/p00001/done");  // lost in flight, on rank 1
+  const file_snapshot finished = age_and_snapshot(out + "/points/p00000");
+  const file_snapshot finished2 = age_and_snapshot(out + "/points/p00002");
+  const auto resumed_at = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(1);
   const std::string again = mpirun + MCASIM_EXE + " sweep " + spec + " --out " + out + " > " +
                             dir.file("log2.txt") + " 2>&1";
   ASSERT_EQ(std::system(again.c_str()), 0) << test::read_text(dir.file("log2.txt"));
@@ -194,6 +249,9 @@ TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
   EXPECT_NE(log2.find("rank 1 1 points here, 0 done before, 1 to run"), std::string::npos) << log2;
   EXPECT_NE(log2.find("rank 0 2 points here, 2 done before, 0 to run"), std::string::npos) << log2;
   EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,6,"), std::string::npos);
+  expect_untouched(finished, out + "/points/p00000");
+  expect_untouched(finished2, out + "/points/p00002");
+  expect_rerun(out + "/points/p00001", resumed_at);
 }
 
 }  // namespace
