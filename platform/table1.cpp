@@ -70,6 +70,101 @@ nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
 
 }  // namespace
 
+nlohmann::json table1_design_report(const std::string& name, const design_snapshot& snap,
+                                    const technology& tech, std::size_t images) {
+  if (images == 0) throw std::invalid_argument("table1: no measured images");
+  const auto ref_it = k_paper.find(name);
+  if (ref_it == k_paper.end()) throw std::invalid_argument("table1: unknown design '" + name + "'");
+  const double per = 1.0 / static_cast<double>(images);
+  const ledger led = make_ledger(snap, tech);
+  nlohmann::json dj;
+  double total_e = 0, total_t = 0;
+  const auto& ref = ref_it->second;
+  for (stage s : k_all_stages) {
+    const double e = led.energy_pj(stage_name(s)) * 1e-3 * per;
+    const double t = snap.stage_s[static_cast<int>(s)] * 1e6 * per;
+    total_e += e;
+    total_t += t;
+    dj["stages"][stage_name(s)] = cell(e, t, &ref.at(stage_name(s)));
+  }
+  dj["stages"]["total"] = cell(total_e, total_t, &ref.at("total"));
+  dj["throughput_images_per_s"] = 1e6 / total_t;
+  if (name == "mca") {
+    for (const std::string part : {"computational memory", "digital unit"}) {
+      const auto& pref = k_paper.at("mca/" + part);
+      for (stage s : k_all_stages) {
+        double e = 0;
+        for (const auto& entry : led.entries()) {
+          const bool cm = entry.kind == "cm_tile";
+          if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
+            e += entry.energy_pj;
+          }
+        }
+        const double cm_busy = part_busy_s(snap, "computational memory", s);
+        const double stage_t = snap.stage_s[static_cast<int>(s)];
+        double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
+        if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
+        dj["parts"][part][stage_name(s)] =
+            cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
+      }
+    }
+    const double nz = led.count("du_mca", "outer_product", "update") * per;
+    const double pulses =
+        (led.count("cm_tile", "set_pulse") + led.count("cm_tile", "reset_pulse")) * per;
+    dj["statistics"] = {
+        {"nonzero_chi_updates_per_image", nz},
+        {"paper_nonzero_chi_updates_per_image", 2130},
+        {"pcm_pulses_per_image", pulses},
+        {"paper_pcm_devices_programmed_per_image", 0.5},
+        {"devices_programmed_per_image", led.count("du_mca", "pulse_command") * per},
+        {"refresh_resets_per_image", led.count("cm_tile", "reset_pulse") * per},
+        {"refreshed_cells_per_image", led.count("cm_tile", "reset_pulse") * per / 2}};
+  } else if (name == "digital-mp") {
+    dj["statistics"] = {{"nonzero_weight_updates_per_image",
+                         led.count("du_digital_mp", "outer_product", "update") * per}};
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : led.entries()) {
+    entries.push_back({{"component", e.component},
+                       {"kind", e.kind},
+                       {"stage", e.stage},
+                       {"action", e.action},
+                       {"count_per_image", e.count * per},
+                       {"energy_pj_per_image", e.energy_pj * per}});
+  }
+  dj["ledger"] = entries;
+  return dj;
+}
+
+nlohmann::json table1_ratios(const nlohmann::json& designs) {
+  auto st = [&](const char* d, const char* s, const char* q) {
+    return designs.at(d).at("stages").at(s).at(q).get<double>();
+  };
+  auto fb = [&](const char* d, const char* q) {
+    return st(d, "forward", q) + st(d, "backward", q);
+  };
+  const nlohmann::json ratios{
+      {"mca_vs_digital32_energy",
+       st("digital32", "total", "energy_nj") / st("mca", "total", "energy_nj")},
+      {"mca_vs_digital32_throughput",
+       st("digital32", "total", "time_us") / st("mca", "total", "time_us")},
+      {"mca_vs_digital_mp_energy",
+       st("digital-mp", "total", "energy_nj") / st("mca", "total", "energy_nj")},
+      {"fwd_bwd_energy_gain_vs_digital32", fb("digital32", "energy_nj") / fb("mca", "energy_nj")},
+      {"fwd_bwd_speedup_vs_digital32", fb("digital32", "time_us") / fb("mca", "time_us")},
+      {"fwd_bwd_energy_gain_vs_digital_mp", fb("digital-mp", "energy_nj") / fb("mca", "energy_nj")},
+      {"update_energy_gain_vs_digital32",
+       st("digital32", "update", "energy_nj") / st("mca", "update", "energy_nj")}};
+  nlohmann::json out;
+  for (auto& [k, v] : ratios.items()) {
+    const double ref = k_paper_ratios.at(k);
+    out[k] = {{"value", v.get<double>()},
+              {"paper", ref},
+              {"dev_pct", 100.0 * (v.get<double>() - ref) / ref}};
+  }
+  return out;
+}
+
 nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
                           const platform_config& pc, const overrides& o) {
   if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
@@ -154,102 +249,19 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
   doc["wall_s"] = wall;
   doc["simulated_images_per_wall_s"] = wall > 0 ? 3.0 * (n_train + n_test) / wall : 0.0;
   const double per = 1.0 / static_cast<double>(opt.images);
-  std::map<std::string, nlohmann::json> per_design;
   for (int d = 0; d < 3; ++d) {
     const std::string name = k_design_names[d];
-    ledger led(tech);
-    for (const auto& [path, kind, st, action, n] : snaps[d].counts)
-      led.add(path, kind, st, action, n);
-    nlohmann::json dj;
+    nlohmann::json dj = table1_design_report(name, snaps[d], tech, opt.images);
     dj["experiment"] = exps[d];
     dj["learning_rate"] = exps[d].mlp.learning_rate;
-    double total_e = 0, total_t = 0;
-    const auto& ref = k_paper.at(name);
-    for (stage s : k_all_stages) {
-      const double e = led.energy_pj(stage_name(s)) * 1e-3 * per;
-      const double t = snaps[d].stage_s[static_cast<int>(s)] * 1e6 * per;
-      total_e += e;
-      total_t += t;
-      dj["stages"][stage_name(s)] = cell(e, t, &ref.at(stage_name(s)));
-    }
-    dj["stages"]["total"] = cell(total_e, total_t, &ref.at("total"));
-    dj["throughput_images_per_s"] = 1e6 / total_t;
-    if (name == "mca") {
-      for (const std::string part : {"computational memory", "digital unit"}) {
-        const auto& pref = k_paper.at("mca/" + part);
-        for (stage s : k_all_stages) {
-          double e = 0;
-          for (const auto& entry : led.entries()) {
-            const bool cm = entry.kind == "cm_tile";
-            if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
-              e += entry.energy_pj;
-            }
-          }
-          const double cm_busy = part_busy_s(snaps[d], "computational memory", s);
-          const double stage_t = snaps[d].stage_s[static_cast<int>(s)];
-          double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
-          if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
-          dj["parts"][part][stage_name(s)] =
-              cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
-        }
-      }
-      const double nz = led.count("du_mca", "outer_product", "update") * per;
-      const double pulses =
-          (led.count("cm_tile", "set_pulse") + led.count("cm_tile", "reset_pulse")) * per;
-      dj["statistics"] = {
-          {"nonzero_chi_updates_per_image", nz},
-          {"paper_nonzero_chi_updates_per_image", 2130},
-          {"pcm_pulses_per_image", pulses},
-          {"paper_pcm_devices_programmed_per_image", 0.5},
-          {"devices_programmed_per_image", led.count("du_mca", "pulse_command") * per},
-          {"refresh_resets_per_image", led.count("cm_tile", "reset_pulse") * per},
-          {"refreshed_cells_per_image", led.count("cm_tile", "reset_pulse") * per / 2}};
-    } else if (name == "digital-mp") {
-      dj["statistics"] = {{"nonzero_weight_updates_per_image",
-                           led.count("du_digital_mp", "outer_product", "update") * per}};
-    }
     const double wall_s = designs[d]->unit().train_wall_s();
     dj["train_wall_s"] = wall_s;
     dj["train_images_per_wall_s"] = wall_s > 0 ? static_cast<double>(n_train) / wall_s : 0.0;
     dj["train_accuracy_measured_window"] = static_cast<double>(train_correct[d]) * per;
     dj["test_accuracy"] = static_cast<double>(test_correct[d]) / n_test;
-    nlohmann::json entries = nlohmann::json::array();
-    for (const auto& e : led.entries()) {
-      entries.push_back({{"component", e.component},
-                         {"kind", e.kind},
-                         {"stage", e.stage},
-                         {"action", e.action},
-                         {"count_per_image", e.count * per},
-                         {"energy_pj_per_image", e.energy_pj * per}});
-    }
-    dj["ledger"] = entries;
-    per_design[name] = dj;
     doc["designs"][name] = dj;
   }
-  auto st = [&](const std::string& d, const std::string& s, const char* q) {
-    return per_design[d]["stages"][s][q].get<double>();
-  };
-  auto fb = [&](const std::string& d, const char* q) {
-    return st(d, "forward", q) + st(d, "backward", q);
-  };
-  nlohmann::json ratios{
-      {"mca_vs_digital32_energy",
-       st("digital32", "total", "energy_nj") / st("mca", "total", "energy_nj")},
-      {"mca_vs_digital32_throughput",
-       st("digital32", "total", "time_us") / st("mca", "total", "time_us")},
-      {"mca_vs_digital_mp_energy",
-       st("digital-mp", "total", "energy_nj") / st("mca", "total", "energy_nj")},
-      {"fwd_bwd_energy_gain_vs_digital32", fb("digital32", "energy_nj") / fb("mca", "energy_nj")},
-      {"fwd_bwd_speedup_vs_digital32", fb("digital32", "time_us") / fb("mca", "time_us")},
-      {"fwd_bwd_energy_gain_vs_digital_mp", fb("digital-mp", "energy_nj") / fb("mca", "energy_nj")},
-      {"update_energy_gain_vs_digital32",
-       st("digital32", "update", "energy_nj") / st("mca", "update", "energy_nj")}};
-  for (auto& [k, v] : ratios.items()) {
-    const double ref = k_paper_ratios.at(k);
-    doc["ratios"][k] = {{"value", v.get<double>()},
-                        {"paper", ref},
-                        {"dev_pct", 100.0 * (v.get<double>() - ref) / ref}};
-  }
+  doc["ratios"] = table1_ratios(doc["designs"]);
   write_run_files(opt.out_dir, "table1", opt.seed, effective, o);
   write_file_atomic(opt.out_dir + "/table1.json", doc.dump(2) + "\n");
   write_file_atomic(opt.out_dir + "/table1.md", table1_markdown(doc));

@@ -36,6 +36,23 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
                           const platform_config& pc = platform_config(),
                           const overrides& o = overrides());
 
+// The assembly of the report, a pure function of measured numbers (no
+// simulation): one design's part of table1.json ("digital32", "digital-mp"
+// or "mca") from its counters and times summed over `images` measured
+// images. Energies are the ledger of `snap` under `tech`, per image, in nJ;
+// times are the stage times, per image, in us; each stage and the total sit
+// next to the paper's value with the deviation in percent. For "mca" also
+// "parts": "computational memory" is the cm_tile entries (energy) and the
+// busy time of the modules of that part; "digital unit" is every other
+// entry and the rest of the stage, except in the update, where programming
+// runs in parallel with the digital work and the digital unit's time is the
+// whole stage. Plus "statistics", "throughput_images_per_s" and "ledger".
+nlohmann::json table1_design_report(const std::string& name, const design_snapshot& snap,
+                                    const technology& tech, std::size_t images);
+// The headline ratios ({value, paper, dev_pct}) from the "designs" object of
+// table1.json (each with "stages" as table1_design_report gives them).
+nlohmann::json table1_ratios(const nlohmann::json& designs);
+
 // Markdown rendering of a table1.json document.
 std::string table1_markdown(const nlohmann::json& doc);
 
