@@ -1,0 +1,113 @@
+// Networks as data: an ordered list of layers with their shapes, read from
+// JSON (a file, or a built-in name), checked before any work. Weight layers
+// (dense, conv2d) hold the matrices that live on crossbars under MCA
+// numerics; every other layer runs in the digital unit.
+//
+//   {"name": "mlp-paper", "input": [784],
+//    "layers": [{"kind": "dense", "name": "hidden", "units": 250},
+//               {"kind": "sigmoid"}, ...,
+//               {"kind": "mse"}]}
+//
+// Shapes: "input" is [n] (a flat vector; any data set with n values per
+// sample) or [channels, height, width]. dense needs a flat input, conv2d and
+// maxpool an image; flatten turns an image into a vector. conv2d is k x k
+// (k odd), stride 1, zero "same" padding; its kernels are unrolled into a
+// (channels k^2 + bias) x filters matrix, one MVM per output pixel (im2col).
+// maxpool has a size x size window and stride size. Bias, when on, is one
+// more input row of the weight matrix (the paper's extra input fixed at 1).
+// The last layer, and only it, is a loss: mse (on whatever precedes it),
+// l2svm (targets +-1 on linear outputs) or cross_entropy (softmax included).
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mcasim {
+
+// A bad description; the message names the source, the layer (index and
+// name) and the field.
+class network_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+enum class layer_kind {
+  dense,
+  conv2d,
+  maxpool,
+  dropout,
+  flatten,
+  sigmoid,
+  relu,
+  tanh,
+  mse,
+  l2svm,
+  cross_entropy,
+};
+
+const char* layer_kind_name(layer_kind k);
+bool is_weight_layer(layer_kind k);
+bool is_loss(layer_kind k);
+
+// Shape of the values between layers: a vector of c (h = w = 1, flat) or an
+// image of c channels x h x w.
+struct tensor_shape {
+  std::size_t c = 0, h = 1, w = 1;
+  bool flat = true;
+  std::size_t size() const { return c * h * w; }
+  std::string str() const;  // "[784]" or "[3, 32, 32]"
+  bool operator==(const tensor_shape& o) const {
+    return c == o.c && h == o.h && w == o.w && flat == o.flat;
+  }
+};
+
+struct layer_spec {
+  layer_kind kind = layer_kind::dense;
+  std::string name;
+  std::size_t units = 0;    // dense
+  std::size_t filters = 0;  // conv2d
+  std::size_t kernel = 3;   // conv2d (odd)
+  std::size_t size = 2;     // maxpool window and stride
+  double rate = 0.0;        // dropout probability of dropping, [0, 1)
+  bool bias = true;         // dense, conv2d
+  // Derived when the network is checked.
+  tensor_shape in, out;
+  // Weight layers: the matrix on the crossbar, rows = inputs (+ bias),
+  // cols = outputs; mvms = MVMs per sample (conv: out.h * out.w patches).
+  std::size_t rows() const;
+  std::size_t cols() const;
+  std::size_t mvms() const;
+  std::size_t parameters() const { return is_weight_layer(kind) ? rows() * cols() : 0; }
+};
+
+struct network_spec {
+  std::string name;
+  tensor_shape input;
+  std::vector<layer_spec> layers;  // the last one is the loss
+  std::size_t classes() const { return layers.back().in.size(); }
+  std::size_t parameters() const;
+  // Indices into `layers` of the weight layers, in order.
+  std::vector<std::size_t> weight_layers() const;
+};
+
+// Checks a description and derives every shape; `source` names it in
+// messages (a file path or "built-in NAME"). Throws network_error.
+network_spec parse_network(const nlohmann::json& j, const std::string& source);
+// The JSON a file would hold (parse_network(to_json(n)) gives n back).
+nlohmann::json to_json(const network_spec& n);
+
+// Built-ins: mlp-paper (784-250-10 sigmoid, MSE; paper Methods), mlp-table1
+// (784-250-10 ReLU, L2-SVM; Table I), cnn-cifar10 (paper Fig. 4a).
+std::vector<std::string> builtin_network_names();
+// A built-in name, or else a JSON file; throws network_error naming both
+// possibilities when neither fits.
+network_spec load_network(const std::string& name_or_file);
+
+// A table of the layers: index, name, kind, output shape, parameters.
+std::string network_summary(const network_spec& n);
+
+}  // namespace mcasim
