@@ -183,12 +183,33 @@ TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
   EXPECT_NE(tile.array().weight(1, 2), w0);
 }
 
+// Conductance reads. Each cell is programmed to a hand-chosen pair (no drift
+// at t = 0); one read of a device is G + sigma(G) z, z ~ N(0, 1), with
+// sigma(G) = read_noise_rel G + read_noise_abs = 0.03 G + 0.13 uS
+// (models/pcm_device.h, read_sigma), one independent draw per device. So the
+// read weight (Gp' - Gn') / 8 uS differs from the cached (Gp - Gn) / 8 uS by
+// a Gaussian of standard deviation sqrt(sigma(Gp)^2 + sigma(Gn)^2) / 8 uS,
+// and each device read differs from its conductance by sigma(G) z. The bound
+// is 5 of those standard deviations (two-sided tail 5.7e-7 per comparison,
+// 36 comparisons: 2e-5 for a seed; the stream is seeded, so the outcome is
+// fixed). Every pair differs by >= 3.5 uS, so reading Gp for Gn (a swapped
+// pair) is off by 2 |Gp - Gn| / 8 >= 0.875, against at most 5 x sqrt(0.49^2 +
+// 0.25^2) / 8 = 0.34 for the widest pair (12, 4) uS.
 TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_training) {
   pcm_params p;  // read noise on
   crossbar_config c;
   auto array = std::make_unique<crossbar>(4, 3, c, p, 7, 0);
   array->initialize(0.0);
+  const float pairs[12][2] = {{0.5f, 4.0f}, {6.0f, 1.0f}, {2.0f, 8.0f}, {9.0f, 3.0f},
+                              {1.5f, 5.0f}, {7.0f, 2.5f}, {3.0f, 10.f}, {12.f, 4.0f},
+                              {0.8f, 6.0f}, {5.0f, 0.5f}, {2.5f, 9.0f}, {11.f, 6.0f}};
+  for (std::size_t k = 0; k < 12; ++k) {
+    array->positive().program_to(k, pairs[k][0], 0.0);
+    array->negative().program_to(k, pairs[k][1], 0.0);
+  }
+  array->sync(0.0);
   cm_tile tile("tile_read", cm_tile_config{}, std::move(array));
+  const std::vector<float> w_before = tile.array().weights();
   std::vector<float> g(2 * 12);
   txn t(tlm::TLM_READ_COMMAND, cm_tile::addr_read_g, g.data(), g.size() * sizeof(float),
         stage::forward);
@@ -197,11 +218,17 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   tile.b_transport(t.gp, delay);
   ASSERT_EQ(t.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  auto sigma = [](double g_us) { return 0.03 * g_us + 0.13; };
   for (std::size_t k = 0; k < 12; ++k) {
-    const float w = (g[2 * k] - g[2 * k + 1]) / 8.0f;
-    // read noise: sigma <= 0.03 * 20 + 0.13 uS per device; 6 sigma on the difference
-    EXPECT_NEAR(w, tile.array().weight(k / 3, k % 3), 6 * std::sqrt(2.0) * 0.73 / 8.0);
+    const double gp = pairs[k][0], gn = pairs[k][1];
+    EXPECT_NEAR(g[2 * k], gp, 5 * sigma(gp)) << "cell " << k << " Gp";
+    EXPECT_NEAR(g[2 * k + 1], gn, 5 * sigma(gn)) << "cell " << k << " Gn";
+    const double w = (g[2 * k] - g[2 * k + 1]) / 8.0;
+    const double sigma_w = std::hypot(sigma(gp), sigma(gn)) / 8.0;
+    EXPECT_FLOAT_EQ(tile.array().weight(k / 3, k % 3), static_cast<float>((gp - gn) / 8.0));
+    EXPECT_NEAR(w, tile.array().weight(k / 3, k % 3), 5 * sigma_w) << "cell " << k;
   }
+  EXPECT_EQ(tile.array().weights(), w_before);  // observing does not program
   EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 24.0);
   EXPECT_GT(delay, sc_core::SC_ZERO_TIME);
   // Out-of-range reads are a burst error, not a crash.
@@ -211,6 +238,93 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   bad.ext.ops = 12;
   tile.b_transport(bad.gp, delay);
   EXPECT_EQ(bad.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+}
+
+// The refresh address without a kernel: rows [n_in, n_out) are checked by
+// the rule of models/crossbar.h (max(Gp, Gn) > 8 uS and |Gp - Gn| < 6 uS:
+// RESET both, then min(3, round(|Gp - Gn| / 0.77 uS)) SET pulses on the
+// larger device); the tile counts the RESETs and SETs in the stage of the
+// transaction and takes 50 ns per pulse, `parallel_programming` at a time.
+TEST(cm_tile, refresh_address_checks_the_given_rows_and_counts_pulses_and_time) {
+  for (int parallel : {1, 3}) {
+    pcm_params p;
+    p.read_noise = false;
+    p.drift = false;
+    auto array = std::make_unique<crossbar>(4, 3, crossbar_config{}, p, 7, 0);
+    array->initialize(0.0);
+    // (row, col, Gp, Gn): rows 1-2 hold one cell that must be refreshed and
+    // one that must not; rows 0 and 3 hold refreshable cells outside the
+    // first range.
+    struct planned {
+      std::size_t row, col;
+      float gp, gn;
+    };
+    const planned cells[] = {
+        {0, 0, 9.0f, 4.0f},  // outside [1, 3): 3 pulses on Gp later
+        {1, 1, 8.5f, 7.8f},  // |d| 0.7 -> 1 pulse on Gp
+        {1, 2, 8.0f, 7.0f},  // max 8.0 is not above 8: kept
+        {2, 0, 4.1f, 9.9f},  // |d| 5.8 -> 7.5 -> 3 pulses on Gn
+        {2, 2, 9.0f, 3.0f},  // |d| 6.0 is not below 6: kept
+        {3, 1, 7.5f, 8.4f},  // outside [1, 3): 1 pulse on Gn later
+    };
+    for (std::size_t k = 0; k < 12; ++k) {
+      array->positive().program_to(k, 1.6, 0.0);
+      array->negative().program_to(k, 1.2, 0.0);
+    }
+    for (const planned& c : cells) {
+      array->positive().program_to(c.row * 3 + c.col, c.gp, 0.0);
+      array->negative().program_to(c.row * 3 + c.col, c.gn, 0.0);
+    }
+    array->sync(0.0);
+    cm_tile_config cfg;
+    cfg.parallel_programming = parallel;
+    cm_tile tile(parallel == 1 ? "tile_refresh1" : "tile_refresh3", cfg, std::move(array));
+    crossbar& a = tile.array();
+    auto refresh = [&](std::size_t r0, std::size_t r1) {
+      txn t(tlm::TLM_WRITE_COMMAND, cm_tile::addr_refresh, nullptr, 0, stage::update);
+      t.ext.n_in = r0;
+      t.ext.n_out = r1;
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      tile.b_transport(t.gp, delay);
+      EXPECT_EQ(t.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+      return delay;
+    };
+    const sc_core::sc_time ns50(50, sc_core::SC_NS);
+    // Rows [1, 3): cells (1,1) and (2,0): 4 RESETs + 1 + 3 SETs = 8 pulses.
+    EXPECT_EQ(refresh(1, 3), (parallel == 1 ? 8.0 : 3.0) * ns50);  // ceil(8 / 3) = 3
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 4.0);
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 4.0);
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::reset_pulse), 0.0);
+    EXPECT_EQ(a.counters().refreshed_cells, 2u);
+    EXPECT_EQ(a.positive().set_count(1 * 3 + 1), 1u);
+    EXPECT_EQ(a.negative().set_count(1 * 3 + 1), 0u);
+    EXPECT_EQ(a.positive().set_count(2 * 3 + 0), 0u);
+    EXPECT_EQ(a.negative().set_count(2 * 3 + 0), 3u);
+    for (const planned& c : {cells[0], cells[2], cells[4], cells[5]}) {
+      EXPECT_EQ(a.positive().g(c.row * 3 + c.col), c.gp) << c.row << "," << c.col;
+      EXPECT_EQ(a.negative().g(c.row * 3 + c.col), c.gn) << c.row << "," << c.col;
+    }
+    // The same rows again: nothing left to refresh, no time.
+    EXPECT_EQ(refresh(1, 3), sc_core::SC_ZERO_TIME);
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 4.0);
+    // All rows (the end is clamped to the array): (0,0) 2 + 3 and (3,1) 2 + 1.
+    EXPECT_EQ(refresh(0, 100), (parallel == 1 ? 8.0 : 3.0) * ns50);
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 8.0);
+    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 8.0);
+    EXPECT_EQ(a.counters().refreshed_cells, 4u);
+    EXPECT_EQ(a.positive().set_count(0), 3u);
+    EXPECT_EQ(a.negative().set_count(3 * 3 + 1), 1u);
+    EXPECT_EQ(tile.counters().busy_time(stage::update), (parallel == 1 ? 16.0 : 6.0) * ns50);
+    // Energy: the ledger charges count x the table's energy per action.
+    auto tech = technology::from_json_text(
+        R"({"energy_pj":{"cm_tile":{"set_pulse":87.0,"reset_pulse":3480.0}}})", "t.json");
+    ledger led(tech);
+    led.add("tile", "cm_tile", "update", "reset_pulse",
+            tile.counters().count(stage::update, cm_tile::reset_pulse));
+    led.add("tile", "cm_tile", "update", "set_pulse",
+            tile.counters().count(stage::update, cm_tile::set_pulse));
+    EXPECT_DOUBLE_EQ(led.energy_pj("update", "cm_tile"), 8 * 3480.0 + 8 * 87.0);
+  }
 }
 
 TEST(platform_config, clock_outside_the_kernel_time_range_is_rejected) {

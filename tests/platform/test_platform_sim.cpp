@@ -13,6 +13,7 @@
 
 #include "../test_util.h"
 #include "platform/designs.h"
+#include "platform/measure.h"
 #include "platform/table1.h"
 #include "power/technology.h"
 #include "workloads/network.h"
@@ -242,6 +243,179 @@ TEST(table1, golden_report_on_a_synthetic_workload) {
       }
     }
   }
+}
+
+// Refresh through the MCA platform. Cells set by hand in both tiles: some
+// must be refreshed (max(Gp, Gn) > 8 uS and |Gp - Gn| < 6 uS), with
+// n = min(3, round(|Gp - Gn| / 0.77 uS)) SET pulses after the two RESETs,
+// others must not. Ten images with refresh every 10 images, spread (image k
+// checks rows [rows k / 10, rows (k + 1) / 10): tile 0 has 785 rows, slices
+// start at 0, 78, 157, 235, 314, 392, 471, 549, 628, 706; tile 1 has 9 rows,
+// slices [0,0), [0,1), [1,2), ..., [8,9)) or periodic (all rows after image
+// 10). A learning rate of 1e-9 keeps chi far below epsilon: refresh is the
+// only programming.
+struct refresh_cell {
+  int tile;
+  std::size_t row, col;
+  float gp, gn;
+  int pulses;         // SET pulses of the refresh (-1: must not be refreshed)
+  std::size_t image;  // 0-based image whose spread slice holds the row
+};
+const refresh_cell k_refresh_cells[] = {
+    {0, 0, 0, 9.0f, 4.0f, 3, 0},     // |d| 5.0 -> 6.49 -> 6, capped at 3
+    {0, 77, 5, 8.5f, 7.8f, 1, 0},    // last row of slice 0; |d| 0.7 -> 1
+    {0, 78, 6, 7.5f, 8.4f, 1, 1},    // first row of slice 1; 1 pulse on Gn
+    {0, 391, 7, 8.1f, 8.1f, 0, 4},   // d = 0: two RESETs only
+    {0, 392, 0, 8.2f, 6.7f, 2, 5},   // |d| 1.5 -> 1.95 -> 2
+    {0, 784, 0, 4.1f, 9.9f, 3, 9},   // the bias row; |d| 5.8 -> 3 on Gn
+    {0, 100, 1, 8.0f, 7.0f, -1, 1},  // max 8.0 is not above 8
+    {0, 200, 2, 9.0f, 3.0f, -1, 2},  // |d| 6.0 is not below 6
+    {1, 0, 3, 4.1f, 9.9f, 3, 1},    {1, 4, 7, 7.5f, 8.4f, 1, 5},
+    {1, 8, 9, 9.0f, 4.0f, 3, 9},    {1, 2, 0, 3.0f, 9.5f, -1, 3},  // |d| 6.5
+};
+constexpr int k_refresh_every = 10;
+
+void arm_refresh_cells(crossbar& a, int tile) {
+  for (const refresh_cell& c : k_refresh_cells) {
+    if (c.tile != tile) continue;
+    a.positive().program_to(c.row * a.cols() + c.col, c.gp, 0.0);
+    a.negative().program_to(c.row * a.cols() + c.col, c.gn, 0.0);
+  }
+  a.sync(0.0);
+}
+
+double count_all_stages(const cm_tile& t, cm_tile::action a) {
+  double n = 0;
+  for (int s = 0; s < k_stages; ++s) n += t.counters().count(static_cast<stage>(s), a);
+  return n;
+}
+
+void platform_refresh(bool spread) {
+  sim_guard();
+  const dataset train = make_synthetic_dataset(k_refresh_every, 3);
+  experiment_config exp = make_experiment("table1-mca");
+  exp.mlp.hidden = 8;
+  exp.mlp.learning_rate = 1e-9;
+  exp.mca.refresh_spread = spread;
+  exp.mca.refresh_every_images = k_refresh_every;
+  exp.mca.refresh = refresh_config{8.0, 6.0, 3, 0.77};
+  mca_design d("mca", exp, platform_config(), 13);
+  cm_tile* tiles[2] = {d.tile0.get(), d.tile1.get()};
+  for (int l = 0; l < 2; ++l) arm_refresh_cells(tiles[l]->array(), l);
+  // One phase per image, recording the tiles' pulse counters after it.
+  double resets[2][k_refresh_every], sets[2][k_refresh_every];
+  std::vector<job_phase> phases(k_refresh_every);
+  for (int i = 0; i < k_refresh_every; ++i) {
+    phases[i].data = &train;
+    phases[i].order = {static_cast<std::size_t>(i)};
+    phases[i].after = [&, i](std::size_t) {
+      for (int l = 0; l < 2; ++l) {
+        resets[l][i] = count_all_stages(*tiles[l], cm_tile::reset_pulse);
+        sets[l][i] = count_all_stages(*tiles[l], cm_tile::set_pulse);
+      }
+    };
+  }
+  d.unit().set_job(std::move(phases));
+  sc_core::sc_start();
+
+  // Per image: 2 RESETs per refreshed cell and its SET pulses, in the image
+  // that checks its row (spread) or after the 10th image (periodic).
+  double want_resets[2] = {0, 0}, want_sets[2] = {0, 0};
+  for (int i = 0; i < k_refresh_every; ++i) {
+    for (const refresh_cell& c : k_refresh_cells) {
+      const std::size_t due = spread ? c.image : k_refresh_every - 1;
+      if (c.pulses < 0 || due != static_cast<std::size_t>(i)) continue;
+      want_resets[c.tile] += 2;
+      want_sets[c.tile] += c.pulses;
+    }
+    for (int l = 0; l < 2; ++l) {
+      EXPECT_EQ(resets[l][i], want_resets[l]) << "tile " << l << " after image " << i;
+      EXPECT_EQ(sets[l][i], want_sets[l]) << "tile " << l << " after image " << i;
+    }
+  }
+  // Totals by hand: tile 0 six cells, 3 + 1 + 1 + 0 + 2 + 3 SETs; tile 1
+  // three cells, 3 + 1 + 3.
+  EXPECT_EQ(want_resets[0], 12.0);
+  EXPECT_EQ(want_sets[0], 10.0);
+  EXPECT_EQ(want_resets[1], 6.0);
+  EXPECT_EQ(want_sets[1], 7.0);
+  for (int l = 0; l < 2; ++l) {
+    // All of it in the update stage, taking 50 ns per pulse, one at a time.
+    EXPECT_EQ(tiles[l]->counters().count(stage::update, cm_tile::reset_pulse), want_resets[l]);
+    EXPECT_EQ(tiles[l]->counters().busy_time(stage::update),
+              (want_resets[l] + want_sets[l]) * sc_core::sc_time(50, sc_core::SC_NS));
+  }
+
+  // Ledger: count x per-action energy of power/tech_14lpp.json, read here.
+  const std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
+  std::ifstream tin(tech_path);
+  const nlohmann::json tj = nlohmann::json::parse(tin);
+  const double e_reset = tj["energy_pj"]["cm_tile"]["reset_pulse"].get<double>();
+  const double e_set = tj["energy_pj"]["cm_tile"]["set_pulse"].get<double>();
+  const technology t = technology::load(tech_path);
+  const design_snapshot snap = take_snapshot(d);
+  const ledger led = make_ledger(snap, t);
+  double reset_pj = 0, set_pj = 0;
+  for (const auto& e : led.entries()) {
+    if (e.kind != "cm_tile") continue;
+    if (e.action == "reset_pulse") reset_pj += e.energy_pj;
+    if (e.action == "set_pulse") set_pj += e.energy_pj;
+  }
+  EXPECT_DOUBLE_EQ(reset_pj, 18 * e_reset);
+  EXPECT_DOUBLE_EQ(set_pj, 17 * e_set);
+  EXPECT_DOUBLE_EQ(led.energy_pj("update", "cm_tile"), 18 * e_reset + 17 * e_set);
+  EXPECT_DOUBLE_EQ(part_busy_s(snap, "computational memory", stage::update), (18 + 17) * 50e-9);
+  // The report: 9 cells (18 RESETs) and 35 pulses over 10 images.
+  const auto report = table1_design_report("mca", snap, t, k_refresh_every);
+  EXPECT_DOUBLE_EQ(report["statistics"]["refreshed_cells_per_image"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(report["statistics"]["pcm_pulses_per_image"].get<double>(), 3.5);
+  EXPECT_NEAR(report["parts"]["computational memory"]["update"]["energy_nj"].get<double>(),
+              (18 * e_reset + 17 * e_set) * 1e-3 / k_refresh_every, 1e-12);
+
+  // The functional model with the same cells and images refreshes the same
+  // cells: equal counters and bit-identical devices.
+  mca_network ref(exp, 13, 0.0);
+  for (int l = 0; l < 2; ++l) arm_refresh_cells(ref.layer(l), l);
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    ref.train(train.image(i), train.labels[i], static_cast<double>(i) * exp.image_period_s);
+  }
+  const std::size_t want_cells[2] = {6, 3};
+  for (int l = 0; l < 2; ++l) {
+    crossbar& a = tiles[l]->array();
+    crossbar& b = ref.layer(l);
+    EXPECT_EQ(a.counters().refreshed_cells, want_cells[l]);
+    EXPECT_EQ(b.counters().refreshed_cells, want_cells[l]);
+    EXPECT_EQ(a.counters().refresh_set_pulses, b.counters().refresh_set_pulses);
+    EXPECT_EQ(b.counters().refresh_set_pulses, static_cast<uint64_t>(want_sets[l]));
+    EXPECT_EQ(a.counters().set_pulses + b.counters().set_pulses, 0u);
+    for (std::size_t k = 0; k < a.rows() * a.cols(); ++k) {
+      ASSERT_EQ(a.positive().g(k), b.positive().g(k)) << "tile " << l << " cell " << k;
+      ASSERT_EQ(a.negative().g(k), b.negative().g(k)) << "tile " << l << " cell " << k;
+      ASSERT_EQ(a.positive().set_count(k), b.positive().set_count(k));
+      ASSERT_EQ(a.negative().set_count(k), b.negative().set_count(k));
+    }
+    for (const refresh_cell& c : k_refresh_cells) {
+      if (c.tile != l) continue;
+      const std::size_t k = c.row * a.cols() + c.col;
+      if (c.pulses < 0) {  // untouched
+        EXPECT_EQ(a.positive().g(k), c.gp);
+        EXPECT_EQ(a.negative().g(k), c.gn);
+      } else {  // RESET, then the pulses on the larger device
+        pcm_array& on = c.gp > c.gn ? a.positive() : a.negative();
+        pcm_array& off = c.gp > c.gn ? a.negative() : a.positive();
+        EXPECT_EQ(on.set_count(k), static_cast<uint32_t>(c.pulses)) << "row " << c.row;
+        EXPECT_EQ(off.set_count(k), 0u) << "row " << c.row;
+        EXPECT_LE(off.g(k), 0.2f) << "row " << c.row;
+      }
+    }
+  }
+}
+
+TEST(refresh, spread_refresh_on_the_mca_platform_is_counted_charged_and_matches_the_model) {
+  platform_refresh(true);
+}
+TEST(refresh, periodic_refresh_on_the_mca_platform_is_counted_charged_and_matches_the_model) {
+  platform_refresh(false);
 }
 
 }  // namespace
