@@ -60,6 +60,9 @@ TEST_F(MnistReader, ReadsValidFiles) {
   const dataset ds = read_idx_pair(images_, labels_);
   ASSERT_EQ(ds.size(), 3u);
   EXPECT_EQ(ds.pixels, 6u);
+  EXPECT_EQ(ds.channels, 1u);  // the shape from the header: 1 x rows x cols
+  EXPECT_EQ(ds.height, 2u);
+  EXPECT_EQ(ds.width, 3u);
   ASSERT_EQ(ds.images.size(), 18u);
   EXPECT_EQ(ds.labels, (std::vector<uint8_t>{7, 0, 9}));
   for (std::size_t k = 0; k < 18; ++k) {
@@ -220,6 +223,9 @@ TEST(LoadMnist, ReadsTheFourStandardFiles) {
   EXPECT_EQ(m.test.size(), 20u);
   EXPECT_EQ(m.train.pixels, 784u);
   EXPECT_EQ(m.test.pixels, 784u);
+  EXPECT_EQ(m.test.channels, 1u);
+  EXPECT_EQ(m.test.height, 28u);
+  EXPECT_EQ(m.test.width, 28u);
   for (float v : m.train.images) {
     ASSERT_GE(v, 0.0f);
     ASSERT_LE(v, 1.0f);

@@ -1,7 +1,11 @@
 #include "workloads/mnist.h"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -63,9 +67,8 @@ std::vector<uint64_t> parse_header(const std::string& path, const unsigned char*
   return dims;
 }
 
-// Reads a whole IDX file after checking its header against its size, so a
-// wrong or huge file is refused before anything is allocated for it.
-std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::size_t ndims) {
+// Refuses a path that is missing or not a regular file.
+void require_regular_file(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
@@ -74,6 +77,23 @@ std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::s
   if (!std::filesystem::is_regular_file(status)) {
     throw data_error(path + ": not a regular file");
   }
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Reads a whole IDX file after checking its header against its size, so a
+// wrong or huge file is refused before anything is allocated for it. A
+// gzipped file is decompressed (at most k_max_gunzipped_bytes) and then
+// checked the same way.
+std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::size_t ndims) {
+  if (ends_with(path, ".gz")) {
+    auto bytes = read_gzip(path);
+    parse_header(path, bytes.data(), bytes.size(), magic, ndims);
+    return bytes;
+  }
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw data_error(path + ": cannot open (missing file or no permission)");
   const std::streamoff size = in.tellg();
@@ -93,7 +113,76 @@ std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::s
   return bytes;
 }
 
+// dir/name, or dir/name.gz when only that one is there.
+std::string plain_or_gz(const std::string& dir, const std::string& name) {
+  const std::string plain = dir + "/" + name;
+  std::error_code ec;
+  if (!std::filesystem::exists(plain, ec) && std::filesystem::exists(plain + ".gz", ec)) {
+    return plain + ".gz";
+  }
+  return plain;
+}
+
 }  // namespace
+
+std::vector<unsigned char> read_gzip(const std::string& path, std::size_t max_bytes) {
+  require_regular_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw data_error(path + ": cannot open (" + std::strerror(errno) + ")");
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) {  // 15 + 16: gzip wrapper only
+    throw data_error(path + ": cannot start zlib");
+  }
+  struct inflate_end {
+    z_stream& z;
+    ~inflate_end() { inflateEnd(&z); }
+  } end_guard{zs};
+  std::vector<unsigned char> out;
+  std::vector<unsigned char> input(std::size_t{1} << 16), chunk(std::size_t{1} << 18);
+  bool member_ended = false;  // the last gzip member read to its end marker
+  bool any_input = false;
+  for (;;) {
+    if (zs.avail_in == 0) {
+      in.read(reinterpret_cast<char*>(input.data()), static_cast<std::streamsize>(input.size()));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      if (in.bad()) throw data_error(path + ": read error");
+      if (got == 0) break;
+      any_input = true;
+      zs.next_in = input.data();
+      zs.avail_in = static_cast<uInt>(got);
+    }
+    if (member_ended) {  // more bytes after a member: the next member
+      inflateReset(&zs);
+      member_ended = false;
+    }
+    const uInt avail_in = zs.avail_in;
+    zs.next_out = chunk.data();
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_MEM_ERROR || rc == Z_STREAM_ERROR) {
+      const std::string why = zs.msg              ? zs.msg
+                              : rc == Z_MEM_ERROR ? "out of memory"
+                                                  : "error " + std::to_string(rc);
+      throw data_error(path + ": corrupt gzip data (zlib: " + why + ")");
+    }
+    const std::size_t produced = chunk.size() - zs.avail_out;
+    if (produced > max_bytes - out.size()) {
+      throw data_error(path + ": decompresses to more than " + std::to_string(max_bytes) +
+                       " bytes, the limit for a gzipped file");
+    }
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(produced));
+    if (rc == Z_STREAM_END) {
+      member_ended = true;
+    } else if (produced == 0 && zs.avail_in == avail_in && zs.avail_in > 0) {
+      throw data_error(path + ": corrupt gzip data (zlib makes no progress)");
+    }
+  }
+  if (!any_input) throw data_error(path + ": empty file, no gzip data");
+  if (!member_ended) {
+    throw data_error(path + ": truncated gzip stream (the data ends before the stream's end)");
+  }
+  return out;
+}
 
 dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       std::size_t limit) {
@@ -117,6 +206,9 @@ dataset parse_idx_pair(const std::string& images_path, const std::vector<unsigne
                      std::to_string(idims[2]) + " is empty");
   }
   dataset ds;
+  ds.channels = 1;
+  ds.height = static_cast<std::size_t>(idims[1]);
+  ds.width = static_cast<std::size_t>(idims[2]);
   ds.pixels = static_cast<std::size_t>(idims[1] * idims[2]);
   std::size_t n = static_cast<std::size_t>(idims[0]);
   if (limit > 0 && limit < n) n = limit;
@@ -137,15 +229,19 @@ dataset parse_idx_pair(const std::string& images_path, const std::vector<unsigne
 
 mnist load_mnist(const std::string& dir, std::size_t train_limit, std::size_t test_limit) {
   mnist m;
-  m.train = read_idx_pair(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte",
-                          train_limit);
-  m.test =
-      read_idx_pair(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte", test_limit);
+  m.train = read_idx_pair(plain_or_gz(dir, "train-images-idx3-ubyte"),
+                          plain_or_gz(dir, "train-labels-idx1-ubyte"), train_limit);
+  m.test = read_idx_pair(plain_or_gz(dir, "t10k-images-idx3-ubyte"),
+                         plain_or_gz(dir, "t10k-labels-idx1-ubyte"), test_limit);
   if (m.train.pixels != m.test.pixels) {
     throw data_error(dir + ": training images have " + std::to_string(m.train.pixels) +
                      " pixels but test images " + std::to_string(m.test.pixels));
   }
   return m;
+}
+
+mnist load_fashion_mnist(const std::string& dir, std::size_t train_limit, std::size_t test_limit) {
+  return load_mnist(dir, train_limit, test_limit);
 }
 
 }  // namespace mcasim
