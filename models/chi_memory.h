@@ -71,6 +71,21 @@ class chi_memory {
     }
   }
 
+  // chi += inc (rows x cols, row-major: a mini-batch's increment computed
+  // by the optimizer); fire(r, c, p) for every cell whose |chi| reaches
+  // epsilon, as accumulate_row does. Every non-zero entry is one chi
+  // read-modify-write.
+  template <class Fire>
+  void accumulate(const float* inc, Fire&& fire) {
+    for (std::size_t r = 0; r < rows_; ++r) {
+      const float* d = inc + r * cols_;
+      std::size_t nonzero = 0;
+      for (std::size_t c = 0; c < cols_; ++c) nonzero += d[c] != 0.0f;
+      if (nonzero == 0) continue;
+      accumulate_row(r, 1.0f, d, nonzero, [&](std::size_t c, int p) { fire(r, c, p); });
+    }
+  }
+
   float chi(std::size_t r, std::size_t c) const { return chi_[r * cols_ + c]; }
   const std::vector<float>& values() const { return chi_; }
   std::size_t rows() const { return rows_; }

@@ -81,7 +81,16 @@ class crossbar {
   void refresh_rows(std::size_t r0, std::size_t r1, const refresh_config& cfg, double now_s);
 
   float weight(std::size_t r, std::size_t c) const { return w_[r * cols_ + c]; }
+  // Drifted, noise-free weights and the read variance of every cell
+  // (weight units), row-major rows x cols: what a block of MVMs multiplies.
   const std::vector<float>& weights() const { return w_; }
+  const std::vector<float>& variances() const { return var_; }
+  bool noisy() const { return noisy_; }
+  // n standard normal deviates from the array's read stream (the noise of a
+  // block of MVMs: one deviate per output, as mvm() draws them).
+  void draw_read_noise(float* z, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) z[i] = static_cast<float>(read_rng_.normal());
+  }
   float gref_us() const { return gref_; }
   // Overrides the reference conductance (single_ref) with an external one, e.g.
   // the mean of several arrays, and rebuilds the weight cache.

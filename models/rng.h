@@ -24,6 +24,8 @@ enum class stream_kind : uint32_t {
   device_variability = 6,
   characterize = 7,
   trace = 8,
+  dropout = 9,
+  augment = 10,
 };
 
 constexpr uint64_t stream_id(stream_kind kind, uint32_t index = 0) {

@@ -1,0 +1,281 @@
+// workloads/model.h: the training step over any network. The fp32 step is
+// checked against finite differences of the loss (every layer kind, conv
+// through the library's kernels); the im2col path that the crossbars use
+// against the library's convolution; the patch-average rule of conv
+// updates; digital-mp and mca against their definitions; and every numerics
+// learns a separable task.
+#include "workloads/model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "models/rng.h"
+#include "models/state_io.h"
+
+namespace mcasim {
+namespace {
+
+network_spec tiny_cnn(const char* loss = "cross_entropy", const char* act = "relu",
+                      double dropout = 0.0) {
+  return parse_network(nlohmann::json::parse(std::string(R"({"input": [2, 6, 6], "layers": [
+      {"kind": "conv2d", "name": "c1", "filters": 3, "kernel": 3},
+      {"kind": ")") + act + R"("},
+      {"kind": "maxpool", "size": 2},
+      {"kind": "conv2d", "name": "c2", "filters": 4, "kernel": 3, "bias": false},
+      {"kind": "tanh"},
+      {"kind": "dropout", "rate": )" + std::to_string(dropout) +
+                                             R"(},
+      {"kind": "flatten"},
+      {"kind": "dense", "name": "d1", "units": 5},
+      {"kind": "sigmoid"},
+      {"kind": "dense", "name": "d2", "units": 3},
+      {"kind": ")" + loss + R"("}]})"),
+                       "test");
+}
+
+std::vector<float> random_batch(std::size_t n, std::size_t size, uint64_t seed) {
+  rng r(seed, 77);
+  std::vector<float> x(n * size);
+  for (float& v : x) v = static_cast<float>(r.uniform());
+  return x;
+}
+
+network_run_config fp32_config() {
+  network_run_config c;
+  c.numerics = numerics_kind::fp32;
+  c.conv_update = "sum";
+  c.threads = 1;
+  return c;
+}
+
+// One SGD step with learning rate 1 (no momentum, no decay) moves every
+// weight by -dL/dw of the batch-mean loss; central differences of the loss
+// computed by evaluate() must agree. Float32 forward passes with h = 1e-2
+// give differences accurate to ~1e-4 relative to the loss scale, so the
+// tolerance is 2e-3 absolute plus 2 % relative.
+void expect_gradients_match(const network_spec& net, uint64_t seed) {
+  const std::size_t n = 4;
+  const std::vector<float> x = random_batch(n, net.input.size(), seed);
+  const std::vector<uint8_t> labels{0, 2, 1, 2};
+  model m(net, fp32_config(), seed);
+  const std::size_t layers = net.weight_layers().size();
+  std::vector<std::vector<float>> w0(layers);
+  for (std::size_t k = 0; k < layers; ++k) w0[k] = m.weights(k);
+  model probe(net, fp32_config(), seed);
+  m.train_batch(x.data(), labels.data(), n, 1.0);
+  rng pick(seed, 5);
+  int checked = 0;
+  for (std::size_t k = 0; k < layers; ++k) {
+    const std::vector<float> w1 = m.weights(k);
+    for (int t = 0; t < 6; ++t) {
+      const std::size_t j = pick.below(w0[k].size());
+      const double analytic = static_cast<double>(w0[k][j]) - w1[j];
+      const double h = 1e-2;
+      double loss[2];
+      for (int s = 0; s < 2; ++s) {
+        std::vector<float> w = w0[k];
+        w[j] += static_cast<float>(s == 0 ? h : -h);
+        for (std::size_t q = 0; q < layers; ++q) probe.set_weights(q, q == k ? w : w0[q]);
+        loss[s] = probe.evaluate(x.data(), labels.data(), n).loss_sum / n;
+      }
+      const double numeric = (loss[0] - loss[1]) / (2 * h);
+      EXPECT_NEAR(analytic, numeric, 2e-3 + 0.02 * std::abs(numeric))
+          << net.layers[net.weight_layers()[k]].name << " weight " << j;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(6 * layers));
+}
+
+TEST(Model, Fp32StepIsTheGradientForEveryLossAndActivation) {
+  expect_gradients_match(tiny_cnn("cross_entropy", "relu"), 1);
+  expect_gradients_match(tiny_cnn("mse", "sigmoid"), 2);
+  expect_gradients_match(tiny_cnn("l2svm", "tanh"), 3);
+}
+
+// digital-mp with ideal converters is fp32 arithmetic through im2col and
+// explicit matrix products: it must follow the library-convolution path of
+// fp32 step by step (float rounding only).
+TEST(Model, Im2colPathEqualsLibraryConvolution) {
+  const network_spec net = tiny_cnn();
+  network_run_config a = fp32_config(), b = fp32_config();
+  for (const char* rule : {"sum", "mean"}) {
+    a.conv_update = b.conv_update = rule;
+    b.numerics = numerics_kind::digital_mp;
+    b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
+    model ma(net, a, 4), mb(net, b, 4);
+    const std::vector<uint8_t> labels{1, 0, 2, 2, 1};
+    for (int step = 0; step < 3; ++step) {
+      const std::vector<float> x = random_batch(5, net.input.size(), 10 + step);
+      const batch_result ra = ma.train_batch(x.data(), labels.data(), 5, 0.5);
+      const batch_result rb = mb.train_batch(x.data(), labels.data(), 5, 0.5);
+      EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << rule << " step " << step;
+    }
+    for (std::size_t k = 0; k < 4; ++k) {
+      const auto wa = ma.weights(k), wb = mb.weights(k);
+      for (std::size_t j = 0; j < wa.size(); ++j) {
+        ASSERT_NEAR(wa[j], wb[j], 1e-5) << rule << " layer " << k << " weight " << j;
+      }
+    }
+  }
+}
+
+// "mean": a conv layer's update is the sum over its patches divided by the
+// number of patches (36 for c1 on 6 x 6, 9 for c2 on 3 x 3); dense layers
+// are unaffected.
+TEST(Model, ConvUpdateMeanDividesByThePatches) {
+  const network_spec net = tiny_cnn();
+  network_run_config s = fp32_config(), m = fp32_config();
+  m.conv_update = "mean";
+  model ms(net, s, 6), mm(net, m, 6);
+  const std::vector<float> x = random_batch(3, net.input.size(), 3);
+  const std::vector<uint8_t> labels{0, 1, 2};
+  const auto before = ms.weights(0);
+  ms.train_batch(x.data(), labels.data(), 3, 1.0);
+  mm.train_batch(x.data(), labels.data(), 3, 1.0);
+  const double patches[] = {36, 9, 1, 1};
+  for (std::size_t k = 0; k < 4; ++k) {
+    const auto w0 = k == 0 ? before : std::vector<float>();
+    const auto ws = ms.weights(k), wm = mm.weights(k);
+    model fresh(net, s, 6);
+    const auto init = fresh.weights(k);
+    for (std::size_t j = 0; j < ws.size(); ++j) {
+      const double ds = ws[j] - init[j], dm = wm[j] - init[j];
+      ASSERT_NEAR(dm, ds / patches[k], 1e-6 + 1e-4 * std::abs(ds)) << "layer " << k << " " << j;
+    }
+  }
+}
+
+// digital-mp forward: 8-bit activations (scale per vector) times 4-bit
+// weights (one power-of-two scale per matrix), accumulated in float.
+TEST(Model, DigitalMpForwardUsesFourBitWeightsAndEightBitActivations) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [4], "layers": [
+        {"kind": "dense", "name": "d", "units": 3, "bias": false}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::digital_mp;
+  model m(net, c, 1);
+  // Weights: max |w| = 0.9 -> 4-bit signed codes (max 7), power-of-two
+  // scale 1 (smallest 2^k >= 0.9), step 1/7. Activations max 0.8 -> scale 1,
+  // 8-bit signed step 1/127. (No value sits on a rounding tie: a float step
+  // of 1/7 rounds 0.5 / step = 3.4999998 down.)
+  const std::vector<float> w{0.9f, -0.3f, 0.05f, 0.2f,   0.52f, -0.6f,
+                             0.0f, 0.1f,  0.33f, -0.45f, 0.7f,  0.12f};
+  m.set_weights(0, w);
+  const std::vector<float> x{0.8f, 0.1f, -0.25f, 0.4f};
+  auto q = [](double v, double step) { return std::nearbyint(v / step) * step; };
+  std::vector<double> y(3, 0.0);
+  for (std::size_t r = 0; r < 4; ++r) {
+    for (std::size_t col = 0; col < 3; ++col) {
+      y[col] += q(x[r], 1.0 / 127) * q(w[r * 3 + col], 1.0 / 7);
+    }
+  }
+  // mse on one sample with target one-hot(label 0): loss = 0.5 sum (y - t)^2.
+  const uint8_t label = 0;
+  double want = 0;
+  for (std::size_t col = 0; col < 3; ++col) {
+    const double e = y[col] - (col == 0 ? 1.0 : 0.0);
+    want += 0.5 * e * e;
+  }
+  EXPECT_NEAR(m.evaluate(x.data(), &label, 1).loss_sum, want, 1e-6);
+}
+
+// mca without read noise and with ideal converters computes with the
+// crossbar's weights; an update accumulates in chi and programs devices only
+// where |chi| passes epsilon.
+TEST(Model, McaLayerComputesWithConductancesAndProgramsThroughChi) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
+        {"kind": "dense", "name": "d", "units": 3}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  c.mca.pcm.read_noise = false;
+  c.mca.pcm.drift = false;
+  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
+  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  model m(net, c, 3);
+  const auto st = m.stats();
+  ASSERT_EQ(st.size(), 1u);
+  // He: std sqrt(2 / 7); g = sqrt(2) 0.83 uS / std; epsilon = 0.77 uS / g.
+  const double std = std::sqrt(2.0 / 7.0);
+  EXPECT_NEAR(st[0].weight_std, std, 1e-12);
+  EXPECT_NEAR(st[0].g_per_weight_us, std::sqrt(2.0) * 0.83 / std, 1e-9);
+  EXPECT_NEAR(st[0].epsilon, 0.77 / st[0].g_per_weight_us, 1e-9);
+  const std::vector<float> w = m.weights(0);
+  const std::vector<float> x{0.5f, -0.2f, 0.9f, 0.0f, 0.3f, 1.0f};
+  const uint8_t label = 1;
+  double want = 0;
+  for (std::size_t col = 0; col < 3; ++col) {
+    double y = w[6 * 3 + col];  // bias row
+    for (std::size_t r = 0; r < 6; ++r) y += x[r] * w[r * 3 + col];
+    const double e = y - (col == 1 ? 1.0 : 0.0);
+    want += 0.5 * e * e;
+  }
+  EXPECT_NEAR(m.evaluate(x.data(), &label, 1).loss_sum, want, 1e-5);
+  // A tiny learning rate leaves every |chi| below epsilon: nothing programmed.
+  m.train_batch(x.data(), &label, 1, 1e-6);
+  EXPECT_EQ(m.stats()[0].weight_updates, 0u);
+  EXPECT_EQ(m.weights(0), w);
+  EXPECT_EQ(m.stats()[0].nonzero_chi_updates, 7u * 3u - 3u);  // x[3] = 0 gives 3 zeros
+  // A large one passes epsilon somewhere: devices programmed, weights move.
+  m.train_batch(x.data(), &label, 1, 50.0);
+  EXPECT_GT(m.stats()[0].weight_updates, 0u);
+  EXPECT_GT(m.stats()[0].set_pulses, 0u);
+  EXPECT_NE(m.weights(0), w);
+}
+
+// Two separable classes of 4 x 4 images (a bright left or right half): every
+// numerics learns them, and a checkpoint restores a model exactly.
+TEST(Model, EveryNumericsLearnsAndResumesExactly) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [1, 4, 4], "layers": [
+      {"kind": "conv2d", "name": "c", "filters": 4}, {"kind": "relu"},
+      {"kind": "maxpool", "size": 2}, {"kind": "dropout", "rate": 0.1}, {"kind": "flatten"},
+      {"kind": "dense", "name": "d", "units": 2}, {"kind": "cross_entropy"}]})"),
+                                         "test");
+  rng r(1, 9);
+  const std::size_t n = 512;
+  std::vector<float> x(n * 16);
+  std::vector<uint8_t> y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<uint8_t>(r.below(2));
+    for (std::size_t p = 0; p < 16; ++p) {
+      const bool left = p % 4 < 2;
+      x[i * 16 + p] = static_cast<float>(0.3 * r.uniform() + ((left == (y[i] == 0)) ? 0.6 : 0.0));
+    }
+  }
+  for (numerics_kind k : {numerics_kind::fp32, numerics_kind::digital_mp, numerics_kind::mca}) {
+    network_run_config c = fp32_config();
+    c.numerics = k;
+    c.conv_update = "sum";
+    c.momentum = 0.5;
+    model m(net, c, 2);
+    const batch_result before = m.evaluate(x.data(), y.data(), n);
+    state_writer saved;
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      for (std::size_t b = 0; b < n; b += 16) {
+        m.train_batch(&x[b * 16], &y[b], 16, 0.1);
+        if (epoch == 1 && b == 0) m.save(saved);
+      }
+    }
+    const batch_result after = m.evaluate(x.data(), y.data(), n);
+    EXPECT_GE(after.correct, n * 95 / 100) << numerics_name(k) << ": " << after.correct << " of "
+                                           << n << " (before " << before.correct << ")";
+    EXPECT_LT(after.loss_sum, before.loss_sum) << numerics_name(k);
+    // Restore the state after the first batch of epoch 2 into a fresh model
+    // and replay the rest of the epoch: the same weights and the same stats.
+    model again(net, c, 2);
+    const std::string bytes = saved.bytes();
+    state_reader rd(bytes, "saved");
+    again.load(rd);
+    EXPECT_TRUE(rd.done());
+    for (std::size_t b = 16; b < n; b += 16) again.train_batch(&x[b * 16], &y[b], 16, 0.1);
+    for (std::size_t w = 0; w < 2; ++w)
+      EXPECT_EQ(again.weights(w), m.weights(w)) << numerics_name(k);
+    EXPECT_EQ(again.stats()[0].set_pulses, m.stats()[0].set_pulses);
+  }
+}
+
+}  // namespace
+}  // namespace mcasim

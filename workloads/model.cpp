@@ -1,0 +1,647 @@
+#include "workloads/model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "models/chi_memory.h"
+#include "models/converters.h"
+#include "models/crossbar.h"
+#include "models/rng.h"
+
+namespace mcasim {
+
+namespace {
+
+using at::Tensor;
+
+at::TensorOptions f32() {
+  return at::TensorOptions().dtype(at::kFloat);
+}
+
+// A view of a std::vector<float> as a rows x cols tensor (no copy).
+Tensor view(const std::vector<float>& v, std::size_t rows, std::size_t cols) {
+  return at::from_blob(const_cast<float*>(v.data()),
+                       {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, f32());
+}
+
+std::vector<float> to_vector(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+void from_vector(Tensor& t, const std::vector<float>& v) {
+  t.copy_(at::from_blob(const_cast<float*>(v.data()), t.sizes(), f32()));
+}
+
+// Every row of x [n, m] quantised with its own dynamic scale (or the fixed
+// range); returns the full scale of every row.
+std::vector<double> quantize_rows(const quantizer_config& q, Tensor& x) {
+  const int64_t n = x.size(0), m = x.size(1);
+  std::vector<double> scale(static_cast<std::size_t>(n), 1.0);
+  if (q.ideal) return scale;
+  float* p = x.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    scale[static_cast<std::size_t>(i)] = quantize(q, p + i * m, static_cast<std::size_t>(m));
+  }
+  return scale;
+}
+
+// ADC: every row of y [n, m] with full scale range x the row's input scale.
+void adc_rows(const quantizer_config& q, double range, const std::vector<double>& in_scale,
+              Tensor& y) {
+  if (q.ideal) return;
+  quantizer_config c = q;
+  c.range = range;
+  const int64_t n = y.size(0), m = y.size(1);
+  float* p = y.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const double s = in_scale[static_cast<std::size_t>(i)];
+    if (s == 0.0) {
+      std::fill(p + i * m, p + (i + 1) * m, 0.0f);
+    } else {
+      quantize(c, p + i * m, static_cast<std::size_t>(m), s);
+    }
+  }
+}
+
+// --- weight layers: the numerics of one weight matrix (rows x cols) ---------
+
+class weight_layer {
+ public:
+  virtual ~weight_layer() = default;
+  // x [n, rows] -> [n, cols]
+  virtual Tensor forward(const Tensor& x) = 0;
+  // d [n, cols] -> [n, rows]
+  virtual Tensor backward(const Tensor& d) = 0;
+  // Adds the optimizer's increment [rows, cols] at simulated time now_s.
+  virtual void apply(const Tensor& inc, double now_s) = 0;
+  // The weights the layer computes with (fp32 for the reference and
+  // digital-mp's 32-bit words; mca: the drifted noise-free conductances).
+  virtual Tensor weights() = 0;
+  // Before every training batch (drift, refresh), samples trained so far.
+  virtual void begin_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {}
+  virtual weight_layer_stats stats() const = 0;
+  virtual void save(state_writer& w) const = 0;
+  virtual void load(state_reader& r) = 0;
+  // fp32 only: convolutions may call the library's kernels directly.
+  virtual bool exact() const { return false; }
+};
+
+class fp32_layer : public weight_layer {
+ public:
+  fp32_layer(std::size_t rows, std::size_t cols, double std, bool bias_row, rng& r)
+      : w_(at::empty({static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, f32())) {
+    float* p = w_.data_ptr<float>();
+    const std::size_t init_rows = bias_row ? rows - 1 : rows;
+    for (std::size_t k = 0; k < rows * cols; ++k) {
+      p[k] = k < init_rows * cols ? static_cast<float>(std * r.normal()) : 0.0f;
+    }
+    stats_.rows = rows;
+    stats_.cols = cols;
+    stats_.weight_std = std;
+  }
+  Tensor forward(const Tensor& x) override { return x.mm(w_); }
+  Tensor backward(const Tensor& d) override { return d.mm(w_.t()); }
+  void apply(const Tensor& inc, double) override {
+    w_.add_(inc);
+    stats_.weight_updates += static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
+  }
+  Tensor weights() override { return w_; }
+  weight_layer_stats stats() const override { return stats_; }
+  void save(state_writer& w) const override {
+    w.put(to_vector(w_));
+    w.put(stats_.weight_updates);
+  }
+  void load(state_reader& r) override {
+    std::vector<float> v(static_cast<std::size_t>(w_.numel()));
+    r.get(v, "fp32 weights");
+    from_vector(w_, v);
+    r.get(stats_.weight_updates, "weight updates");
+  }
+  bool exact() const override { return true; }
+
+ protected:
+  Tensor w_;
+  weight_layer_stats stats_;
+};
+
+// 32-bit weights in SRAM, a 4-bit copy (shared power-of-two scale) for every
+// propagation; 8-bit activations and errors (a scale per vector); products
+// accumulated in 32 bits.
+class digital_mp_layer : public fp32_layer {
+ public:
+  digital_mp_layer(std::size_t rows, std::size_t cols, double std, bool bias_row, rng& r,
+                   const digital_mp_numerics& cfg)
+      : fp32_layer(rows, cols, std, bias_row, r), cfg_(cfg) {}
+  Tensor forward(const Tensor& x) override {
+    Tensor xq = x.contiguous().clone();
+    quantize_rows(cfg_.activations, xq);
+    return xq.mm(quantized());
+  }
+  Tensor backward(const Tensor& d) override {
+    Tensor dq = d.contiguous().clone();
+    quantize_rows(cfg_.errors, dq);
+    return dq.mm(quantized().t());
+  }
+  void apply(const Tensor& inc, double now_s) override {
+    fp32_layer::apply(inc, now_s);
+    valid_ = false;
+  }
+  void load(state_reader& r) override {
+    fp32_layer::load(r);
+    valid_ = false;
+  }
+  bool exact() const override { return false; }
+
+ private:
+  // The 4-bit weights, converted once per update (forward and backward of a
+  // batch use the same words).
+  const Tensor& quantized() {
+    if (!valid_) {
+      wq_ = w_.clone();
+      quantize(cfg_.weights, wq_.data_ptr<float>(), static_cast<std::size_t>(wq_.numel()));
+      valid_ = true;
+    }
+    return wq_;
+  }
+  digital_mp_numerics cfg_;
+  Tensor wq_;
+  bool valid_ = false;
+};
+
+// Differential PCM pairs on a crossbar (models/crossbar.h), PWM inputs and
+// ADC outputs around every MVM, chi accumulation and blind SET pulses.
+class mca_layer : public weight_layer {
+ public:
+  mca_layer(std::size_t rows, std::size_t cols, const mca_numerics& cfg, const layer_numerics& ln,
+            uint64_t seed, uint32_t index)
+      : cfg_(cfg) {
+    const double fan_in = static_cast<double>(rows);
+    const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(2.0 / fan_in);
+    crossbar_config xc = cfg.crossbar;
+    xc.synapse = synapse_kind::differential;
+    xc.g_per_weight_us =
+        ln.g_per_weight_us > 0 ? ln.g_per_weight_us : std::sqrt(2.0) * xc.init_std_us / std;
+    xb_ = std::make_unique<crossbar>(rows, cols, xc, cfg.pcm, seed, index);
+    xb_->initialize(0.0);
+    const double eps = cfg.eps_us / xc.g_per_weight_us;
+    chi_ = std::make_unique<chi_memory>(rows, cols, chi_config{eps, eps, cfg.max_pulses});
+    stats_.rows = rows;
+    stats_.cols = cols;
+    stats_.g_per_weight_us = xc.g_per_weight_us;
+    stats_.epsilon = eps;
+    stats_.weight_std = std;
+    stats_.adc_forward_range =
+        ln.adc_forward_range > 0 ? ln.adc_forward_range : 2.0 * std::sqrt(fan_in) * std;
+    stats_.adc_backward_range = ln.adc_backward_range > 0
+                                    ? ln.adc_backward_range
+                                    : 2.0 * std::sqrt(static_cast<double>(cols)) * std;
+  }
+
+  Tensor forward(const Tensor& x) override {
+    Tensor xq = x.contiguous().clone();
+    const std::vector<double> s = quantize_rows(cfg_.pwm_forward, xq);
+    const int64_t n = xq.size(0), cols = static_cast<int64_t>(xb_->cols());
+    Tensor y = at::empty({n, cols}, f32());
+    if (n == 1) {
+      xb_->mvm(xq.data_ptr<float>(), y.data_ptr<float>());  // the batch-1 kernel
+    } else {
+      y = xq.mm(view(xb_->weights(), xb_->rows(), xb_->cols()));
+      add_noise(y, (xq * xq).mm(view(xb_->variances(), xb_->rows(), xb_->cols())));
+    }
+    adc_rows(cfg_.adc_forward, stats_.adc_forward_range, s, y);
+    return y;
+  }
+
+  Tensor backward(const Tensor& d) override {
+    Tensor dq = d.contiguous().clone();
+    const std::vector<double> s = quantize_rows(cfg_.pwm_backward, dq);
+    const int64_t n = dq.size(0), rows = static_cast<int64_t>(xb_->rows());
+    Tensor y = at::empty({n, rows}, f32());
+    if (n == 1) {
+      xb_->mvm_t(dq.data_ptr<float>(), y.data_ptr<float>(), xb_->rows());
+    } else {
+      y = dq.mm(view(xb_->weights(), xb_->rows(), xb_->cols()).t());
+      add_noise(y, (dq * dq).mm(view(xb_->variances(), xb_->rows(), xb_->cols()).t()));
+    }
+    adc_rows(cfg_.adc_backward, stats_.adc_backward_range, s, y);
+    return y;
+  }
+
+  void apply(const Tensor& inc, double now_s) override {
+    const Tensor c = inc.contiguous();
+    chi_->accumulate(c.data_ptr<float>(),
+                     [&](std::size_t r, std::size_t col, int p) { xb_->pulse(r, col, p, now_s); });
+  }
+
+  void begin_batch(uint64_t samples, std::size_t n, double now_s) override {
+    // Events that fall due within this batch happen before it.
+    auto due = [&](int every) {
+      return every > 0 && samples > 0 &&
+             (samples + n - 1) / static_cast<uint64_t>(every) >
+                 (samples - 1) / static_cast<uint64_t>(every);
+    };
+    if (due(cfg_.drift_sync_images)) xb_->sync(now_s);
+    if (due(cfg_.refresh_every_images)) {
+      xb_->refresh_rows(0, xb_->rows(), cfg_.refresh, now_s);
+    }
+  }
+
+  Tensor weights() override { return view(xb_->weights(), xb_->rows(), xb_->cols()); }
+
+  weight_layer_stats stats() const override {
+    weight_layer_stats s = stats_;
+    const device_counters& d = xb_->counters();
+    s.weight_updates = d.cells_programmed;
+    s.set_pulses = d.set_pulses + d.refresh_set_pulses;
+    s.reset_pulses = d.reset_pulses + d.refresh_reset_pulses;
+    s.refreshed_cells = d.refreshed_cells;
+    s.nonzero_chi_updates = chi_->counters().nonzero_updates;
+    return s;
+  }
+  void save(state_writer& w) const override {
+    xb_->save(w);
+    chi_->save(w);
+  }
+  void load(state_reader& r) override {
+    xb_->load(r);
+    chi_->load(r);
+  }
+
+ private:
+  // y += sqrt(var) * z, z standard normal from the array's read stream.
+  void add_noise(Tensor& y, const Tensor& var) {
+    if (!xb_->noisy()) return;
+    Tensor z = at::empty_like(y);
+    xb_->draw_read_noise(z.data_ptr<float>(), static_cast<std::size_t>(z.numel()));
+    y.add_(var.clamp_min(0).sqrt() * z);
+  }
+
+  mca_numerics cfg_;
+  std::unique_ptr<crossbar> xb_;
+  std::unique_ptr<chi_memory> chi_;
+  weight_layer_stats stats_;
+};
+
+}  // namespace
+
+// --- the network -------------------------------------------------------------
+
+struct model::impl {
+  network_spec spec;
+  network_run_config cfg;
+  std::vector<std::unique_ptr<weight_layer>> wl;  // per layer; null for digital layers
+  std::vector<Tensor> velocity;                   // momentum per layer (weight layers)
+  std::vector<Tensor> acts;                       // input of every layer (saved for backward)
+  std::vector<Tensor> aux;                        // per layer: patches, pool indices, masks
+  std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch
+  rng dropout_rng;
+  uint64_t samples = 0;
+
+  impl(const network_spec& n, const network_run_config& c, uint64_t seed)
+      : spec(n), cfg(c), dropout_rng(seed, stream_id(stream_kind::dropout)) {
+    cfg.validate();
+    at::set_num_threads(cfg.threads);
+    const std::size_t nl = spec.layers.size();
+    wl.resize(nl);
+    velocity.resize(nl);
+    acts.resize(nl);
+    aux.resize(nl);
+    grads.resize(nl);
+    uint32_t index = 0;
+    for (std::size_t i = 0; i < nl; ++i) {
+      const layer_spec& l = spec.layers[i];
+      if (!is_weight_layer(l.kind)) continue;
+      const auto it = cfg.layers.find(l.name);
+      const layer_numerics ln = it == cfg.layers.end() ? layer_numerics{} : it->second;
+      const std::size_t fan_in = l.rows();
+      const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(2.0 / fan_in);
+      rng init(seed, stream_id(stream_kind::weight_init, index));
+      switch (cfg.numerics) {
+        case numerics_kind::fp32:
+          wl[i] = std::make_unique<fp32_layer>(l.rows(), l.cols(), std, l.bias, init);
+          break;
+        case numerics_kind::digital_mp:
+          wl[i] = std::make_unique<digital_mp_layer>(l.rows(), l.cols(), std, l.bias, init,
+                                                     cfg.digital_mp);
+          break;
+        case numerics_kind::mca:
+          wl[i] = std::make_unique<mca_layer>(l.rows(), l.cols(), cfg.mca, ln, seed, index);
+          break;
+      }
+      velocity[i] =
+          at::zeros({static_cast<int64_t>(l.rows()), static_cast<int64_t>(l.cols())}, f32());
+      ++index;
+    }
+    for (const auto& [name, v] : cfg.layers) {
+      bool found = false;
+      for (const auto& l : spec.layers) found |= l.name == name && is_weight_layer(l.kind);
+      if (!found) {
+        throw std::invalid_argument("numerics.layers." + name +
+                                    ": the network has no weight layer of that name");
+      }
+    }
+  }
+
+  static Tensor with_ones(const Tensor& x) {  // [m, k] -> [m, k + 1]
+    return at::cat({x, at::ones({x.size(0), 1}, f32())}, 1);
+  }
+
+  // Forward of layer i on x; keeps what the backward pass needs.
+  Tensor forward(std::size_t i, const Tensor& x, bool train) {
+    const layer_spec& l = spec.layers[i];
+    const int64_t n = x.size(0);
+    acts[i] = x;
+    switch (l.kind) {
+      case layer_kind::dense: {
+        const Tensor in = l.bias ? with_ones(x) : x.contiguous();
+        aux[i] = in;
+        return wl[i]->forward(in);
+      }
+      case layer_kind::conv2d: {
+        const int64_t k = static_cast<int64_t>(l.kernel), pad = k / 2;
+        const int64_t f = static_cast<int64_t>(l.filters);
+        if (wl[i]->exact()) {
+          const Tensor w = wl[i]->weights();
+          const int64_t ckk = static_cast<int64_t>(l.in.c) * k * k;
+          const Tensor kw =
+              w.narrow(0, 0, ckk).t().reshape({f, static_cast<int64_t>(l.in.c), k, k});
+          const Tensor b = l.bias ? w.select(0, ckk) : Tensor();
+          return at::conv2d(x, kw.contiguous(), b, 1, pad);
+        }
+        // im2col: one row per output pixel, (channel, ky, kx) per column.
+        Tensor cols = at::im2col(x, {k, k}, {1, 1}, {pad, pad}, {1, 1});  // [n, ckk, L]
+        cols = cols.transpose(1, 2).reshape({-1, cols.size(1)});          // [n L, ckk]
+        if (l.bias) cols = with_ones(cols);
+        aux[i] = cols;
+        const Tensor y = wl[i]->forward(cols);  // [n L, f]
+        return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
+            .permute({0, 3, 1, 2})
+            .contiguous();
+      }
+      case layer_kind::maxpool: {
+        const int64_t s = static_cast<int64_t>(l.size);
+        auto [y, idx] = at::max_pool2d_with_indices(x, {s, s}, {s, s});
+        aux[i] = idx;
+        return y;
+      }
+      case layer_kind::dropout: {
+        if (!train || l.rate == 0.0) {
+          aux[i] = Tensor();
+          return x;
+        }
+        Tensor mask = at::empty_like(x);
+        float* m = mask.data_ptr<float>();
+        const float keep = static_cast<float>(1.0 - l.rate), scale = 1.0f / keep;
+        for (int64_t k = 0; k < mask.numel(); ++k) {
+          m[k] = dropout_rng.uniform() < keep ? scale : 0.0f;
+        }
+        aux[i] = mask;
+        return x * mask;
+      }
+      case layer_kind::flatten:
+        return x.reshape({n, -1});
+      case layer_kind::sigmoid:
+        return aux[i] = at::sigmoid(x);
+      case layer_kind::relu:
+        return aux[i] = at::relu(x);
+      case layer_kind::tanh:
+        return aux[i] = at::tanh(x);
+      default:  // losses: handled by the step
+        return x;
+    }
+  }
+
+  // Backward of layer i: g = dL/d(output) of the batch-mean loss ->
+  // dL/d(input); weight layers keep dL/dW (conv: patches summed, or averaged
+  // with conv_update "mean").
+  Tensor backward(std::size_t i, const Tensor& g, bool need_input_grad) {
+    const layer_spec& l = spec.layers[i];
+    const Tensor& x = acts[i];
+    const int64_t n = x.size(0);
+    switch (l.kind) {
+      case layer_kind::dense: {
+        grads[i] = aux[i].t().mm(g);
+        if (!need_input_grad) return Tensor();
+        const Tensor gi = wl[i]->backward(g.contiguous());
+        return l.bias ? gi.narrow(1, 0, gi.size(1) - 1) : gi;
+      }
+      case layer_kind::conv2d: {
+        const int64_t k = static_cast<int64_t>(l.kernel), pad = k / 2;
+        const int64_t f = static_cast<int64_t>(l.filters);
+        const int64_t ckk = static_cast<int64_t>(l.in.c) * k * k;
+        const double patches = static_cast<double>(l.out.h * l.out.w);
+        const double norm = cfg.conv_update == "mean" ? patches : 1.0;
+        if (wl[i]->exact()) {
+          const Tensor w = wl[i]->weights();
+          const Tensor kw =
+              w.narrow(0, 0, ckk).t().reshape({f, static_cast<int64_t>(l.in.c), k, k}).contiguous();
+          std::vector<int64_t> bias_sizes{f};
+          auto [gi, gw, gb] = at::convolution_backward(
+              g, x, kw, l.bias ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(),
+              {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1, {need_input_grad, true, l.bias});
+          Tensor gw2 = gw.reshape({f, ckk}).t();
+          if (l.bias) gw2 = at::cat({gw2, gb.reshape({1, f})}, 0);
+          grads[i] = gw2 / norm;
+          return gi;
+        }
+        const Tensor d = g.permute({0, 2, 3, 1}).reshape({-1, f}).contiguous();  // [n L, f]
+        grads[i] = aux[i].t().mm(d) / norm;
+        if (!need_input_grad) return Tensor();
+        Tensor gc = wl[i]->backward(d);  // [n L, rows]
+        if (l.bias) gc = gc.narrow(1, 0, ckk);
+        gc = gc.reshape({n, -1, ckk}).transpose(1, 2).contiguous();  // [n, ckk, L]
+        return at::col2im(gc, {static_cast<int64_t>(l.in.h), static_cast<int64_t>(l.in.w)}, {k, k},
+                          {1, 1}, {pad, pad}, {1, 1});
+      }
+      case layer_kind::maxpool: {
+        const int64_t s = static_cast<int64_t>(l.size);
+        return at::max_pool2d_with_indices_backward(g, x, {s, s}, {s, s}, {0, 0}, {1, 1}, false,
+                                                    aux[i]);
+      }
+      case layer_kind::dropout:
+        return aux[i].defined() ? g * aux[i] : g;
+      case layer_kind::flatten:
+        return g.reshape(x.sizes());
+      case layer_kind::sigmoid:
+        return g * aux[i] * (1 - aux[i]);
+      case layer_kind::relu:
+        return g * aux[i].gt(0).to(at::kFloat);
+      case layer_kind::tanh:
+        return g * (1 - aux[i] * aux[i]);
+      default:
+        return g;
+    }
+  }
+
+  Tensor input(const float* x, std::size_t n) const {
+    const tensor_shape& s = spec.input;
+    std::vector<int64_t> sizes{static_cast<int64_t>(n), static_cast<int64_t>(s.c)};
+    if (!s.flat) sizes.insert(sizes.end(), {static_cast<int64_t>(s.h), static_cast<int64_t>(s.w)});
+    return at::from_blob(const_cast<float*>(x), sizes, f32()).clone();
+  }
+
+  // Loss summed over the batch and dL/dz of the batch mean.
+  std::pair<batch_result, Tensor> loss(const Tensor& z, const uint8_t* labels, std::size_t n) {
+    const layer_kind kind = spec.layers.back().kind;
+    const int64_t classes = z.size(1);
+    Tensor lab = at::empty({static_cast<int64_t>(n)}, at::TensorOptions().dtype(at::kLong));
+    for (std::size_t k = 0; k < n; ++k) {
+      if (labels[k] >= classes) {
+        throw std::invalid_argument("label " + std::to_string(labels[k]) + " of sample " +
+                                    std::to_string(k) + " in the batch is not below the " +
+                                    std::to_string(classes) + " outputs of the network");
+      }
+      lab[static_cast<int64_t>(k)] = static_cast<int64_t>(labels[k]);
+    }
+    const Tensor onehot = at::one_hot(lab, classes).to(at::kFloat);
+    batch_result r;
+    r.correct = static_cast<std::size_t>(z.argmax(1).eq(lab).sum().item<int64_t>());
+    Tensor g;
+    if (kind == layer_kind::cross_entropy) {
+      const Tensor logp = at::log_softmax(z, 1);
+      r.loss_sum = -(logp * onehot).sum().item<double>();
+      g = logp.exp() - onehot;
+    } else if (kind == layer_kind::mse) {
+      const Tensor e = z - onehot;
+      r.loss_sum = 0.5 * (e * e).sum().item<double>();
+      g = e;
+    } else {  // l2svm: targets +-1
+      const Tensor t = onehot * 2 - 1;
+      const Tensor m = (1 - t * z).clamp_min(0);
+      r.loss_sum = (m * m).sum().item<double>();
+      g = -2 * t * m;
+    }
+    return {r, g / static_cast<double>(n)};
+  }
+
+  Tensor forward_all(const float* x, std::size_t n, bool train) {
+    Tensor a = input(x, n);
+    for (std::size_t i = 0; i + 1 < spec.layers.size(); ++i) a = forward(i, a, train);
+    return a;
+  }
+};
+
+model::model(const network_spec& net, const network_run_config& cfg, uint64_t seed)
+    : p_(std::make_unique<impl>(net, cfg, seed)) {}
+
+model::~model() = default;
+
+const network_spec& model::spec() const {
+  return p_->spec;
+}
+
+uint64_t model::samples_trained() const {
+  return p_->samples;
+}
+
+batch_result model::train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr) {
+  impl& m = *p_;
+  at::NoGradGuard no_grad;
+  const double now_s = static_cast<double>(m.samples) * m.cfg.mca.image_period_s;
+  for (const auto& w : m.wl) {
+    if (w) w->begin_batch(m.samples, n, now_s);
+  }
+  const Tensor z = m.forward_all(x, n, true);
+  auto [res, g] = m.loss(z, labels, n);
+  // Backward through every layer; the first weight layer needs no input error.
+  const std::size_t first_weight = m.spec.weight_layers().front();
+  for (std::size_t i = m.spec.layers.size() - 1; i-- > 0;) {
+    g = m.backward(i, g, i > first_weight);
+    if (i == first_weight) break;
+  }
+  // SGD with momentum and weight decay in the digital unit, then the update
+  // of every weight layer in its numerics.
+  for (std::size_t i = 0; i < m.wl.size(); ++i) {
+    if (!m.wl[i]) continue;
+    Tensor step = m.grads[i];
+    if (m.cfg.weight_decay > 0) {
+      const layer_spec& l = m.spec.layers[i];
+      const int64_t decayed = static_cast<int64_t>(l.rows()) - (l.bias ? 1 : 0);
+      step = step.clone();
+      step.narrow(0, 0, decayed).add_(m.wl[i]->weights().narrow(0, 0, decayed), m.cfg.weight_decay);
+    }
+    if (m.cfg.momentum > 0) {
+      m.velocity[i].mul_(m.cfg.momentum).add_(step);
+      step = m.velocity[i];
+    }
+    m.wl[i]->apply(step * (-lr), now_s + static_cast<double>(n) * m.cfg.mca.image_period_s);
+  }
+  m.samples += n;
+  return res;
+}
+
+batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t n) {
+  at::NoGradGuard no_grad;
+  const Tensor z = p_->forward_all(x, n, false);
+  return p_->loss(z, labels, n).first;
+}
+
+std::vector<weight_layer_stats> model::stats() const {
+  std::vector<weight_layer_stats> out;
+  for (std::size_t i = 0; i < p_->wl.size(); ++i) {
+    if (!p_->wl[i]) continue;
+    out.push_back(p_->wl[i]->stats());
+    out.back().name = p_->spec.layers[i].name;
+  }
+  return out;
+}
+
+namespace {
+
+std::size_t weight_layer_index(const network_spec& spec, std::size_t k) {
+  const auto w = spec.weight_layers();
+  if (k >= w.size()) {
+    throw std::invalid_argument("weight layer " + std::to_string(k) + " of " +
+                                std::to_string(w.size()));
+  }
+  return w[k];
+}
+
+}  // namespace
+
+std::vector<float> model::weights(std::size_t k) const {
+  return to_vector(p_->wl[weight_layer_index(p_->spec, k)]->weights());
+}
+
+void model::set_weights(std::size_t k, const std::vector<float>& w) {
+  const std::size_t i = weight_layer_index(p_->spec, k);
+  if (p_->cfg.numerics == numerics_kind::mca) {
+    throw std::invalid_argument("set_weights: PCM weights are programmed, not written");
+  }
+  Tensor t = p_->wl[i]->weights();
+  if (static_cast<int64_t>(w.size()) != t.numel()) {
+    throw std::invalid_argument("set_weights: " + std::to_string(w.size()) + " values for " +
+                                std::to_string(t.numel()) + " weights");
+  }
+  from_vector(t, w);
+  p_->wl[i]->apply(at::zeros_like(t), 0.0);  // invalidates derived copies (digital-mp)
+}
+
+void model::save(state_writer& w) const {
+  w.put(p_->samples);
+  p_->dropout_rng.save(w);
+  for (std::size_t i = 0; i < p_->wl.size(); ++i) {
+    if (!p_->wl[i]) continue;
+    p_->wl[i]->save(w);
+    w.put(to_vector(p_->velocity[i]));
+  }
+}
+
+void model::load(state_reader& r) {
+  r.get(p_->samples, "samples trained");
+  p_->dropout_rng.load(r, "dropout stream");
+  for (std::size_t i = 0; i < p_->wl.size(); ++i) {
+    if (!p_->wl[i]) continue;
+    p_->wl[i]->load(r);
+    std::vector<float> v(static_cast<std::size_t>(p_->velocity[i].numel()));
+    r.get(v, "momentum");
+    from_vector(p_->velocity[i], v);
+  }
+}
+
+}  // namespace mcasim

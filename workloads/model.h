@@ -1,0 +1,75 @@
+// A network built from its description and numerics, and the one training
+// step over its layers: forward through every layer, loss, backward through
+// every layer, SGD (momentum, weight decay) in the digital unit, and the
+// update of every weight layer in its numerics (fp32: added; digital-mp:
+// added to the 32-bit weights; mca: accumulated in chi, blind pulses when
+// |chi| >= epsilon). Weight layers see what the hardware does: a block of
+// MVMs (a batch of vectors, or a batch's conv patches), a block of
+// transposed MVMs, and an increment to apply.
+//
+// The tensor library (libtorch) stays inside model.cpp: batches go in as
+// float arrays, samples laid out as the data set holds them (CHW).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/state_io.h"
+#include "workloads/network_spec.h"
+#include "workloads/numerics.h"
+
+namespace mcasim {
+
+// Per weight layer, since construction.
+struct weight_layer_stats {
+  std::string name;
+  std::size_t rows = 0, cols = 0;
+  uint64_t weight_updates = 0;  // fp32/digital-mp: non-zero weight changes; mca: cells programmed
+  uint64_t set_pulses = 0;
+  uint64_t reset_pulses = 0;
+  uint64_t nonzero_chi_updates = 0;
+  uint64_t refreshed_cells = 0;
+  // The mapping used (mca): conductance per weight, epsilon, ADC ranges.
+  double g_per_weight_us = 0.0, epsilon = 0.0, weight_std = 0.0;
+  double adc_forward_range = 0.0, adc_backward_range = 0.0;
+};
+
+struct batch_result {
+  double loss_sum = 0.0;  // summed over the batch's samples
+  std::size_t correct = 0;
+};
+
+class model {
+ public:
+  model(const network_spec& net, const network_run_config& cfg, uint64_t seed);
+  ~model();
+  model(const model&) = delete;
+  model& operator=(const model&) = delete;
+
+  const network_spec& spec() const;
+  // One SGD step on n samples (x: n * input size values, labels < classes),
+  // learning rate lr; dropout active. Returns the loss and correct
+  // predictions of the forward pass before the update.
+  batch_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr);
+  // Forward only, dropout off.
+  batch_result evaluate(const float* x, const uint8_t* labels, std::size_t n);
+  uint64_t samples_trained() const;
+  std::vector<weight_layer_stats> stats() const;
+  // Weights of the k-th weight layer, rows x cols row-major (mca: the
+  // drifted noise-free conductances in weight units); set_weights replaces
+  // them (fp32 and digital-mp only).
+  std::vector<float> weights(std::size_t k) const;
+  void set_weights(std::size_t k, const std::vector<float>& w);
+
+  void save(state_writer& w) const;
+  void load(state_reader& r);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace mcasim

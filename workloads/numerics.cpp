@@ -1,0 +1,92 @@
+#include "workloads/numerics.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mcasim {
+
+namespace {
+
+void require(bool ok, const std::string& field, double v, const char* rule) {
+  if (!ok) {
+    char num[64];
+    std::snprintf(num, sizeof num, "%g", v);
+    throw std::invalid_argument(field + " = " + num + ": " + rule);
+  }
+}
+
+bool finite_at_least(double v, double lo) {
+  return std::isfinite(v) && v >= lo;
+}
+
+}  // namespace
+
+const char* numerics_name(numerics_kind k) {
+  switch (k) {
+    case numerics_kind::fp32:
+      return "fp32";
+    case numerics_kind::mca:
+      return "mca";
+    case numerics_kind::digital_mp:
+      return "digital-mp";
+  }
+  return "?";
+}
+
+numerics_kind parse_numerics(const std::string& s) {
+  for (numerics_kind k : {numerics_kind::fp32, numerics_kind::mca, numerics_kind::digital_mp}) {
+    if (s == numerics_name(k)) return k;
+  }
+  throw std::invalid_argument("numerics '" + s + "': must be fp32, mca or digital-mp");
+}
+
+void network_run_config::validate() const {
+  require(batch >= 1 && batch <= 100000, "batch", static_cast<double>(batch),
+          "must be in [1, 100000]");
+  require(std::isfinite(learning_rate) && learning_rate > 0, "learning_rate", learning_rate,
+          "must be > 0");
+  require(finite_at_least(momentum, 0) && momentum < 1, "momentum", momentum, "must be in [0, 1)");
+  require(finite_at_least(weight_decay, 0), "weight_decay", weight_decay, "must be >= 0");
+  require(std::isfinite(schedule.gamma) && schedule.gamma > 0, "schedule.gamma", schedule.gamma,
+          "must be > 0");
+  require(schedule.step_epochs >= 0, "schedule.step_epochs", schedule.step_epochs, "must be >= 0");
+  require(finite_at_least(augment.brightness, 0) && augment.brightness <= 1, "augment.brightness",
+          augment.brightness, "must be in [0, 1]");
+  require(finite_at_least(augment.contrast, 0) && augment.contrast <= 1, "augment.contrast",
+          augment.contrast, "must be in [0, 1]");
+  if (conv_update != "mean" && conv_update != "sum") {
+    throw std::invalid_argument("conv_update = '" + conv_update + "': must be mean or sum");
+  }
+  require(threads >= 1 && threads <= 256, "threads", threads, "must be in [1, 256]");
+  mca.pcm.validate();
+  mca.crossbar.validate();
+  mca.refresh.validate();
+  require(std::isfinite(mca.eps_us) && mca.eps_us > 0, "mca.eps_us", mca.eps_us, "must be > 0");
+  require(mca.max_pulses >= 0, "mca.max_pulses", mca.max_pulses, "must be >= 0");
+  require(mca.refresh_every_images >= 0, "mca.refresh_every_images", mca.refresh_every_images,
+          "must be >= 0");
+  require(mca.drift_sync_images >= 1, "mca.drift_sync_images", mca.drift_sync_images,
+          "must be >= 1");
+  require(finite_at_least(mca.image_period_s, 0), "mca.image_period_s", mca.image_period_s,
+          "must be >= 0");
+  mca.pwm_forward.validate("mca.pwm_forward");
+  mca.adc_forward.validate("mca.adc_forward");
+  mca.pwm_backward.validate("mca.pwm_backward");
+  mca.adc_backward.validate("mca.adc_backward");
+  digital_mp.weights.validate("digital_mp.weights");
+  digital_mp.activations.validate("digital_mp.activations");
+  digital_mp.errors.validate("digital_mp.errors");
+  for (const auto& [name, l] : layers) {
+    const std::string p = "layers." + name + ".";
+    require(finite_at_least(l.weight_std, 0), p + "weight_std", l.weight_std, "must be >= 0");
+    require(finite_at_least(l.g_per_weight_us, 0), p + "g_per_weight_us", l.g_per_weight_us,
+            "must be >= 0");
+    require(finite_at_least(l.adc_forward_range, 0), p + "adc_forward_range", l.adc_forward_range,
+            "must be >= 0");
+    require(finite_at_least(l.adc_backward_range, 0), p + "adc_backward_range",
+            l.adc_backward_range, "must be >= 0");
+  }
+}
+
+}  // namespace mcasim

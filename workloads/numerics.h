@@ -1,0 +1,90 @@
+// How the weight layers of a network compute, chosen per run: `fp32` (the
+// reference), `mca` (PCM crossbars with PWM inputs, ADC outputs, read noise,
+// drift, chi accumulation and blind SET pulses, refresh) or `digital-mp`
+// (4-bit weights from 32-bit ones, 8-bit activations and errors, 32-bit
+// accumulation). Everything that is not a weight layer runs in fp32 in the
+// digital unit. Training options (mini-batches, SGD with momentum and weight
+// decay, learning-rate schedule, augmentation) are here too: one struct is
+// the configuration of a network training run.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/chi_memory.h"
+#include "models/converters.h"
+#include "models/crossbar.h"
+#include "models/pcm_device.h"
+
+namespace mcasim {
+
+enum class numerics_kind { fp32, mca, digital_mp };
+
+// Per weight layer: how its weights map to conductances and its converter
+// ranges. 0 means "derived from the layer" (see layer_mapping below).
+struct layer_numerics {
+  double weight_std = 0.0;          // initial weight spread; 0: He, sqrt(2 / fan_in)
+  double g_per_weight_us = 0.0;     // W = (Gp - Gn) / g; 0: sqrt(2) init_std_us / weight_std
+  double adc_forward_range = 0.0;   // ADC full scale / PWM full scale; 0: 2 sqrt(rows) w_std
+  double adc_backward_range = 0.0;  // the same for the transposed read; 0: 2 sqrt(cols) w_std
+};
+
+struct mca_numerics {
+  pcm_params pcm;
+  crossbar_config crossbar;  // init_mean_us / init_std_us; g_per_weight_us is per layer
+  double eps_us = 0.77;      // mean conductance change of one SET pulse: epsilon = eps_us / g
+  int max_pulses = 0;        // per cell and update (0: no limit)
+  refresh_config refresh;
+  int refresh_every_images = 100;  // all rows every N training samples; 0 = never
+  int drift_sync_images = 100;     // re-evaluate drift of every device every N samples
+  double image_period_s = 0.1;     // simulated device time per training sample
+  // Converters: signed 8-bit PWM inputs with a power-of-two scale per vector;
+  // 8-bit ADC outputs whose full scale is the layer's range x the input scale.
+  quantizer_config pwm_forward{false, 8, true, 1.0, true, true, false};
+  quantizer_config adc_forward{false, 8, true, 1.0, false, false, false};
+  quantizer_config pwm_backward{false, 8, true, 1.0, true, true, false};
+  quantizer_config adc_backward{false, 8, true, 1.0, false, false, false};
+};
+
+struct digital_mp_numerics {
+  quantizer_config weights{false, 4, true, 1.0, true, true, false};
+  quantizer_config activations{false, 8, true, 1.0, true, true, false};
+  quantizer_config errors{false, 8, true, 1.0, true, true, false};
+};
+
+// Learning rate of epoch e (1-based): lr * gamma^floor((e - 1) / step_epochs).
+struct lr_schedule {
+  double gamma = 1.0;
+  int step_epochs = 0;  // 0: constant
+};
+
+struct augment_config {
+  bool flip = false;        // random horizontal flip
+  double brightness = 0.0;  // add U(-b, b), pixels in [0, 1]
+  double contrast = 0.0;    // scale around the image mean by U(1 - c, 1 + c); clamp to [0, 1]
+};
+
+struct network_run_config {
+  numerics_kind numerics = numerics_kind::fp32;
+  std::size_t batch = 1;
+  double learning_rate = 0.01;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  lr_schedule schedule;
+  augment_config augment;
+  // A conv layer's update of one sample: the average of its per-patch outer
+  // products ("mean", the paper's Methods) or their sum ("sum", the gradient).
+  std::string conv_update = "mean";
+  mca_numerics mca;
+  digital_mp_numerics digital_mp;
+  std::map<std::string, layer_numerics> layers;  // by layer name
+  int threads = 2;  // tensor library threads (results depend on it; recorded)
+  void validate() const;
+};
+
+const char* numerics_name(numerics_kind k);
+numerics_kind parse_numerics(const std::string& s);  // throws std::invalid_argument
+
+}  // namespace mcasim
