@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "models/rng.h"
+#include "models/state_io.h"
 #include "test_util.h"
 
 namespace mcasim {
@@ -193,27 +195,103 @@ TEST(McaNetwork, ProgrammedCellsFollowChiPulseEvents) {
   }
 }
 
+// Noiseless reads: the predicted class, and by value the hidden activations,
+// the output error and the back-propagated error, against a double-precision
+// recomputation from the crossbar weights. The values are read back through
+// chi: with epsilon at its maximum nothing fires, so after one image from a
+// cleared chi (the network state is reloaded before every image) chi holds
+// exactly the update lr * x_i * delta_j of the ideal "mca" operands; the
+// bias rows (x = 1) give lr * delta.
 TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
   experiment_config cfg = small_mca();
   cfg.mca.pcm.read_noise = false;
+  cfg.mca.chi.eps_p = cfg.mca.chi.eps_d = 1e6;  // never fires
   mca_network net(cfg, 6, 0.0);
+  state_writer initial;
+  net.save(initial);
   const std::size_t ni = cfg.mlp.inputs, nh = cfg.mlp.hidden, no = cfg.mlp.outputs;
+  const double lr = cfg.mlp.learning_rate;
+  // Float error bounds (u = 2^-24): a float sum of n products is within
+  // n u sum |terms| of the exact one; the sigmoid has slope <= 1/4 and its
+  // exp and division add 3u; d = (t - s) s (1 - s) and s (1 - s) have slope
+  // <= 1 in s on [0, 1]; chi = fl(fl(lr x) d) adds 2u relative, and lr is a
+  // float (relative error dlr).
+  const double u = 0x1p-24;
+  const double dlr = std::fabs(static_cast<float>(lr) - lr) / lr;
+  const auto& w1 = net.layer(0).weights();
+  const auto& w2 = net.layer(1).weights();
   rng r(6, 1);
-  int agree = 0;
+  double max_tol = 0, max_value = 0;
   for (int n = 0; n < 50; ++n) {
+    state_reader back(initial.bytes(), "initial state");
+    net.load(back);
     const auto x = random_image(r, ni);
-    std::vector<double> a1(nh + 1, 1.0), y(no, 0.0);
+    const int label = n % static_cast<int>(no);
+    std::vector<double> a1(nh + 1, 1.0), ea1(nh + 1, 0.0), y(no, 0.0), d2(no), ed2(no);
     for (std::size_t h = 0; h < nh; ++h) {
-      double z = net.layer(0).weight(ni, h);
-      for (std::size_t i = 0; i < ni; ++i) z += x[i] * net.layer(0).weight(i, h);
+      double z = w1[ni * nh + h], abs_sum = std::fabs(z);
+      for (std::size_t i = 0; i < ni; ++i) {
+        z += x[i] * w1[i * nh + h];
+        abs_sum += std::fabs(x[i] * w1[i * nh + h]);
+      }
       a1[h] = activate(activation_kind::sigmoid, z);
+      ea1[h] = (ni + 1) * u * abs_sum / 4 + 3 * u;
     }
     for (std::size_t o = 0; o < no; ++o) {
-      for (std::size_t h = 0; h <= nh; ++h) y[o] += a1[h] * net.layer(1).weight(h, o);
+      double abs_sum = 0, e = 0;
+      for (std::size_t h = 0; h <= nh; ++h) {
+        y[o] += a1[h] * w2[h * no + o];
+        abs_sum += std::fabs(a1[h] * w2[h * no + o]);
+        e += ea1[h] * std::fabs(w2[h * no + o]);
+      }
+      const double s = activate(activation_kind::sigmoid, y[o]);
+      const double t = static_cast<int>(o) == label ? 1.0 : 0.0;
+      d2[o] = (t - s) * s * (1 - s);
+      ed2[o] = (e + (nh + 1) * u * abs_sum) / 4 + 3 * u + 4 * u;
     }
-    agree += net.predict(x.data(), 0.0) == argmax(y.data(), no);
+    const int want = argmax(y.data(), no);
+    EXPECT_EQ(net.predict(x.data(), 0.0), want) << "image " << n;
+    EXPECT_EQ(net.train(x.data(), label, 0.0), want) << "image " << n;
+    const chi_memory& c1 = net.chi(0);
+    const chi_memory& c2 = net.chi(1);
+    auto check = [&](float got, double want_chi, double tol, const char* what, std::size_t i,
+                     std::size_t j) {
+      EXPECT_NEAR(got, want_chi, tol) << what << " " << i << "," << j << " image " << n;
+      max_tol = std::max(max_tol, tol);
+      max_value = std::max(max_value, std::fabs(want_chi));
+    };
+    for (std::size_t o = 0; o < no; ++o) {
+      const double tol_d = lr * ed2[o] + (2 * u + dlr) * lr * std::fabs(d2[o]);
+      check(c2.chi(nh, o), lr * d2[o], tol_d, "output error (bias row)", nh, o);
+      for (std::size_t h = 0; h < nh; ++h) {
+        const double v = lr * a1[h] * d2[o];
+        const double tol =
+            lr * (a1[h] * ed2[o] + ea1[h] * std::fabs(d2[o])) + (3 * u + dlr) * std::fabs(v);
+        check(c2.chi(h, o), v, tol, "hidden activation x output error", h, o);
+      }
+    }
+    for (std::size_t h = 0; h < nh; ++h) {
+      double s = 0, abs_sum = 0, e = 0;
+      for (std::size_t o = 0; o < no; ++o) {
+        s += w2[h * no + o] * d2[o];
+        abs_sum += std::fabs(w2[h * no + o] * d2[o]);
+        e += std::fabs(w2[h * no + o]) * ed2[o];
+      }
+      const double g = a1[h] * (1 - a1[h]);
+      const double d1 = s * g;
+      const double ed1 = (e + no * u * abs_sum) * g + std::fabs(s) * ea1[h] + 2 * u * std::fabs(d1);
+      for (std::size_t i = 0; i <= ni; ++i) {
+        const double xi = i < ni ? x[i] : 1.0;
+        const double v = lr * xi * d1;
+        check(c1.chi(i, h), v, lr * xi * ed1 + (3 * u + dlr) * std::fabs(v),
+              "input x back-propagated error", i, h);
+      }
+    }
   }
-  EXPECT_EQ(agree, 50);
+  // The bounds are tight enough to mean something: the largest is below
+  // 1e-4 of the largest value guarded (a swapped sign or device changes
+  // values by 100 %).
+  EXPECT_LT(max_tol, 1e-4 * max_value);
 }
 
 TEST(McaNetwork, NonDifferentialWeightScaleFollowsSchedule) {

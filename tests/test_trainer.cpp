@@ -76,16 +76,27 @@ dataset* Training::test_ = nullptr;
 TEST_F(Training, Fp64LearnsTheSyntheticTask) {
   const nlohmann::json doc = run("fp64", "fp64");
   ASSERT_EQ(doc["epochs"].size(), static_cast<std::size_t>(k_epochs));
-  // Chance is 10 %; the classes are separable, so > 60 % is a clear margin.
-  EXPECT_GT(doc["max_test_accuracy"].get<double>(), 0.6);
-  EXPECT_GT(doc["epochs"].back()["train_accuracy"].get<double>(), 0.6);
+  // The 200 test images hold 20 per class, so one class is 10 points. The
+  // classes are separable and fp64 classifies all of them from epoch 1 on
+  // (seed 1: 100 % train and test every epoch); >= 95 % allows up to 10
+  // wrong images but not a lost class or a 40-point drop.
+  EXPECT_GE(doc["max_test_accuracy"].get<double>(), 0.95);
+  EXPECT_GE(doc["epochs"].back()["test_accuracy"].get<double>(), 0.95);
+  EXPECT_GE(doc["epochs"].back()["train_accuracy"].get<double>(), 0.95);
   EXPECT_FALSE(doc.contains("drift_inference")) << "fp64 has no devices to drift";
   EXPECT_FALSE(std::filesystem::exists(dir_.file("fp64/synapses.csv")));
 }
 
 TEST_F(Training, McaLearnsAndWritesMetrics) {
   const nlohmann::json doc = run("mca", "mca");
-  EXPECT_GT(doc["max_test_accuracy"].get<double>(), 0.6);
+  // The MCA machine learns the classes one by one (seed 1: 54.5 %, 70 %,
+  // 80 % test after epochs 1-3, i.e. 8 of the 10 classes). Half a class
+  // (5 points) below the measured value: >= 75 % after epoch 3, and
+  // learning, >= 10 points (a class) better than after epoch 1.
+  const auto& epochs = doc["epochs"];
+  const double final_acc = epochs.back()["test_accuracy"].get<double>();
+  EXPECT_GE(final_acc, 0.75);
+  EXPECT_GE(final_acc, epochs[0]["test_accuracy"].get<double>() + 0.1);
 
   // metrics.json on disk is the returned document.
   const std::string path = dir_.file("mca/metrics.json");
@@ -128,8 +139,11 @@ TEST_F(Training, McaLearnsAndWritesMetrics) {
   EXPECT_EQ(drift[1]["label"], "1 h");
   EXPECT_EQ(drift[4]["label"], "1 month");
   for (const auto& d : drift) {
-    // Drift over a month costs little accuracy on this easy task.
-    EXPECT_GT(d["test_accuracy"].get<double>(), 0.5) << d["label"];
+    // With one drift exponent for every device, a month scales all
+    // conductances by about the same factor (2.6e6 s / 38.6 s)^-0.04 = 0.64,
+    // which leaves the classification nearly unchanged (seed 1: 80 % at
+    // every age): at most 10 images (half a class) lost.
+    EXPECT_GE(d["test_accuracy"].get<double>(), final_acc - 0.05) << d["label"];
   }
 
   // Synapse traces: header, the initial row and one row every 50 images.
