@@ -22,6 +22,7 @@
 
 #include "platform/config.h"
 #include "platform/sweep.h"
+#include "workloads/cifar10.h"
 #include "workloads/mnist.h"
 
 namespace mcasim::fuzz {
@@ -155,6 +156,35 @@ inline outcome sweep_spec_file(const uint8_t* data, std::size_t size) {
   require(s.command == "table1" || s.command == "train", "an unknown command");
   require(s.base.is_object(), "a base configuration that is not an object");
   for (const auto& p : s.points) require(p.values.is_object(), "point values not an object");
+  return outcome::accepted;
+}
+
+// (d) The CIFAR-10 batch parser. Input: one byte giving the limit (0 = all),
+// then the batch file's bytes.
+inline outcome cifar10_batch(const uint8_t* data, std::size_t size) {
+  if (size < 1) return outcome::rejected;
+  const std::size_t limit = data[0];
+  const std::vector<unsigned char> batch(data + 1, data + size);
+  dataset ds;
+  try {
+    ds = parse_cifar10_batch("batch", batch, limit);
+  } catch (const data_error&) {
+    return outcome::rejected;
+  }
+  const std::size_t records = batch.size() / k_cifar10_record;
+  require(batch.size() % k_cifar10_record == 0, "accepted a partial record");
+  require(ds.size() == (limit == 0 ? records : std::min(records, limit)),
+          "not the first min(records, limit) records");
+  require(ds.channels == 3 && ds.height == 32 && ds.width == 32 && ds.pixels == 3072,
+          "a shape other than 3 x 32 x 32");
+  require(ds.images.size() == ds.size() * ds.pixels, "images and labels differ in count");
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    const unsigned char* rec = batch.data() + i * k_cifar10_record;
+    require(ds.labels[i] == rec[0] && rec[0] <= 9, "a label not the record's or outside 0..9");
+    for (std::size_t k = 0; k < ds.pixels; ++k) {
+      require(ds.image(i)[k] == rec[1 + k] / 255.0f, "a pixel not the record's byte / 255");
+    }
+  }
   return outcome::accepted;
 }
 

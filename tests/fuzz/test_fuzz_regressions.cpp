@@ -81,6 +81,12 @@ TEST(fuzz_regressions, idx_reader_accepts_or_raises_data_error) {
             inputs_in(k_fuzz_dir / "corpus" / "fuzz_idx").size());
 }
 
+TEST(fuzz_regressions, cifar10_parser_accepts_or_raises_data_error) {
+  // The corpus seeds are valid batches.
+  EXPECT_GE(run_all("fuzz_cifar10", {&fuzz::cifar10_batch}),
+            inputs_in(k_fuzz_dir / "corpus" / "fuzz_cifar10").size());
+}
+
 TEST(fuzz_regressions, config_loader_accepts_or_raises_config_error) {
   // Each corpus seed is a valid --config file or a valid --set.
   EXPECT_GE(run_all("fuzz_config", {&fuzz::config_file, &fuzz::config_set}),
