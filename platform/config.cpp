@@ -38,6 +38,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>> k_enums = {
     {"loss", {"mse", "l2svm"}},
     {"machine", {"fp64", "mca", "digital"}},
     {"kind", {"fixed32", "mixed"}},
+    {"numerics", {"fp32", "mca", "digital-mp"}},
+    {"conv_update", {"mean", "sum"}},
 };
 
 // A value as it appears in messages: JSON, at most 80 characters.
@@ -109,6 +111,12 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
     if (!tree.contains(key)) {
       if (energy_table) {
         tree[key] = it.value();
+        continue;
+      }
+      // Per-layer numerics are keyed by the network's layer names.
+      if (path == "training.layers") {
+        tree[key] = layer_numerics{};
+        merge_strict(tree[key], it.value(), p);
         continue;
       }
       std::string known;
@@ -268,6 +276,7 @@ void check_network_size(const mlp_config& m) {
 nlohmann::json to_tree(const run_config& c) {
   nlohmann::json tree;
   tree["experiment"] = c.experiment;
+  tree["training"] = c.training;
   tree["platform"] = c.platform;
   tree["technology"] = c.tech.as_json();
   return tree;
@@ -288,12 +297,15 @@ run_config apply(const run_config& base, const overrides& o) {
   run_config out;
   try {
     out.experiment = tree["experiment"].get<experiment_config>();
+    out.training = tree["training"].get<network_run_config>();
     out.platform = tree["platform"].get<platform_config>();
     out.tech = technology::from_json_text(tree["technology"].dump(), "configuration 'technology'");
     const nlohmann::json read = to_tree(out);
     check_read_back(tree["experiment"], read["experiment"], "experiment");
+    check_read_back(tree["training"], read["training"], "training");
     check_read_back(tree["platform"], read["platform"], "platform");
     out.experiment.validate();
+    out.training.validate();
     out.platform.validate();
     check_network_size(out.experiment.mlp);
   } catch (const std::invalid_argument& e) {

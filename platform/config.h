@@ -2,6 +2,8 @@
 // documented defaults (the paper's design):
 //   experiment  workload, network, device model, crossbars, converters,
 //               chi, refresh, digital designs (workloads/experiment.h)
+//   training    runs of any network (--network): numerics, batch, optimizer,
+//               schedule, augmentation, per-layer mapping (workloads/numerics.h)
 //   platform    digital units, SRAMs, MAC arrays, bus, tiles (designs.h)
 //   technology  energy per action (power/tech_14lpp.json)
 // `--config FILE` merges a JSON file into it, `--set key.path=value` one
@@ -19,6 +21,7 @@
 #include "platform/designs.h"
 #include "power/technology.h"
 #include "workloads/experiment.h"
+#include "workloads/numerics.h"
 
 namespace mcasim {
 
@@ -31,6 +34,7 @@ struct run_config {
   experiment_config experiment;
   platform_config platform;
   technology tech;
+  network_run_config training;
 };
 
 nlohmann::json to_tree(const run_config& c);

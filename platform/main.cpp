@@ -25,9 +25,12 @@
 #include "models/state_io.h"
 #include "workloads/characterize.h"
 #include "workloads/config_json.h"
+#include "workloads/datasets.h"
 #include "workloads/experiment.h"
 #include "workloads/io.h"
 #include "workloads/mnist.h"
+#include "workloads/network_spec.h"
+#include "workloads/network_train.h"
 #include "workloads/progress.h"
 #include "workloads/trainer.h"
 
@@ -102,18 +105,60 @@ int sc_main(int argc, char** argv) {
   std::size_t train_limit = 0, test_limit = 0;
   mcasim::train_options topt;
   bool quiet = false, no_train_eval = false;
-  auto* tr = app.add_subcommand("train", "train the MLP on MNIST (paper Methods experiments)");
+  auto* tr = app.add_subcommand(
+      "train",
+      "train a network (--network) or the paper's MLP experiments (--experiment, --design)");
   std::string design;
   auto* exp_opt = tr->add_option("--experiment", experiment,
                                  "functional model: fp64 | mca | mca-nondiff | table1-digital32 | "
                                  "table1-digital-mp | table1-mca")
                       ->capture_default_str()
                       ->check(CLI::IsMember(mcasim::experiment_names()));
-  tr->add_option("--design", design,
-                 "train through the SystemC platform of a Table I design, with energy and time "
-                 "per stage: digital32 | digital-mp | mca")
-      ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
-      ->excludes(exp_opt);
+  auto* design_opt =
+      tr->add_option("--design", design,
+                     "train through the SystemC platform of a Table I design, with energy and "
+                     "time per stage: digital32 | digital-mp | mca")
+          ->check(CLI::IsMember({"digital32", "digital-mp", "mca"}))
+          ->excludes(exp_opt);
+  // Any network (configuration tree branch `training`; flags override it).
+  std::string network_name, numerics_flag, dataset_name = "mnist";
+  std::size_t batch_flag = 0;
+  double lr_flag = 0, momentum_flag = 0, decay_flag = 0;
+  int threads_flag = 0;
+  bool train_eval = false;
+  auto* net_opt =
+      tr->add_option("--network", network_name,
+                     "train a network: a built-in (mlp-paper | mlp-table1 | cnn-cifar10) or a "
+                     "JSON file (`mcasim network show NAME` prints one)")
+          ->excludes(exp_opt)
+          ->excludes(design_opt);
+  tr->add_option("--numerics", numerics_flag, "weight layers in fp32 | mca | digital-mp")
+      ->check(CLI::IsMember({"fp32", "mca", "digital-mp"}))
+      ->needs(net_opt);
+  tr->add_option("--dataset", dataset_name, "mnist | fashion-mnist | cifar10 (with --network)")
+      ->check(CLI::IsMember(mcasim::dataset_names()))
+      ->capture_default_str()
+      ->needs(net_opt);
+  tr->add_option("--batch", batch_flag, "mini-batch size (training.batch)")
+      ->check(CLI::Range(1, 100000))
+      ->needs(net_opt);
+  tr->add_option("--learning-rate", lr_flag, "learning rate of epoch 1 (training.learning_rate)")
+      ->check(CLI::PositiveNumber)
+      ->needs(net_opt);
+  tr->add_option("--momentum", momentum_flag, "SGD momentum in [0, 1) (training.momentum)")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->needs(net_opt);
+  tr->add_option("--weight-decay", decay_flag, "L2 weight decay (training.weight_decay)")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(net_opt);
+  tr->add_option("--threads", threads_flag,
+                 "tensor library threads (training.threads; results depend on it)")
+      ->check(CLI::Range(1, 256))
+      ->needs(net_opt);
+  tr->add_flag("--train-eval", train_eval,
+               "with --network: evaluate the whole training set after each epoch (else the "
+               "running accuracy of the epoch is reported)")
+      ->needs(net_opt);
   add_config(tr);
   std::string trace_timeline, trace_vcd, trace_images = "0:1";
   auto add_traces = [&](CLI::App* cmd) {
@@ -215,6 +260,17 @@ int sc_main(int argc, char** argv) {
       ->excludes(dump_exp);
   add_config(dump);
 
+  // network show
+  auto* nw = app.add_subcommand("network", "network descriptions");
+  nw->require_subcommand(1);
+  auto* show = nw->add_subcommand(
+      "show", "print a network (built-in name or file) as the JSON a file would hold");
+  std::string show_name;
+  bool show_summary = false;
+  show->add_option("name", show_name, "mlp-paper | mlp-table1 | cnn-cifar10 | FILE")->required();
+  show->add_flag("--summary", show_summary,
+                 "a table of the layers (shapes, parameters, MVMs per sample) instead");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -224,8 +280,10 @@ int sc_main(int argc, char** argv) {
 
   // The effective configuration of a run from an experiment preset.
   auto effective = [&](const std::string& preset) {
-    mcasim::run_config base{mcasim::make_experiment(preset), mcasim::platform_config(),
-                            mcasim::technology::load(tech_path)};
+    mcasim::run_config base{mcasim::make_experiment(preset),
+                            mcasim::platform_config(),
+                            mcasim::technology::load(tech_path),
+                            {}};
     return mcasim::apply(base, over);
   };
 
@@ -242,8 +300,32 @@ int sc_main(int argc, char** argv) {
     return 0;
   };
 
+  // A network training run, stopped by SIGINT/SIGTERM with a checkpoint.
+  auto train_network = [](const mcasim::network_spec& net, const mcasim::network_run_config& cfg,
+                          const mcasim::split_dataset& data, mcasim::train_options opt) {
+    opt.stop = [] { return g_stop != 0; };
+    install_stop_handlers();
+    const auto doc = mcasim::run_network_training(net, cfg, data.train, data.test, opt);
+    if (doc.value("status", std::string()) == "interrupted") return 128 + static_cast<int>(g_stop);
+    std::printf("[%s] max test accuracy %.2f%%; results in %s\n", net.name.c_str(),
+                100.0 * doc["max_test_accuracy"].get<double>(), opt.out_dir.c_str());
+    return 0;
+  };
+  auto load_data = [](const nlohmann::json& src) {
+    return mcasim::load_dataset(
+        src.value("dataset", std::string("mnist")), src.value("data", std::string()),
+        src.value("train_limit", std::size_t{0}), src.value("test_limit", std::size_t{0}));
+  };
+
   try {
-    if (*rp) {
+    if (*show) {
+      const auto net = mcasim::load_network(show_name);
+      if (show_summary) {
+        std::fputs(mcasim::network_summary(net).c_str(), stdout);
+      } else {
+        std::printf("%s\n", mcasim::to_json(net).dump(2).c_str());
+      }
+    } else if (*rp) {
       const int n = mcasim::write_report(report_dir, chartjs);
       std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());
     } else if (*swc) {
@@ -288,9 +370,12 @@ int sc_main(int argc, char** argv) {
       }
     } else if (*tr && !resume_dir.empty()) {
       for (const char* name :
-           {"--experiment", "--design", "--config", "--set", "--tech", "--seed", "--train-limit",
-            "--test-limit", "--out", "--trace-every", "--no-train-eval", "--trace-timeline",
-            "--trace-vcd", "--trace-images"}) {
+           {"--experiment",   "--design",       "--config",        "--set",
+            "--tech",         "--seed",         "--train-limit",   "--test-limit",
+            "--out",          "--trace-every",  "--no-train-eval", "--trace-timeline",
+            "--trace-vcd",    "--trace-images", "--network",       "--numerics",
+            "--dataset",      "--batch",        "--learning-rate", "--momentum",
+            "--weight-decay", "--threads",      "--train-eval"}) {
         if (tr->count(name) > 0) {
           throw std::invalid_argument(std::string("--resume takes the configuration, seed and "
                                                   "data of the run in its directory; drop ") +
@@ -301,6 +386,19 @@ int sc_main(int argc, char** argv) {
       auto ropt = mcasim::resume_options(run, resume_dir);
       if (epochs_opt->count() > 0) ropt.epochs = topt.epochs;
       ropt.progress = !quiet;
+      if (run.contains("network")) {
+        mcasim::network_run_config cfg;
+        const std::string ck = mcasim::checkpoint_path(resume_dir);
+        const auto net = mcasim::parse_network(run["network"], ck);
+        try {
+          cfg = run.at("training").get<mcasim::network_run_config>();
+        } catch (const nlohmann::json::exception& e) {
+          throw mcasim::state_error(ck + ": unreadable training configuration: " + e.what());
+        }
+        nlohmann::json src = ropt.source;
+        if (tr->count("--data") > 0) src["data"] = data_dir;
+        return train_network(net, cfg, load_data(src), ropt);
+      }
       mcasim::experiment_config cfg;
       try {
         cfg = run.at("experiment").get<mcasim::experiment_config>();
@@ -319,6 +417,29 @@ int sc_main(int argc, char** argv) {
     } else if (*tr && design.empty() && (!trace_timeline.empty() || !trace_vcd.empty())) {
       throw std::invalid_argument(
           "--trace-timeline and --trace-vcd need the platform: train --design ...");
+    } else if (*tr && !network_name.empty()) {
+      auto rc = effective("mca");
+      mcasim::network_run_config& cfg = rc.training;
+      if (!numerics_flag.empty()) cfg.numerics = mcasim::parse_numerics(numerics_flag);
+      if (batch_flag > 0) cfg.batch = batch_flag;
+      if (tr->count("--learning-rate") > 0) cfg.learning_rate = lr_flag;
+      if (tr->count("--momentum") > 0) cfg.momentum = momentum_flag;
+      if (tr->count("--weight-decay") > 0) cfg.weight_decay = decay_flag;
+      if (threads_flag > 0) cfg.threads = threads_flag;
+      cfg.validate();
+      const auto net = mcasim::load_network(network_name);
+      const nlohmann::json src{{"dataset", dataset_name},
+                               {"data", tr->count("--data") > 0 ? data_dir : std::string()},
+                               {"train_limit", train_limit},
+                               {"test_limit", test_limit}};
+      const auto data = load_data(src);
+      mcasim::check_input(net, data.train, dataset_name);
+      mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
+      topt.progress = !quiet;
+      topt.eval_train = train_eval;
+      topt.traced_synapses = 0;
+      topt.source = src;
+      return train_network(net, cfg, data, topt);
     } else if (*tb) {
       t1.traces.timeline = trace_timeline;
       t1.traces.vcd = trace_vcd;
@@ -359,6 +480,12 @@ int sc_main(int argc, char** argv) {
   } catch (const mcasim::config_error& e) {
     std::fprintf(stderr, "mcasim: configuration error: %s\n", e.what());
     return 2;
+  } catch (const mcasim::network_error& e) {
+    std::fprintf(stderr, "mcasim: network error: %s\n", e.what());
+    return 2;
+  } catch (const mcasim::training_error& e) {
+    std::fprintf(stderr, "mcasim: training stopped: %s\n", e.what());
+    return 1;
   } catch (const mcasim::data_error& e) {
     std::fprintf(stderr, "mcasim: data error: %s\n", e.what());
     return 1;

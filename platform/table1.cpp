@@ -193,8 +193,8 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
     exps[d] = make_experiment(k_experiments[d]);
     exps[d].mlp.hidden = opt.hidden;
     if (opt.learning_rate > 0) exps[d].mlp.learning_rate = opt.learning_rate;
-    exps[d] = apply(run_config{exps[d], pc, tech}, o).experiment;
-    effective[k_design_names[d]] = to_tree(run_config{exps[d], pc, tech});
+    exps[d] = apply(run_config{exps[d], pc, tech, {}}, o).experiment;
+    effective[k_design_names[d]] = to_tree(run_config{exps[d], pc, tech, {}});
     designs[d] = make_design(k_design_names[d], exps[d], pc, opt.seed);
   }
 

@@ -21,7 +21,7 @@ case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2 ;;
 esac
 dir="${BUILD_DIR:-$root/build-fuzz}"
-targets=(fuzz_idx fuzz_config fuzz_sweep)
+targets=(fuzz_idx fuzz_config fuzz_sweep fuzz_cifar10)
 
 missing=()
 command -v clang++ >/dev/null 2>&1 || missing+=(clang)

@@ -129,6 +129,8 @@ inline dataset make_synthetic_dataset(std::size_t count, uint64_t seed) {
   const synthetic_images s = make_synthetic_bytes(count, seed);
   dataset ds;
   ds.pixels = 784;
+  ds.channels = 1;
+  ds.height = ds.width = 28;
   ds.labels = s.labels;
   ds.images.resize(s.pixels.size());
   for (std::size_t k = 0; k < s.pixels.size(); ++k) ds.images[k] = s.pixels[k] / 255.0f;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "workloads/experiment.h"
+#include "workloads/numerics.h"
 
 namespace mcasim {
 
@@ -42,6 +43,22 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_config, pcm, crossbar, chi, 
                                                 adc_backward, update_x, update_d)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, frac_bits, weights,
                                                 activations, errors, update_x, update_d)
+NLOHMANN_JSON_SERIALIZE_ENUM(numerics_kind, {{numerics_kind::fp32, "fp32"},
+                                             {numerics_kind::mca, "mca"},
+                                             {numerics_kind::digital_mp, "digital-mp"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(layer_numerics, weight_std, g_per_weight_us,
+                                                adc_forward_range, adc_backward_range)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps_us, max_pulses,
+                                                refresh, refresh_every_images, drift_sync_images,
+                                                pwm_forward, adc_forward, pwm_backward,
+                                                adc_backward)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(lr_schedule, gamma, step_epochs)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, flip, brightness, contrast)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(network_run_config, numerics, batch, learning_rate,
+                                                momentum, weight_decay, schedule, augment,
+                                                conv_update, mca, digital_mp, layers,
+                                                image_period_s, threads)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, machine, mlp, mca, digital,
                                                 fp_init_std, image_period_s)
 

@@ -539,10 +539,10 @@ uint64_t model::samples_trained() const {
   return p_->samples;
 }
 
-batch_result model::train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr) {
+batch_result model::train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
+                                double now_s) {
   impl& m = *p_;
   at::NoGradGuard no_grad;
-  const double now_s = static_cast<double>(m.samples) * m.cfg.mca.image_period_s;
   for (const auto& w : m.wl) {
     if (w) w->begin_batch(m.samples, n, now_s);
   }
@@ -569,7 +569,7 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
       m.velocity[i].mul_(m.cfg.momentum).add_(step);
       step = m.velocity[i];
     }
-    m.wl[i]->apply(step * (-lr), now_s + static_cast<double>(n) * m.cfg.mca.image_period_s);
+    m.wl[i]->apply(step * (-lr), now_s);
   }
   m.samples += n;
   return res;

@@ -51,9 +51,11 @@ class model {
 
   const network_spec& spec() const;
   // One SGD step on n samples (x: n * input size values, labels < classes),
-  // learning rate lr; dropout active. Returns the loss and correct
-  // predictions of the forward pass before the update.
-  batch_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr);
+  // learning rate lr, at simulated device time now_s (drift, programming);
+  // dropout active. Returns the loss and correct predictions of the forward
+  // pass before the update.
+  batch_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
+                           double now_s = 0.0);
   // Forward only, dropout off.
   batch_result evaluate(const float* x, const uint8_t* labels, std::size_t n);
   uint64_t samples_trained() const;

@@ -191,7 +191,8 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
     }
     if (name.empty()) name = kind + std::to_string(++per_kind[kind]);
     if (!names.insert(name).second) ck.fail_layer(i, name, "the name is used by an earlier layer");
-    for (const auto& [key, v] : lj.items()) {
+    for (const auto& item : lj.items()) {
+      const std::string& key = item.key();
       if (key == "kind" || key == "name") continue;
       if (std::find_if(ki->fields.begin(), ki->fields.end(),
                        [&](const char* f) { return key == f; }) == ki->fields.end()) {

@@ -68,8 +68,7 @@ void network_run_config::validate() const {
           "must be >= 0");
   require(mca.drift_sync_images >= 1, "mca.drift_sync_images", mca.drift_sync_images,
           "must be >= 1");
-  require(finite_at_least(mca.image_period_s, 0), "mca.image_period_s", mca.image_period_s,
-          "must be >= 0");
+  require(finite_at_least(image_period_s, 0), "image_period_s", image_period_s, "must be >= 0");
   mca.pwm_forward.validate("mca.pwm_forward");
   mca.adc_forward.validate("mca.adc_forward");
   mca.pwm_backward.validate("mca.pwm_backward");

@@ -39,7 +39,6 @@ struct mca_numerics {
   refresh_config refresh;
   int refresh_every_images = 100;  // all rows every N training samples; 0 = never
   int drift_sync_images = 100;     // re-evaluate drift of every device every N samples
-  double image_period_s = 0.1;     // simulated device time per training sample
   // Converters: signed 8-bit PWM inputs with a power-of-two scale per vector;
   // 8-bit ADC outputs whose full scale is the layer's range x the input scale.
   quantizer_config pwm_forward{false, 8, true, 1.0, true, true, false};
@@ -80,7 +79,8 @@ struct network_run_config {
   mca_numerics mca;
   digital_mp_numerics digital_mp;
   std::map<std::string, layer_numerics> layers;  // by layer name
-  int threads = 2;  // tensor library threads (results depend on it; recorded)
+  double image_period_s = 0.1;  // simulated device time per training sample (drift)
+  int threads = 2;              // tensor library threads (results depend on it; recorded)
   void validate() const;
 };
 

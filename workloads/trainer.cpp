@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <sstream>
 
@@ -18,15 +20,6 @@
 
 namespace mcasim {
 namespace {
-
-double evaluate(network& net, const dataset& ds, double now_s, progress* bar, uint64_t base) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < ds.size(); ++i) {
-    correct += net.predict(ds.image(i), now_s) == ds.labels[i];
-    if (bar && (i & 1023) == 0) bar->update(base + i, "(evaluating)");
-  }
-  return ds.size() ? static_cast<double>(correct) / static_cast<double>(ds.size()) : 0.0;
-}
 
 nlohmann::json layer_json(const layer_counters& now, const layer_counters& before) {
   return {{"weight_updates", now.weight_updates - before.weight_updates},
@@ -85,7 +78,8 @@ struct loop_state {
   std::vector<uint64_t> traced;        // (row, col) pairs of traced layer-2 cells
   std::string csv;                     // synapses.csv so far
   std::string doc;                     // metrics so far
-  rng shuffle_rng, trace_rng;
+  double online_loss = 0.0;            // summed over this epoch's training samples
+  rng shuffle_rng, trace_rng, augment_rng;
 
   void save(state_writer& w) const {
     w.put(epoch);
@@ -103,8 +97,10 @@ struct loop_state {
     w.put(traced);
     w.put(csv);
     w.put(doc);
+    w.put(online_loss);
     shuffle_rng.save(w);
     trace_rng.save(w);
+    augment_rng.save(w);
   }
   void load(state_reader& r) {
     r.get(epoch, "epoch");
@@ -122,8 +118,10 @@ struct loop_state {
     r.get(traced, "traced synapses", true);
     r.get(csv, "synapse trace");
     r.get(doc, "metrics");
+    r.get(online_loss, "online loss");
     shuffle_rng.load(r, "shuffle stream");
     trace_rng.load(r, "trace stream");
+    augment_rng.load(r, "augmentation stream");
   }
 };
 
@@ -193,54 +191,165 @@ train_options resume_options(const nlohmann::json& run, const std::string& dir) 
   return opt;
 }
 
-nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
-                            const train_options& opt) {
+namespace {
+
+struct eval_result {
+  double accuracy = 0.0, loss = 0.0;  // loss: mean per sample
+};
+
+eval_result evaluate(trainable& m, const dataset& ds, std::size_t batch, double now_s,
+                     progress* bar, uint64_t base) {
+  std::size_t correct = 0;
+  double loss = 0.0;
+  for (std::size_t i = 0; i < ds.size(); i += batch) {
+    const std::size_t n = std::min(batch, ds.size() - i);
+    const step_result r = m.evaluate(ds.image(i), &ds.labels[i], n, now_s);
+    correct += r.correct;
+    loss += r.loss_sum;
+    if (bar) bar->update(base + i, "(evaluating)");
+  }
+  eval_result e;
+  if (ds.size() > 0) {
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(ds.size());
+    e.loss = loss / static_cast<double>(ds.size());
+  }
+  return e;
+}
+
+// Copies sample `idx` into out, augmented: horizontal flip, brightness
+// (+ U(-b, b)) and contrast (around the sample's mean, x U(1 - c, 1 + c)),
+// clamped to [0, 1]. The draws happen whether or not they change anything,
+// so the stream advances the same way for every sample.
+void augmented_copy(const dataset& ds, std::size_t idx, const augment_config& a, rng& r,
+                    float* out) {
+  const float* x = ds.image(idx);
+  const std::size_t c = ds.channels, h = ds.height, w = ds.width;
+  const bool image = c * h * w == ds.pixels && w > 1;
+  const bool flip = a.flip && image && r.uniform() < 0.5;
+  const float bright =
+      a.brightness > 0 ? static_cast<float>((2 * r.uniform() - 1) * a.brightness) : 0.0f;
+  const float contrast =
+      a.contrast > 0 ? static_cast<float>(1 + (2 * r.uniform() - 1) * a.contrast) : 1.0f;
+  if (flip) {
+    for (std::size_t p = 0; p < c * h; ++p) {
+      for (std::size_t k = 0; k < w; ++k) out[p * w + k] = x[p * w + (w - 1 - k)];
+    }
+  } else {
+    std::copy(x, x + ds.pixels, out);
+  }
+  if (bright == 0.0f && contrast == 1.0f) return;
+  double mean = 0.0;
+  for (std::size_t k = 0; k < ds.pixels; ++k) mean += out[k];
+  const float m = static_cast<float>(mean / static_cast<double>(ds.pixels));
+  for (std::size_t k = 0; k < ds.pixels; ++k) {
+    out[k] = std::clamp((out[k] - m) * contrast + m + bright, 0.0f, 1.0f);
+  }
+}
+
+bool augments(const augment_config& a) {
+  return a.flip || a.brightness > 0 || a.contrast > 0;
+}
+
+// The paper's perceptron machines, one image at a time.
+class machine_adapter : public trainable {
+ public:
+  explicit machine_adapter(std::unique_ptr<network> net) : net_(std::move(net)) {}
+  step_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double,
+                          double now_s) override {
+    step_result r;
+    for (std::size_t k = 0; k < n; ++k) r.correct += net_->train(x, labels[k], now_s) == labels[k];
+    return r;
+  }
+  step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
+                       double now_s) override {
+    step_result r;
+    const std::size_t pixels = n > 0 ? pixels_ : 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      r.correct += net_->predict(x + k * pixels, now_s) == labels[k];
+    }
+    return r;
+  }
+  void begin_epoch(int epoch, double now_s) override { net_->begin_epoch(epoch, now_s); }
+  void age_to(double now_s) override { net_->age_to(now_s); }
+  bool has_loss() const override { return false; }
+  std::vector<layer_counters> counters() const override { return net_->counters(); }
+  crossbar* traced_array() override {
+    auto* mca = dynamic_cast<mca_network*>(net_.get());
+    return mca ? &mca->layer(1) : nullptr;
+  }
+  void save(state_writer& w) const override { net_->save(w); }
+  void load(state_reader& r) override { net_->load(r); }
+  void set_pixels(std::size_t p) { pixels_ = p; }
+
+ private:
+  std::unique_ptr<network> net_;
+  std::size_t pixels_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> trainable::layer_names() const {
+  std::vector<std::string> names;
+  for (std::size_t l = 0; l < counters().size(); ++l)
+    names.push_back("layer" + std::to_string(l + 1));
+  return names;
+}
+
+double scheduled_rate(double lr, const lr_schedule& s, int epoch) {
+  if (s.step_epochs <= 0) return lr;
+  return lr * std::pow(s.gamma, (epoch - 1) / s.step_epochs);
+}
+
+nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dataset& train,
+                          const dataset& test, const train_options& opt) {
   if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
   if (train.size() == 0) throw std::invalid_argument("the training set is empty");
-  if (train.pixels != cfg.mlp.inputs) {
-    throw std::invalid_argument("the data set has " + std::to_string(train.pixels) +
-                                " pixels per image but the network has " +
-                                std::to_string(cfg.mlp.inputs) + " inputs");
-  }
+  if (setup.batch < 1) throw std::invalid_argument("batch must be >= 1");
+  if (opt.eval_batch < 1) throw std::invalid_argument("eval_batch must be >= 1");
   ensure_directory(opt.out_dir);
-  auto net = make_network(cfg, opt.seed, 0.0);
-  auto* mca = dynamic_cast<mca_network*>(net.get());
   const uint64_t n = train.size();
   const std::string ckpt = checkpoint_path(opt.out_dir);
+  const std::string& label = setup.label;
 
-  nlohmann::json run{{"version", version()},
-                     {"experiment", cfg},
-                     {"seed", opt.seed},
-                     {"epochs", opt.epochs},
-                     {"eval_train", opt.eval_train},
-                     {"traced_synapses", opt.traced_synapses},
-                     {"trace_every_images", opt.trace_every_images},
-                     {"drift_times_s", opt.drift_times_s},
-                     {"source", opt.source},
-                     {"train_images", train.size()},
-                     {"test_images", test.size()},
-                     {"train_fingerprint", fingerprint(train)},
-                     {"test_fingerprint", fingerprint(test)}};
+  nlohmann::json run = setup.run;
+  run["version"] = version();
+  run["seed"] = opt.seed;
+  run["epochs"] = opt.epochs;
+  run["eval_train"] = opt.eval_train;
+  run["traced_synapses"] = opt.traced_synapses;
+  run["trace_every_images"] = opt.trace_every_images;
+  run["drift_times_s"] = opt.drift_times_s;
+  run["source"] = opt.source;
+  run["train_images"] = train.size();
+  run["test_images"] = test.size();
+  run["train_fingerprint"] = fingerprint(train);
+  run["test_fingerprint"] = fingerprint(test);
+  std::vector<std::string> must_match = setup.must_match;
+  for (const char* key :
+       {"seed", "eval_train", "traced_synapses", "trace_every_images", "drift_times_s",
+        "train_images", "test_images", "train_fingerprint", "test_fingerprint"}) {
+    must_match.emplace_back(key);
+  }
 
   loop_state st;
   st.shuffle_rng = rng(opt.seed, stream_id(stream_kind::shuffle));
   st.trace_rng = rng(opt.seed, stream_id(stream_kind::trace));
+  st.augment_rng = rng(opt.seed, stream_id(stream_kind::augment));
   st.order.resize(n);
   std::iota(st.order.begin(), st.order.end(), std::size_t{0});
-  st.before = net->counters();
+  st.before = machine.counters();
   nlohmann::json doc;
+  crossbar* traced = machine.traced_array();
 
   if (opt.resume) {
     const std::string bytes = read_file(ckpt);
     state_reader r(bytes, ckpt);
     const nlohmann::json saved = read_header(r);
-    for (const char* key : {"experiment", "seed", "eval_train", "traced_synapses",
-                            "trace_every_images", "drift_times_s", "train_images", "test_images",
-                            "train_fingerprint", "test_fingerprint"}) {
+    for (const std::string& key : must_match) {
       if (saved.value(key, nlohmann::json()) != run[key]) {
-        r.fail(std::string("'") + key + "' of the checkpoint (" +
-               saved.value(key, nlohmann::json()).dump() + ") differs from this run's (" +
-               run[key].dump() + "); resume with the same configuration and data");
+        r.fail("'" + key + "' of the checkpoint (" + saved.value(key, nlohmann::json()).dump() +
+               ") differs from this run's (" + run[key].dump() +
+               "); resume with the same configuration and data");
       }
     }
     if (saved.value("version", std::string()) != version()) {
@@ -250,7 +359,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
                    ckpt.c_str(), saved.value("version", std::string("?")).c_str(), version());
     }
     st.load(r);
-    net->load(r);
+    machine.load(r);
     if (!r.done()) r.fail("trailing bytes after the state");
     // An epoch in progress must be finished: the state holds part of it.
     const int needed = st.shuffled ? st.epoch : st.epoch - 1;
@@ -261,29 +370,28 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     }
     doc = nlohmann::json::parse(st.doc);
     doc["epochs_requested"] = opt.epochs;
-    std::printf("[%s] resuming %s at epoch %d, image %llu of %llu\n", cfg.name.c_str(),
+    std::printf("[%s] resuming %s at epoch %d, sample %llu of %llu\n", label.c_str(),
                 opt.out_dir.c_str(), st.epoch, static_cast<unsigned long long>(st.k),
                 static_cast<unsigned long long>(n));
   } else {
-    // Synapses traced for Fig. 3b: distinct layer-2 cells chosen by the trace stream.
-    if (mca && opt.traced_synapses > 0) {
-      crossbar& l2 = mca->layer(1);
+    // Synapses traced for Fig. 3b: distinct cells chosen by the trace stream.
+    if (traced && opt.traced_synapses > 0) {
       const std::size_t want = std::min<std::size_t>(static_cast<std::size_t>(opt.traced_synapses),
-                                                     l2.rows() * l2.cols());
+                                                     traced->rows() * traced->cols());
       while (st.traced.size() / 2 < want) {
-        const uint64_t r = st.trace_rng.below(l2.rows()), c = st.trace_rng.below(l2.cols());
+        const uint64_t r = st.trace_rng.below(traced->rows()),
+                       c = st.trace_rng.below(traced->cols());
         bool seen = false;
         for (std::size_t i = 0; i < st.traced.size(); i += 2)
           seen |= st.traced[i] == r && st.traced[i + 1] == c;
         if (!seen) st.traced.insert(st.traced.end(), {r, c});
       }
     }
+    doc = setup.doc;
     doc["tool"] = "mcasim";
     doc["version"] = version();
     doc["command"] = "train";
-    doc["experiment"] = cfg.name;
     doc["seed"] = opt.seed;
-    doc["config"] = cfg;
     doc["train_images"] = train.size();
     doc["test_images"] = test.size();
     doc["epochs_requested"] = opt.epochs;
@@ -296,7 +404,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     row << image << ',' << now_s;
     for (std::size_t i = 0; i < st.traced.size(); i += 2) {
       float gp, gn;
-      mca->layer(1).read_cell(st.traced[i], st.traced[i + 1], now_s, st.trace_rng, gp, gn);
+      traced->read_cell(st.traced[i], st.traced[i + 1], now_s, st.trace_rng, gp, gn);
       row << ',' << gp << ',' << gn;
     }
     row << '\n';
@@ -317,12 +425,12 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   auto write_checkpoint = [&] {
     st.doc = doc.dump();
     atomic_file file(ckpt);
-    state_writer w([&file](const char* p, std::size_t n) { file.write(p, n); });
+    state_writer w([&file](const char* p, std::size_t len) { file.write(p, len); });
     w.put(k_magic);
     w.put(k_format);
     w.put(run.dump());
     st.save(w);
-    net->save(w);
+    machine.save(w);
     w.put_checksum();
     w.flush();
     file.commit();
@@ -332,26 +440,31 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     write_checkpoint();
     write_metrics("interrupted");
     std::printf(
-        "[%s] stopped at epoch %d, image %llu of %llu; checkpoint %s\n"
+        "[%s] stopped at epoch %d, sample %llu of %llu; checkpoint %s\n"
         "[%s] continue with: mcasim train --resume %s\n",
-        cfg.name.c_str(), st.epoch, static_cast<unsigned long long>(st.k),
-        static_cast<unsigned long long>(n), ckpt.c_str(), cfg.name.c_str(), opt.out_dir.c_str());
+        label.c_str(), st.epoch, static_cast<unsigned long long>(st.k),
+        static_cast<unsigned long long>(n), ckpt.c_str(), label.c_str(), opt.out_dir.c_str());
     std::fflush(stdout);
     return doc;
   };
 
+  const bool loss = machine.has_loss();
+  const bool augment = augments(setup.augment);
+  std::vector<float> batch(setup.batch * train.pixels);
   const uint64_t per_epoch_work = n + (opt.eval_train ? n : 0) + test.size();
-  progress bar(cfg.name, per_epoch_work * static_cast<uint64_t>(opt.epochs), opt.progress);
+  progress bar(label, per_epoch_work * static_cast<uint64_t>(opt.epochs), opt.progress);
   while (st.epoch <= opt.epochs) {
     const int epoch = st.epoch;
+    const double lr = scheduled_rate(setup.learning_rate, setup.schedule, epoch);
     if (!st.shuffled) {
-      net->begin_epoch(epoch, st.now_s);
+      machine.begin_epoch(epoch, st.now_s);
       auto& order = st.order;
       for (std::size_t i = n - 1; i > 0; --i)
         std::swap(order[i], order[st.shuffle_rng.below(i + 1)]);
       st.shuffled = true;
       st.k = 0;
       st.online_correct = 0;
+      st.online_loss = 0.0;
       st.epoch_wall_s = 0.0;
     }
     auto t0 = std::chrono::steady_clock::now();
@@ -362,57 +475,110 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
       return s;
     };
     const uint64_t base = static_cast<uint64_t>(epoch - 1) * per_epoch_work;
-    for (; st.k < n; ++st.k) {
+    uint64_t drawn = st.k;
+    while (st.k < n) {
       if (stop_requested()) {
         st.epoch_wall_s += lap();
         bar.finish();
         return interrupted();
       }
-      const std::size_t idx = st.order[st.k];
-      st.now_s = static_cast<double>(st.image) * cfg.image_period_s;
-      st.online_correct +=
-          net->train(train.image(idx), train.labels[idx], st.now_s) == train.labels[idx];
-      ++st.image;
-      if (opt.trace_every_images > 0 &&
-          st.image % static_cast<uint64_t>(opt.trace_every_images) == 0) {
-        trace_row(st.image, st.now_s);
+      const std::size_t b = static_cast<std::size_t>(std::min<uint64_t>(setup.batch, n - st.k));
+      st.now_s = static_cast<double>(st.image) * setup.image_period_s;
+      const float* x;
+      std::vector<uint8_t> labels(b);
+      if (b == 1 && !augment) {  // the perceptron's path: no copy
+        x = train.image(st.order[st.k]);
+        labels[0] = train.labels[st.order[st.k]];
+      } else {
+        for (std::size_t j = 0; j < b; ++j) {
+          const std::size_t idx = st.order[st.k + j];
+          labels[j] = train.labels[idx];
+          if (augment) {
+            augmented_copy(train, idx, setup.augment, st.augment_rng, &batch[j * train.pixels]);
+          } else {
+            std::copy(train.image(idx), train.image(idx) + train.pixels, &batch[j * train.pixels]);
+          }
+        }
+        x = batch.data();
       }
-      if ((st.k & 1023) == 0) bar.update(base + st.k, "(epoch " + std::to_string(epoch) + ")");
+      const step_result r = machine.train_batch(x, labels.data(), b, lr, st.now_s);
+      if (loss && !std::isfinite(r.loss_sum)) {
+        const std::string msg =
+            "the training loss became " + std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") +
+            " at epoch " + std::to_string(epoch) + ", batch " +
+            std::to_string(st.k / setup.batch + 1) + " (samples " + std::to_string(st.k) + " to " +
+            std::to_string(st.k + b - 1) + " of the epoch, learning rate " + std::to_string(lr) +
+            "); lower the learning rate";
+        doc["error"] = msg;
+        bar.finish();
+        write_metrics("diverged");
+        throw training_error(msg);
+      }
+      st.online_correct += r.correct;
+      st.online_loss += r.loss_sum;
+      const uint64_t before_image = st.image;
+      st.image += b;
+      st.k += b;
+      if (opt.trace_every_images > 0) {
+        const uint64_t every = static_cast<uint64_t>(opt.trace_every_images);
+        if (st.image / every > before_image / every) trace_row(st.image, st.now_s);
+      }
+      if (st.k - drawn >= 1024 || st.k == n) {
+        bar.update(base + st.k, "(epoch " + std::to_string(epoch) + ")");
+        drawn = st.k;
+      }
     }
     st.epoch_wall_s += lap();
     const double wall = st.epoch_wall_s;
     st.train_wall_s += wall;
-    const double train_acc = opt.eval_train ? evaluate(*net, train, st.now_s, &bar, base + n) : 0.0;
-    const double test_acc =
-        evaluate(*net, test, st.now_s, &bar, base + n + (opt.eval_train ? n : 0));
-    st.best_test = std::max(st.best_test, test_acc);
+    const eval_result tr = opt.eval_train
+                               ? evaluate(machine, train, opt.eval_batch, st.now_s, &bar, base + n)
+                               : eval_result{};
+    const eval_result te = evaluate(machine, test, opt.eval_batch, st.now_s, &bar,
+                                    base + n + (opt.eval_train ? n : 0));
+    const double online_acc = static_cast<double>(st.online_correct) / static_cast<double>(n);
+    const double train_acc = opt.eval_train ? tr.accuracy : online_acc;
+    st.best_test = std::max(st.best_test, te.accuracy);
     st.best_train = std::max(st.best_train, train_acc);
-    const auto after = net->counters();
+    const auto after = machine.counters();
     nlohmann::json e{{"epoch", epoch},
-                     {"online_train_accuracy", static_cast<double>(st.online_correct) / n},
-                     {"test_accuracy", test_acc},
+                     {"online_train_accuracy", online_acc},
+                     {"train_accuracy", train_acc},
+                     {"test_accuracy", te.accuracy},
                      {"sim_time_s", st.now_s},
                      {"train_wall_s", wall},
                      {"train_images_per_wall_s", wall > 0 ? n / wall : 0.0}};
-    if (opt.eval_train) e["train_accuracy"] = train_acc;
+    if (!opt.eval_train) e["train_accuracy_source"] = "online";
+    if (loss) {
+      e["learning_rate"] = lr;
+      e["online_train_loss"] = st.online_loss / static_cast<double>(n);
+      if (opt.eval_train) e["train_loss"] = tr.loss;
+      e["test_loss"] = te.loss;
+    }
     e["layers"] = nlohmann::json::array();
-    uint64_t updates = 0;
+    const auto names = machine.layer_names();
+    uint64_t updates = 0, refreshed = 0;
     for (std::size_t l = 0; l < after.size(); ++l) {
-      e["layers"].push_back(layer_json(after[l], st.before[l]));
+      nlohmann::json lj = layer_json(after[l], st.before[l]);
+      if (loss) lj["name"] = names[l];
+      e["layers"].push_back(lj);
       updates += after[l].weight_updates - st.before[l].weight_updates;
+      refreshed += after[l].refreshed_cells - st.before[l].refreshed_cells;
     }
     e["weight_updates"] = updates;
+    if (loss) e["refreshed_cells"] = refreshed;
     st.before = after;
     doc["epochs"].push_back(e);
     bar.finish();
-    char train_txt[32] = "-";
-    if (opt.eval_train) std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
-    std::printf("[%s] epoch %d/%d  train %s  test %.2f%%  updates %llu  %.0f img/s\n",
-                cfg.name.c_str(), epoch, opt.epochs, train_txt, 100.0 * test_acc,
+    char train_txt[32] = "-", loss_txt[48] = "";
+    std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
+    if (loss) std::snprintf(loss_txt, sizeof loss_txt, "  test loss %.4f", te.loss);
+    std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s  updates %llu  %.0f samples/s\n",
+                label.c_str(), epoch, opt.epochs, train_txt, 100.0 * te.accuracy, loss_txt,
                 static_cast<unsigned long long>(updates), n / wall);
     std::fflush(stdout);
     doc["max_test_accuracy"] = st.best_test;
-    if (opt.eval_train) doc["max_train_accuracy"] = st.best_train;
+    doc["max_train_accuracy"] = st.best_train;
     doc["train_wall_s"] = st.train_wall_s;
     ++st.epoch;
     st.shuffled = false;
@@ -426,7 +592,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   doc["train_wall_s"] = st.train_wall_s;
   doc["train_images_per_wall_s"] = st.train_wall_s > 0 ? trained / st.train_wall_s : 0.0;
 
-  if (mca) {
+  if (traced) {
     doc["traced_synapses"] = nlohmann::json::array();
     for (std::size_t i = 0; i < st.traced.size(); i += 2)
       doc["traced_synapses"].push_back(
@@ -434,16 +600,39 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
     write_file_atomic(opt.out_dir + "/synapses.csv", st.csv);
     nlohmann::json drift = nlohmann::json::array();
     for (double dt : opt.drift_times_s) {
-      net->age_to(st.now_s + dt);
-      const double acc = evaluate(*net, test, st.now_s + dt, nullptr, 0);
+      machine.age_to(st.now_s + dt);
+      const double acc =
+          evaluate(machine, test, opt.eval_batch, st.now_s + dt, nullptr, 0).accuracy;
       drift.push_back({{"after_s", dt}, {"label", drift_label(dt)}, {"test_accuracy", acc}});
-      std::printf("[%s] inference %s after training: test %.2f%%\n", cfg.name.c_str(),
+      std::printf("[%s] inference %s after training: test %.2f%%\n", label.c_str(),
                   drift_label(dt).c_str(), 100.0 * acc);
     }
     doc["drift_inference"] = drift;
   }
   write_metrics("complete");
   return doc;
+}
+
+nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
+                            const train_options& opt) {
+  if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
+  if (train.size() == 0) throw std::invalid_argument("the training set is empty");
+  if (train.pixels != cfg.mlp.inputs) {
+    throw std::invalid_argument("the data set has " + std::to_string(train.pixels) +
+                                " pixels per image but the network has " +
+                                std::to_string(cfg.mlp.inputs) + " inputs");
+  }
+  machine_adapter machine(make_network(cfg, opt.seed, 0.0));
+  machine.set_pixels(train.pixels);
+  loop_setup setup;
+  setup.label = cfg.name;
+  setup.run = {{"experiment", cfg}};
+  setup.must_match = {"experiment"};
+  setup.doc = {{"experiment", cfg.name}, {"config", cfg}};
+  setup.batch = 1;
+  setup.learning_rate = cfg.mlp.learning_rate;
+  setup.image_period_s = cfg.image_period_s;
+  return train_loop(machine, setup, train, test, opt);
 }
 
 }  // namespace mcasim

@@ -1,7 +1,10 @@
-// Training loop: epochs of shuffled SGD (batch 1) through a network machine,
-// evaluation on the training and test sets, traces of chosen synapses,
-// inference after drift. Writes DIR/metrics.json and, for PCM machines,
-// DIR/synapses.csv (Fig. 3b).
+// The training loop, one for every run: epochs of shuffled mini-batches
+// (with augmentation) through a trainable machine (workloads/trainable.h),
+// a learning-rate schedule, evaluation on the training and test sets, traces
+// of chosen synapses, inference after drift. Writes DIR/metrics.json and,
+// for PCM machines with a traced array, DIR/synapses.csv (Fig. 3b). A loss
+// that becomes NaN or infinite ends the run with training_error naming the
+// epoch and batch.
 //
 // Nothing is lost: DIR/checkpoint.bin (machine state, chi, every random
 // stream, the shuffle order, metrics so far) is written atomically after
@@ -13,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,8 @@
 
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
+#include "workloads/numerics.h"
+#include "workloads/trainable.h"
 
 namespace mcasim {
 
@@ -37,18 +43,48 @@ struct train_options {
   // Where the data came from (the command's --data and limits), kept in the
   // checkpoint so that a resume loads the same data.
   nlohmann::json source = nlohmann::json::object();
-  // Asked before every training image; true stops the run there with a
+  // Asked before every training batch; true stops the run there with a
   // checkpoint (the command line answers SIGINT/SIGTERM through it).
   std::function<bool()> stop;
+  std::size_t eval_batch = 500;  // samples per evaluation batch
 };
 
-// Runs the training (or resumes it, opt.resume); returns the metrics document
-// that it also wrote. A stopped run returns it with "status": "interrupted".
+// A loss that became NaN or infinite (the run stops; metrics.json says so).
+class training_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What a kind of run gives the loop besides the machine.
+struct loop_setup {
+  std::string label;                    // progress and log prefix
+  nlohmann::json run;                   // run description entries (checkpointed)
+  std::vector<std::string> must_match;  // entries of `run` a resume must find unchanged
+  nlohmann::json doc;                   // first entries of metrics.json
+  std::size_t batch = 1;
+  double learning_rate = 0.0;  // of epoch 1; the schedule scales it
+  lr_schedule schedule;
+  augment_config augment;
+  double image_period_s = 0.1;  // simulated device time per training sample
+};
+
+// Learning rate of epoch e (1-based).
+double scheduled_rate(double lr, const lr_schedule& s, int epoch);
+
+// Runs (or resumes, opt.resume) the training of `machine`, built by the
+// caller from the configuration and seed; returns the metrics document that
+// it also wrote ("status": "complete" or "interrupted").
+nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dataset& train,
+                          const dataset& test, const train_options& opt);
+
+// The paper's perceptron experiments (workloads/experiment.h) through the
+// loop: batch 1, the experiment's own learning rate.
 nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
                             const train_options& opt);
 
 // The run description stored in DIR/checkpoint.bin: "experiment" (the
-// configuration), "seed", "epochs", "source" and the training options.
+// configuration; network runs: "network" and "numerics"), "seed", "epochs",
+// "source" and the training options.
 // Throws state_error (missing, truncated or foreign file).
 nlohmann::json read_checkpoint_run(const std::string& dir);
 // Options of a resumed run from that description (out_dir = dir, resume = true).

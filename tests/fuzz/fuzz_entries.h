@@ -92,8 +92,10 @@ inline outcome idx_pair(const uint8_t* data, std::size_t size) {
 // the default platform and the checked-in technology file.
 inline const run_config& default_run_config() {
   static const run_config base{
-      make_experiment("mca"), platform_config(),
-      technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json")};
+      make_experiment("mca"),
+      platform_config(),
+      technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json"),
+      {}};
   return base;
 }
 

@@ -11,8 +11,10 @@ namespace mcasim {
 namespace {
 
 run_config base(const char* preset = "mca") {
-  return run_config{make_experiment(preset), platform_config(),
-                    technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json")};
+  return run_config{make_experiment(preset),
+                    platform_config(),
+                    technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json"),
+                    {}};
 }
 
 std::string error_of(const overrides& o) {

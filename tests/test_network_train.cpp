@@ -1,0 +1,176 @@
+// workloads/network_train.h: training runs of any network through the one
+// loop: per-epoch metrics, stops and resumes that give the uninterrupted
+// result in every numerics (mini-batches, momentum, augmentation, dropout),
+// a diverging loss stopped with the epoch and batch named, and data that
+// does not fit the network refused.
+#include "workloads/network_train.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace mcasim {
+namespace {
+
+network_spec small_cnn() {
+  return parse_network(nlohmann::json::parse(R"({"name": "small", "input": [1, 28, 28],
+    "layers": [{"kind": "conv2d", "name": "c1", "filters": 4, "kernel": 3}, {"kind": "relu"},
+               {"kind": "maxpool", "size": 4}, {"kind": "dropout", "rate": 0.2},
+               {"kind": "flatten"}, {"kind": "dense", "name": "fc", "units": 10},
+               {"kind": "cross_entropy"}]})"),
+                       "test");
+}
+
+network_run_config run_config_for(numerics_kind k) {
+  network_run_config c;
+  c.numerics = k;
+  c.batch = 8;
+  c.learning_rate = 0.05;
+  c.momentum = 0.5;
+  c.weight_decay = 1e-4;
+  c.schedule = {0.5, 1};
+  c.augment = {true, 0.1, 0.2};
+  c.conv_update = "sum";
+  c.threads = 1;
+  return c;
+}
+
+nlohmann::json without_wall(nlohmann::json doc) {
+  for (const char* k : {"train_wall_s", "train_images_per_wall_s"}) doc.erase(k);
+  for (auto& e : doc["epochs"]) {
+    for (const char* k : {"train_wall_s", "train_images_per_wall_s"}) e.erase(k);
+  }
+  return doc;
+}
+
+class NetworkTraining : public ::testing::TestWithParam<numerics_kind> {
+ protected:
+  dataset train_ = test::make_synthetic_dataset(160, 1);
+  dataset test_ = test::make_synthetic_dataset(40, 2);
+  test::temp_dir dir_;
+
+  train_options options(const std::string& sub) const {
+    train_options o;
+    o.epochs = 2;
+    o.seed = 3;
+    o.out_dir = dir_.file(sub);
+    o.eval_batch = 16;
+    o.eval_train = true;
+    o.traced_synapses = 0;
+    return o;
+  }
+};
+
+TEST_P(NetworkTraining, MetricsPerEpochAndResumeGiveTheUninterruptedResult) {
+  const network_spec net = small_cnn();
+  const network_run_config cfg = run_config_for(GetParam());
+  const nlohmann::json whole = run_network_training(net, cfg, train_, test_, options("whole"));
+  ASSERT_EQ(whole["status"], "complete");
+  ASSERT_EQ(whole["epochs"].size(), 2u);
+  for (const auto& e : whole["epochs"]) {
+    for (const char* key : {"epoch", "train_accuracy", "test_accuracy", "test_loss", "train_loss",
+                            "online_train_loss", "learning_rate", "weight_updates",
+                            "refreshed_cells", "train_wall_s"}) {
+      EXPECT_TRUE(e.contains(key)) << key;
+    }
+    ASSERT_EQ(e["layers"].size(), 2u);
+    EXPECT_EQ(e["layers"][0]["name"], "c1");
+    EXPECT_EQ(e["layers"][1]["name"], "fc");
+    EXPECT_GT(e["test_loss"].get<double>(), 0.0);
+  }
+  // The schedule halves the rate every epoch.
+  EXPECT_DOUBLE_EQ(whole["epochs"][1]["learning_rate"].get<double>(), 0.025);
+  EXPECT_EQ(whole["numerics"], numerics_name(GetParam()));
+  EXPECT_EQ(whole["parameters"], net.parameters());
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("whole/checkpoint.bin")));
+  // Stopped before batch 7 of epoch 1, then at the first check of epoch 2
+  // (20 batches + the end-of-epoch check later), resumed each time.
+  const std::string dir = dir_.file("pieces");
+  train_options opt = options("pieces");
+  nlohmann::json doc;
+  for (int after : {7, 16}) {
+    int calls = 0;
+    opt.stop = [&calls, after] { return ++calls >= after; };
+    doc = run_network_training(net, cfg, train_, test_, opt);
+    EXPECT_EQ(doc["status"], "interrupted") << after;
+    opt = resume_options(read_checkpoint_run(dir), dir);
+    opt.eval_batch = 16;
+  }
+  doc = run_network_training(net, cfg, train_, test_, opt);
+  EXPECT_EQ(doc["status"], "complete");
+  EXPECT_EQ(without_wall(doc), without_wall(whole));
+  // The checkpoint of another configuration is refused, naming the entry.
+  network_run_config other = cfg;
+  other.learning_rate *= 2;
+  try {
+    run_network_training(net, other, train_, test_, opt);
+    FAIL() << "a checkpoint of another configuration was accepted";
+  } catch (const state_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'training' of the checkpoint"), std::string::npos)
+        << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Numerics, NetworkTraining,
+                         ::testing::Values(numerics_kind::fp32, numerics_kind::digital_mp,
+                                           numerics_kind::mca),
+                         [](const auto& info) {
+                           std::string n = numerics_name(info.param);
+                           return n == "digital-mp" ? std::string("digital_mp") : n;
+                         });
+
+TEST(NetworkTrainingErrors, DivergingLossStopsNamingEpochAndBatch) {
+  test::temp_dir dir;
+  const dataset train = test::make_synthetic_dataset(64, 1),
+                test_set = test::make_synthetic_dataset(8, 2);
+  network_run_config cfg = run_config_for(numerics_kind::fp32);
+  cfg.learning_rate = 1e30;
+  cfg.augment = {};
+  train_options opt;
+  opt.epochs = 1;
+  opt.out_dir = dir.file("nan");
+  try {
+    run_network_training(small_cnn(), cfg, train, test_set, opt);
+    FAIL() << "a diverging run completed";
+  } catch (const training_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("at epoch 1, batch "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("lower the learning rate"), std::string::npos) << msg;
+  }
+  const auto doc = nlohmann::json::parse(test::read_text(dir.file("nan/metrics.json")));
+  EXPECT_EQ(doc["status"], "diverged");
+}
+
+TEST(NetworkTrainingErrors, DataThatDoesNotFitTheNetworkIsRefused) {
+  test::temp_dir dir;
+  const dataset train = test::make_synthetic_dataset(16, 1);
+  train_options opt;
+  opt.out_dir = dir.file("x");
+  try {
+    run_network_training(load_network("cnn-cifar10"), network_run_config{}, train, train, opt);
+    FAIL() << "MNIST samples accepted by the CIFAR-10 network";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("takes input [3, 32, 32] but the training set has "
+                                         "samples of [1, 28, 28] (784 values)"),
+              std::string::npos)
+        << e.what();
+  }
+  // A flat network takes any sample with as many values; labels must fit.
+  const network_spec flat = parse_network(nlohmann::json::parse(R"({"name": "f", "input": [784],
+      "layers": [{"kind": "dense", "units": 3}, {"kind": "cross_entropy"}]})"),
+                                          "test");
+  try {
+    run_network_training(flat, network_run_config{}, train, train, opt);
+    FAIL() << "labels above the outputs accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("is not below the 3 outputs"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mcasim

@@ -1,0 +1,49 @@
+// What the training loop (workloads/trainer.h) trains: a machine that takes
+// a mini-batch, evaluates a batch, keeps per-layer device counters and saves
+// its state. Implemented by the network engine (workloads/model.h, any
+// network in any numerics) and by the paper's perceptron machines
+// (workloads/network.h, trained one image at a time).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/state_io.h"
+#include "workloads/network.h"
+
+namespace mcasim {
+
+class crossbar;
+
+struct step_result {
+  double loss_sum = 0.0;  // summed over the batch (0 when the machine has no loss)
+  std::size_t correct = 0;
+};
+
+class trainable {
+ public:
+  virtual ~trainable() = default;
+  // One training step on n samples (x: n * pixels values) at learning rate
+  // lr and simulated device time now_s; the result of the forward pass
+  // before the update.
+  virtual step_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
+                                  double now_s) = 0;
+  virtual step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
+                               double now_s) = 0;
+  virtual void begin_epoch(int /*epoch*/, double /*now_s*/) {}
+  // Re-evaluates device drift at now_s (inference after training).
+  virtual void age_to(double /*now_s*/) {}
+  // The machine reports a loss (the perceptron machines do not).
+  virtual bool has_loss() const { return true; }
+  // Per weight layer, since construction.
+  virtual std::vector<layer_counters> counters() const = 0;
+  virtual std::vector<std::string> layer_names() const;
+  // The crossbar whose synapses are traced (Fig. 3b), if any.
+  virtual crossbar* traced_array() { return nullptr; }
+  virtual void save(state_writer& w) const = 0;
+  virtual void load(state_reader& r) = 0;
+};
+
+}  // namespace mcasim
