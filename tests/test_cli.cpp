@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -201,6 +202,93 @@ TEST(Cli, KilledTrainingResumesToTheUninterruptedResult) {
             deterministic_metrics(dir.file("whole/metrics.json")));
   EXPECT_EQ(test::read_text(out + "/synapses.csv"),
             test::read_text(dir.file("whole/synapses.csv")));
+}
+
+// `network show` prints a built-in as the JSON a file holds; that file
+// trains like the built-in; a bad file is refused before any work, naming
+// the layer and the field.
+TEST(Cli, NetworkShowAndBadDescriptions) {
+  test::temp_dir dir;
+  const run_result shown = run_mcasim(dir, "network show mlp-table1");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["name"], "mlp-table1");
+  EXPECT_EQ(j["layers"].size(), 4u);
+  const run_result summary = run_mcasim(dir, "network show cnn-cifar10 --summary");
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_NE(summary.out.find("1469994 parameters in 9 weight layers"), std::string::npos)
+      << summary.out;
+  const std::string bad = dir.file("bad.json");
+  std::ofstream(bad) << R"({"input": [784], "layers": [{"kind": "dense", "name": "h"},
+                            {"kind": "mse"}]})";
+  const run_result r = run_mcasim(dir, "network show '" + bad + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("network error: " + bad + ": layer 0 'h': missing field 'units'"),
+            std::string::npos)
+      << r.err;
+  const run_result t =
+      run_mcasim(dir, "train --network '" + bad + "' --out '" + dir.file("o") + "'");
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find("missing field 'units'"), std::string::npos) << t.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("o/metrics.json")));
+  const run_result unknown = run_mcasim(dir, "network show no-such-net");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("neither a built-in"), std::string::npos) << unknown.err;
+}
+
+// train --network on generated MNIST files in every numerics: metrics.json
+// holds one object per epoch with the promised fields, the configuration is
+// recorded with the thread count; data that does not fit is refused.
+TEST(Cli, TrainNetworkInEveryNumerics) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 120, 40);
+  const std::string net = dir.file("net.json");
+  std::ofstream(net) << R"({"name": "tiny", "input": [784], "layers": [
+      {"kind": "dense", "name": "h", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  for (const char* numerics : {"fp32", "digital-mp", "mca"}) {
+    const std::string out = dir.file(std::string("out-") + numerics);
+    const run_result r =
+        run_mcasim(dir, std::string("train --network '") + net + "' --numerics " + numerics +
+                            " --epochs 2 --batch 8 --learning-rate 0.05 --momentum 0.5 --threads 1"
+                            " --quiet --data '" +
+                            data + "' --out '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << numerics << ": " << r.err;
+    const auto doc = nlohmann::json::parse(test::read_text(out + "/metrics.json"));
+    EXPECT_EQ(doc["status"], "complete");
+    EXPECT_EQ(doc["numerics"], numerics);
+    EXPECT_EQ(doc["threads"], 1);
+    EXPECT_EQ(doc["training"]["batch"], 8);
+    ASSERT_EQ(doc["epochs"].size(), 2u);
+    for (const auto& e : doc["epochs"]) {
+      for (const char* key : {"epoch", "train_accuracy", "test_accuracy", "test_loss"}) {
+        EXPECT_TRUE(e.contains(key)) << numerics << " " << key;
+      }
+    }
+    EXPECT_TRUE(doc.contains("max_test_accuracy"));
+    const auto cfg = nlohmann::json::parse(test::read_text(out + "/config.json"));
+    EXPECT_EQ(cfg["effective"]["training"]["numerics"], numerics);
+    EXPECT_EQ(cfg["effective"]["training"]["momentum"], 0.5);
+  }
+  const run_result wrong = run_mcasim(dir, "train --network cnn-cifar10 --quiet --data '" + data +
+                                               "' --out '" + dir.file("w") + "'");
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("takes input [3, 32, 32] but mnist has samples of [1, 28, 28]"),
+            std::string::npos)
+      << wrong.err;
+  const run_result mixed = run_mcasim(
+      dir, "train --network mlp-paper --experiment mca --quiet --out '" + dir.file("m") + "'");
+  EXPECT_NE(mixed.exit_code, 0);
+  EXPECT_NE(mixed.err.find("excludes"), std::string::npos) << mixed.err;
+  const run_result diverge = run_mcasim(
+      dir, "train --network '" + net + "' --learning-rate 1e30 --epochs 1 --quiet --data '" + data +
+               "' --out '" + dir.file("nan") + "'");
+  EXPECT_EQ(diverge.exit_code, 1);
+  EXPECT_NE(diverge.err.find("training stopped: the training loss became"), std::string::npos)
+      << diverge.err;
+  EXPECT_NE(diverge.err.find("at epoch 1, batch"), std::string::npos) << diverge.err;
 }
 
 TEST(Cli, ResumeWithoutCheckpointIsAnError) {
