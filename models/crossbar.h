@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/noise_kernel.h"
 #include "models/pcm_device.h"
 #include "models/rng.h"
 
@@ -86,10 +87,11 @@ class crossbar {
   const std::vector<float>& weights() const { return w_; }
   const std::vector<float>& variances() const { return var_; }
   bool noisy() const { return noisy_; }
-  // n standard normal deviates from the array's read stream (the noise of a
-  // block of MVMs: one deviate per output, as mvm() draws them).
-  void draw_read_noise(float* z, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) z[i] = static_cast<float>(read_rng_.normal());
+  // The read noise of a block of MVMs from the array's read stream: y[k] +=
+  // sqrt(var[k]) N(0, 1), var[k] the aggregated read variance of output k
+  // (models/noise_kernel.h).
+  void add_read_noise(float* y, const float* var, std::size_t n) {
+    mcasim::add_read_noise(read_rng_, y, var, n);
   }
   float gref_us() const { return gref_; }
   // Overrides the reference conductance (single_ref) with an external one, e.g.

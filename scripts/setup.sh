@@ -22,7 +22,7 @@ done
 
 packages=(build-essential cmake pkg-config git libsystemc-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  libopenmpi-dev openmpi-bin chromium jq libtorch-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin chromium jq libtorch-dev libopenblas0-pthread zlib1g-dev
   dataset-fashion-mnist)
 
 missing=()

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cmath>
@@ -276,9 +277,9 @@ class mca_layer : public weight_layer {
   // y += sqrt(var) * z, z standard normal from the array's read stream.
   void add_noise(Tensor& y, const Tensor& var) {
     if (!xb_->noisy()) return;
-    Tensor z = at::empty_like(y);
-    xb_->draw_read_noise(z.data_ptr<float>(), static_cast<std::size_t>(z.numel()));
-    y.add_(var.clamp_min(0).sqrt() * z);
+    const Tensor v = var.contiguous();
+    xb_->add_read_noise(y.data_ptr<float>(), v.data_ptr<float>(),
+                        static_cast<std::size_t>(y.numel()));
   }
 
   mca_numerics cfg_;
@@ -306,6 +307,14 @@ struct model::impl {
       : spec(n), cfg(c), dropout_rng(seed, stream_id(stream_kind::dropout)) {
     cfg.validate();
     at::set_num_threads(cfg.threads);
+    // The BLAS behind matrix products (OpenBLAS from the set-up) keeps its
+    // own thread pool: the same count, so a run's results depend on one
+    // recorded number.
+    using set_threads_fn = void (*)(int);
+    if (auto* f =
+            reinterpret_cast<set_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      f(cfg.threads);
+    }
     const std::size_t nl = spec.layers.size();
     wl.resize(nl);
     velocity.resize(nl);
