@@ -10,11 +10,21 @@
 #     table1-*); one training image through each SystemC platform (digital32,
 #     digital-mp, mca); `mcasim table1` end to end. Whole-image benchmarks use
 #     MNIST (fetched by scripts/setup.sh --mnist; MCASIM_DATA overrides
-#     data/mnist).
+#     data/mnist). Then the network engine (bench_network, not pinned: it runs
+#     libtorch on 2 threads, with OMP_WAIT_POLICY=PASSIVE unless set, and its
+#     repetitions randomly interleaved): a CNN training step (cnn-cifar10,
+#     batch 51) in plain libtorch and in the engine's fp32, digital-mp and mca
+#     numerics, and the perceptron (mlp-paper, batch 1) in fp32 and mca.
+#     --exe "bench_kernels ..." runs only the executables named.
 #   scripts/bench.sh --rss [--hidden "250 1000 4000"] [--cpu C] [--build DIR]
 #     Peak resident set size (/usr/bin/time -v) of functional MCA training and
 #     of `mcasim table1` for each hidden size, and the bytes per weight of the
-#     growth between sizes (least-squares slope over all sizes).
+#     growth between sizes (least-squares slope over all sizes); then the peak
+#     RSS of CNN training (cnn-cifar10 on CIFAR-10, 510 training images in
+#     batches of 51, 100 test images) per numerics and its bytes per weight.
+#   scripts/bench.sh --rss-cnn [--numerics "fp32 digital-mp mca"] [--build DIR]
+#     Only the CNN table. CIFAR-10 from data/cifar10 (MCASIM_CIFAR10 overrides);
+#     skipped with a note when it is missing.
 #
 # --build DIR: build directory (default build/, through scripts/build.sh).
 # Needs jq and GNU time (installed with apt-get when missing).
@@ -26,15 +36,20 @@ cpu=1
 build="$root/build"
 filter=""
 hidden="250 1000 4000"
+numerics="fp32 digital-mp mca"
+exes="bench_kernels bench_train bench_platform bench_network"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rss) mode=rss ;;
+    --rss-cnn) mode=rss-cnn ;;
+    --numerics) numerics="$2"; shift ;;
+    --exe) exes="$2"; shift ;;
     --reps) reps="$2"; shift ;;
     --cpu) cpu="$2"; shift ;;
     --build) build="$(realpath -m "$2")"; shift ;;
     --filter) filter="$2"; shift ;;
     --hidden) hidden="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -51,7 +66,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash "$root/scripts/setup.sh" --mnist >/dev/null
-targets=(mcasim bench_kernels bench_train bench_platform)
+targets=(mcasim bench_kernels bench_train bench_platform bench_network)
 if [ "$build" = "$root/build" ]; then
   bash "$root/scripts/build.sh" --target "${targets[@]}" >/dev/null
 else
@@ -69,12 +84,22 @@ if [ "$mode" = bench ]; then
   echo
   echo "| benchmark | real time | CPU time | items/s | counters |"
   echo "|---|---|---|---|---|"
-  for exe in bench_kernels bench_train bench_platform; do
+  for exe in $exes; do
     args=(--benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true
       --benchmark_out="$tmp/$exe.json" --benchmark_out_format=json)
     [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
-    taskset -c "$cpu" "$build/$exe" "${args[@]}" >"$tmp/$exe.log" 2>&1 ||
-      { cat "$tmp/$exe.log" >&2; exit 1; }
+    if [ "$exe" = bench_network ]; then
+      # Two libtorch threads on every core; waiting OpenMP threads sleep
+      # instead of spinning (spinning threads lose their core to other jobs).
+      args+=(--benchmark_enable_random_interleaving=true)
+      OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" "$build/$exe" "${args[@]}" \
+        >"$tmp/$exe.log" 2>&1 || { cat "$tmp/$exe.log" >&2; exit 1; }
+    else
+      taskset -c "$cpu" "$build/$exe" "${args[@]}" >"$tmp/$exe.log" 2>&1 ||
+        { cat "$tmp/$exe.log" >&2; exit 1; }
+    fi
+    # No benchmark matched the filter: no output file.
+    [ -s "$tmp/$exe.json" ] || continue
     # Medians; skipped benchmarks (no data set) with their reason.
     jq -r '
       def num: if . >= 1e6 then "\(. / 1e6 * 100 | round / 100)M"
@@ -106,14 +131,52 @@ if [ "$mode" = bench ]; then
     echo "One repetition (--reps 1: no medians); time per iteration:"
   fi
   echo "one pulse/read/MVM/layer update (kernels), one training image (BM_train, BM_platform),"
-  echo "one whole \`mcasim table1\` run (BM_table1)."
+  echo "one whole \`mcasim table1\` run (BM_table1); bench_network (wall clock, 2 libtorch threads,"
+  echo "unpinned, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}): one CNN training step of 51 images"
+  echo "(BM_cnn_*), one perceptron training image through the engine, 1 thread (BM_mlp_engine)."
+  echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  exit 0
+fi
+
+rss_kb() {  # rss_kb LOG: "Maximum resident set size (kbytes)" of /usr/bin/time -v
+  awk -F': ' '/Maximum resident set size/ {print $2}' "$1"
+}
+
+# Peak RSS of CNN training per numerics (mcasim train --network cnn-cifar10).
+rss_cnn() {
+  local cifar="${MCASIM_CIFAR10:-$root/data/cifar10}"
+  echo
+  if [ ! -s "$cifar/data_batch_1.bin" ] || [ ! -s "$cifar/test_batch.bin" ]; then
+    echo "CNN training peak RSS: skipped (no CIFAR-10 binary batches in $cifar;"
+    echo "  place data_batch_1.bin .. test_batch.bin there or set MCASIM_CIFAR10)"
+    return 0
+  fi
+  local weights
+  weights=$("$build/mcasim" network show cnn-cifar10 --summary | awk '/parameters in/ {print $3}')
+  echo "| numerics | CNN train peak RSS | bytes/weight (RSS / $weights) | above fp32, bytes/weight | wall |"
+  echo "|---|---|---|---|---|"
+  local base="" n kb wall
+  for n in $numerics; do
+    /usr/bin/time -v -o "$tmp/cnn-$n.time" "$build/mcasim" train --network cnn-cifar10 \
+      --numerics "$n" --dataset cifar10 --data "$cifar" --train-limit 510 --test-limit 100 \
+      --epochs 1 --batch 51 --momentum 0.9 --quiet --out "$tmp/cnn-$n" >/dev/null
+    kb=$(rss_kb "$tmp/cnn-$n.time")
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/cnn-$n.time")
+    [ "$n" = fp32 ] && base=$kb
+    awk -v n="$n" -v kb="$kb" -v w="$weights" -v b="$base" -v t="$wall" 'BEGIN {
+      above = b == "" ? "" : sprintf("%.1f", (kb - b) * 1024 / w)
+      printf "| %s | %.1f MiB | %.1f | %s | %s |\n", n, kb / 1024, kb * 1024 / w, above, t }'
+  done
+  echo
+  echo "mcasim train --network cnn-cifar10 --numerics N --dataset cifar10 --train-limit 510"
+  echo "  --test-limit 100 --epochs 1 --batch 51 --momentum 0.9 --quiet --out DIR (2 threads)"
+}
+if [ "$mode" = rss-cnn ]; then
+  rss_cnn
   exit 0
 fi
 
 # --rss: peak RSS of functional MCA training and of the platforms (table1).
-rss_kb() {  # rss_kb LOG: "Maximum resident set size (kbytes)" of /usr/bin/time -v
-  awk -F': ' '/Maximum resident set size/ {print $2}' "$1"
-}
 echo
 echo "| hidden | weights | functional MCA train peak RSS | table1 (3 platforms) peak RSS |"
 echo "|---|---|---|---|"
@@ -166,3 +229,4 @@ echo "Functional: mcasim train --experiment mca --set experiment.mlp.hidden=H --
 echo "  --train-limit 1000 --test-limit 100 --no-train-eval --quiet --out DIR"
 echo "Platforms: mcasim table1 --hidden H --images 100 --warmup 0 --test-images 100 --quiet --out DIR"
 echo "  (all three designs in one process; table1 loads the whole of MNIST)"
+rss_cnn

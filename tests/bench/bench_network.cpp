@@ -1,0 +1,182 @@
+// The network engine (workloads/model.h) against plain libtorch.
+//
+//  - BM_cnn_libtorch: one training step (forward, cross entropy, autograd
+//    backward, torch::optim::SGD lr 0.01 momentum 0.9) of the cnn-cifar10
+//    architecture written with plain torch::nn modules (Conv2d 3x3 padding 1,
+//    ReLU, MaxPool2d 2, Dropout 0.25 / 0.5, Linear 2048-512-256-10), 2 threads.
+//  - BM_cnn_engine/<numerics>: one model::train_batch of the built-in
+//    cnn-cifar10 network in fp32, digital_mp or mca numerics (batch 51,
+//    learning rate 0.01, momentum 0.9, conv_update "sum", 2 threads).
+//    Every CNN iteration is a batch of 51 random 3x32x32 images (pixels
+//    U(0, 1), labels 0..9, fixed seed); items/s = images per wall-clock second.
+//  - BM_mlp_engine/<numerics>: one training image (batch 1, learning rate 0.4,
+//    1 thread) of the built-in mlp-paper perceptron (784-250-10 sigmoid, MSE)
+//    through the same engine in fp32 or mca numerics, on real MNIST (the first
+//    10,000 training images, cycled), next to the hand-written machines of
+//    bench_train (BM_train/fp64, BM_train/mca) and bench_platform.
+//
+// Times are wall clock (UseRealTime): libtorch runs on 2 threads.
+//
+//   build/bench_network --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/rng.h"
+#include "tests/bench/bench_data.h"
+#include "workloads/model.h"
+#include "workloads/network_spec.h"
+#include "workloads/numerics.h"
+
+namespace {
+
+constexpr std::size_t k_batch = 51;
+constexpr std::size_t k_image = 3 * 32 * 32;
+constexpr int k_threads = 2;
+constexpr uint64_t k_seed = 1;
+
+// The fixed CNN batch: random pixels in [0, 1) and labels 0..9.
+struct cnn_batch {
+  std::vector<float> x;
+  std::vector<uint8_t> labels;
+};
+
+const cnn_batch& batch() {
+  static const cnn_batch b = [] {
+    cnn_batch r;
+    mcasim::rng g(k_seed, 0);
+    r.x.resize(k_batch * k_image);
+    for (float& v : r.x) v = static_cast<float>(g.uniform());
+    r.labels.resize(k_batch);
+    for (uint8_t& l : r.labels) l = static_cast<uint8_t>(g.below(10));
+    return r;
+  }();
+  return b;
+}
+
+// cnn-cifar10 in plain torch::nn modules.
+struct plain_cnn : torch::nn::Module {
+  plain_cnn() {
+    int64_t in = 3;
+    for (int block = 0; block < 3; ++block) {
+      const int64_t f = int64_t{32} << block;  // 32, 64, 128
+      for (int k = 0; k < 2; ++k) {
+        convs.push_back(
+            register_module("conv" + std::to_string(convs.size() + 1),
+                            torch::nn::Conv2d(torch::nn::Conv2dOptions(in, f, 3).padding(1))));
+        in = f;
+      }
+    }
+    fc1 = register_module("fc1", torch::nn::Linear(2048, 512));
+    fc2 = register_module("fc2", torch::nn::Linear(512, 256));
+    fc3 = register_module("fc3", torch::nn::Linear(256, 10));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (std::size_t c = 0; c < convs.size(); c += 2) {
+      x = torch::relu(convs[c]->forward(x));
+      x = torch::relu(convs[c + 1]->forward(x));
+      x = torch::max_pool2d(x, 2);
+      x = torch::dropout(x, 0.25, is_training());
+    }
+    x = x.flatten(1);
+    x = torch::dropout(torch::relu(fc1->forward(x)), 0.5, is_training());
+    x = torch::dropout(torch::relu(fc2->forward(x)), 0.5, is_training());
+    return fc3->forward(x);
+  }
+  std::vector<torch::nn::Conv2d> convs;
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+};
+
+void BM_cnn_libtorch(benchmark::State& state) {
+  at::set_num_threads(k_threads);
+  torch::manual_seed(k_seed);
+  const cnn_batch& b = batch();
+  const torch::Tensor x =
+      torch::from_blob(const_cast<float*>(b.x.data()), {static_cast<int64_t>(k_batch), 3, 32, 32})
+          .clone();
+  const torch::Tensor y = torch::from_blob(const_cast<uint8_t*>(b.labels.data()),
+                                           {static_cast<int64_t>(k_batch)}, torch::kUInt8)
+                              .to(torch::kLong);
+  plain_cnn net;
+  net.train();
+  torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  for (auto _ : state) {
+    opt.zero_grad();
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(net.forward(x), y);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item<float>());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
+}
+
+void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+  const cnn_batch& b = batch();
+  mcasim::network_run_config cfg;
+  cfg.numerics = numerics;
+  cfg.batch = k_batch;
+  cfg.learning_rate = 0.01;
+  cfg.momentum = 0.9;
+  cfg.threads = k_threads;
+  cfg.conv_update = "sum";
+  mcasim::model m(mcasim::load_network("cnn-cifar10"), cfg, k_seed);
+  at::set_num_threads(k_threads);
+  for (auto _ : state) {
+    const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
+    benchmark::DoNotOptimize(
+        m.train_batch(b.x.data(), b.labels.data(), k_batch, cfg.learning_rate, now_s));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
+}
+
+void BM_mlp_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+  const mcasim::mnist* data = mcasim_bench::require_mnist(state);
+  if (!data) return;
+  const mcasim::dataset& ds = data->train;
+  mcasim::network_run_config cfg;
+  cfg.numerics = numerics;
+  cfg.batch = 1;
+  cfg.learning_rate = 0.4;
+  cfg.threads = 1;
+  mcasim::model m(mcasim::load_network("mlp-paper"), cfg, k_seed);
+  at::set_num_threads(1);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
+    benchmark::DoNotOptimize(
+        m.train_batch(ds.image(i), &ds.labels[i], 1, cfg.learning_rate, now_s));
+    if (++i == ds.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+BENCHMARK(BM_cnn_libtorch)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_cnn_engine, fp32, mcasim::numerics_kind::fp32)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_cnn_engine, digital_mp, mcasim::numerics_kind::digital_mp)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_cnn_engine, mca, mcasim::numerics_kind::mca)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_mlp_engine, fp32, mcasim::numerics_kind::fp32)
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_mlp_engine, mca, mcasim::numerics_kind::mca)
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
