@@ -1,5 +1,11 @@
-// Computational-memory tile: PWM DAC bank + PCM crossbar (models/crossbar) +
-// ADC bank. Address map (relative to the tile's base on the bus):
+// Computational-memory tile: a hierarchical module of a PWM DAC bank
+// (child "pwm", platform/pwm_dac), the PCM crossbar (models/crossbar; the
+// tile counts its device reads and programming pulses) and an ADC bank
+// (child "adc", platform/adc_bank). The tile decodes the address, quantises
+// the values (models/converters) and drives its parts by direct b_transport
+// calls that add their delays: an MVM takes the PWM window(s), during which
+// the crossbar is read, then the ADC rounds of its outputs.
+// Address map (relative to the tile's base on the bus):
 //   0x000 input    write n_in values (PWM-quantised on arrival)
 //   0x100 mvm      forward product of the input: cols outputs
 //   0x200 mvm_t    transposed product of the input (cols values): n_out rows
@@ -23,7 +29,9 @@
 
 #include "models/converters.h"
 #include "models/crossbar.h"
+#include "platform/adc_bank.h"
 #include "platform/counters.h"
+#include "platform/pwm_dac.h"
 
 namespace mcasim {
 
@@ -33,27 +41,24 @@ struct pulse_cmd {
 };
 
 struct cm_tile_config {
-  double clock_mhz = 2000.0;
-  int adcs = 0;                  // ADCs per tile; 0 = one per column
-  int adc_cycles = 2;            // cycles per conversion
+  double clock_mhz = 2000.0;     // the tile's clock, shared by its converter banks
   int pulse_ns = 50;             // SET / RESET pulse width for programming time
   int parallel_programming = 1;  // devices programmed at once
-  quantizer_config pwm_forward, adc_forward, pwm_backward, adc_backward;
+  pwm_dac_config pwm;            // the input converters (child "pwm")
+  adc_bank_config adc;           // the output converters (child "adc")
   refresh_config refresh;
   void validate() const;
 };
 
 class cm_tile : public sc_core::sc_module, public counted {
  public:
-  // Converter and read counts are 8-bit equivalents: a b-bit conversion (and
-  // a b-bit PWM window) counts 2^(b-8), the resolution scaling of converter
-  // energy (Walden figure of merit) and of the window's length.
+  // The crossbar's actions. Device reads are counted in 8-bit windows: a
+  // read during a window of w 8-bit windows (pwm_dac::window_weight) counts w,
+  // duty-weighted. The converters count their own conversions.
   enum action : std::size_t {
-    pwm_conversion = 0,
-    adc_conversion = 1,
-    device_read = 2,  // one device read for a full 8-bit PWM window (duty-weighted)
-    set_pulse = 3,
-    reset_pulse = 4,
+    device_read = 0,  // one device read for a full 8-bit PWM window (duty-weighted)
+    set_pulse = 1,
+    reset_pulse = 2,
   };
   enum address : uint64_t {
     addr_input = 0x000,
@@ -67,35 +72,48 @@ class cm_tile : public sc_core::sc_module, public counted {
     addr_span = 0x1000,
   };
 
-  tlm_utils::simple_target_socket<cm_tile> tgt_socket{"tgt_socket"};
-
   SC_HAS_PROCESS(cm_tile);
   cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
           std::unique_ptr<crossbar> array);
+  ~cm_tile() override;
+  cm_tile(const cm_tile&) = delete;
+  cm_tile& operator=(const cm_tile&) = delete;
+
+ private:
+  // Declared before the parts, which are built from them.
+  cm_tile_config cfg_;
+  std::unique_ptr<crossbar> array_;
+  sc_core::sc_time period_;
+
+ public:
+  tlm_utils::simple_target_socket<cm_tile> tgt_socket{"tgt_socket"};
+  pwm_dac pwm;
+  adc_bank adc;
 
   crossbar& array() { return *array_; }
   const cm_tile_config& config() const { return cfg_; }
-  sc_core::sc_time pwm_window() const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "cm_tile"; }
 
  private:
-  sc_core::sc_time mvm_time(std::size_t outputs) const;
-  static double resolution_weight(const quantizer_config& q);
+  // Drives n_in inputs through the PWM bank and converts n_out outputs with
+  // the ADC bank, starting at `start` (the caller's annotated delay); returns
+  // the time the two add, or false in `ok` on a part's error response.
+  sc_core::sc_time drive_parts(stage st, bool backward_in, std::size_t n_in, bool backward_out,
+                               std::size_t n_out, const sc_core::sc_time& start, bool& ok);
   double duty_weighted_reads(const float* x, std::size_t n, double full_scale,
                              std::size_t devices_per_input) const;
 
-  cm_tile_config cfg_;
-  std::unique_ptr<crossbar> array_;
-  sc_core::sc_time period_;
   std::vector<float> in_, out_;
   std::size_t n_in_ = 0, n_out_ = 0;
+  bool in_backward_ = false;  // the input was quantised at the backward resolution
   double in_scale_ = 1.0;
   rng g_read_rng_;  // conductance reads: their own stream, so observing never perturbs training
-  action_counters counters_{
-      {"pwm_conversion", "adc_conversion", "device_read", "set_pulse", "reset_pulse"}};
+  tlm::tlm_generic_payload part_gp_;  // transactions to the parts
+  mcasim_ext part_ext_;
+  action_counters counters_{{"device_read", "set_pulse", "reset_pulse"}};
 };
 
 }  // namespace mcasim

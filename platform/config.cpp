@@ -22,8 +22,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(sram_config, word_bits, banks, p
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mac_array_config, lanes_in, lanes_out, precision,
                                                 clock_mhz, pipeline_cycles)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(bus_config, width_bits, clock_mhz, latency_cycles)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, adcs, adc_cycles,
-                                                pulse_ns, parallel_programming)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(pwm_dac_config, converters, cycles_per_level)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(adc_bank_config, converters, columns_per_adc,
+                                                cycles_per_conversion)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pulse_ns,
+                                                parallel_programming, pwm, adc)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(platform_config, du_digital32, du_digital_mp,
                                                 du_mca, weight_sram32, weight_sram_mp, chi_sram,
                                                 mac32, mac_mp, bus, tile)

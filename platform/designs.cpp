@@ -98,10 +98,10 @@ std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& ex
   auto array = std::make_unique<crossbar>(rows, cols, c.crossbar, c.pcm, seed, layer);
   array->initialize(0.0);
   cm_tile_config tc = pc.tile;
-  tc.pwm_forward = c.pwm_forward;
-  tc.adc_forward = c.adc_forward;
-  tc.pwm_backward = c.pwm_backward;
-  tc.adc_backward = c.adc_backward;
+  tc.pwm.forward = c.pwm_forward;
+  tc.pwm.backward = c.pwm_backward;
+  tc.adc.forward = c.adc_forward;
+  tc.adc.backward = c.adc_backward;
   tc.refresh = c.refresh;
   return std::make_unique<cm_tile>(name, tc, std::move(array));
 }
@@ -127,7 +127,10 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const experiment_confi
 }
 
 std::string mca_design::part_of(const counted& module) const {
-  return dynamic_cast<const cm_tile*>(&module) ? "computational memory" : "digital unit";
+  const bool cm = dynamic_cast<const cm_tile*>(&module) != nullptr ||
+                  dynamic_cast<const pwm_dac*>(&module) != nullptr ||
+                  dynamic_cast<const adc_bank*>(&module) != nullptr;
+  return cm ? "computational memory" : "digital unit";
 }
 
 std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,

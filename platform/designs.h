@@ -1,7 +1,8 @@
 // The three designs of Table I as SystemC top-levels:
 //   digital32   digital unit + 32-bit weight SRAM + 32-bit MAC array
 //   digital-mp  digital unit + 32-bit weight SRAM + 4b x 8b MAC array
-//   mca         digital unit + chi SRAM + 16-bit bus + two CM tiles
+//   mca         digital unit + chi SRAM + 16-bit bus + two CM tiles, each
+//               a PWM DAC bank (tileN.pwm), a crossbar and an ADC bank (tileN.adc)
 // Their hardware parameters (platform_config) are the paper's designs;
 // docs/table1.md explains each.
 #pragma once
@@ -27,7 +28,7 @@ struct platform_config {
   sram_config weight_sram32, weight_sram_mp, chi_sram;
   mac_array_config mac32, mac_mp;
   bus_config bus;
-  cm_tile_config tile;  // converters and refresh come from the experiment
+  cm_tile_config tile;  // converter resolutions and refresh come from the experiment
   platform_config();
   void validate() const;
 };

@@ -180,8 +180,8 @@ void mca_unit::tile_command(int l, uint64_t addr, const void* data, std::size_t 
 void mca_unit::tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
                         std::size_t n_out) {
   const cm_tile_config& tc = tiles_[l]->config();
-  const quantizer_config& pwm = s == stage::backward ? tc.pwm_backward : tc.pwm_forward;
-  const quantizer_config& adc = s == stage::backward ? tc.adc_backward : tc.adc_forward;
+  const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
+  const quantizer_config& adc = transposed ? tc.adc.backward : tc.adc.forward;
   mcasim_ext in_ext;
   in_ext.st = s;
   in_ext.n_in = n;

@@ -55,6 +55,12 @@ const std::map<std::string, double> k_paper_ratios = {
     {"fwd_bwd_speedup_vs_digital32", 9.61},    {"fwd_bwd_energy_gain_vs_digital_mp", 85.0},
     {"update_energy_gain_vs_digital32", 139.0}};
 
+// Technology-table components of the computational memory: the tiles
+// (crossbar reads, programming) and their converter banks.
+bool is_cm_kind(const std::string& kind) {
+  return kind == "cm_tile" || kind == "pwm_dac" || kind == "adc_bank";
+}
+
 nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
   nlohmann::json c{{"energy_nj", energy_nj}, {"time_us", time_us}};
   if (ref) {
@@ -95,7 +101,7 @@ nlohmann::json table1_design_report(const std::string& name, const design_snapsh
       for (stage s : k_all_stages) {
         double e = 0;
         for (const auto& entry : led.entries()) {
-          const bool cm = entry.kind == "cm_tile";
+          const bool cm = is_cm_kind(entry.kind);
           if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
             e += entry.energy_pj;
           }
@@ -107,6 +113,21 @@ nlohmann::json table1_design_report(const std::string& name, const design_snapsh
         dj["parts"][part][stage_name(s)] =
             cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
       }
+    }
+    // The computational memory's energy by block, per image (nJ): PWM DACs,
+    // crossbar reads, ADCs, programming pulses.
+    for (stage s : k_all_stages) {
+      const char* sn = stage_name(s);
+      const double pwm = led.energy_pj(sn, "pwm_dac"), adc = led.energy_pj(sn, "adc_bank");
+      double read = 0, prog = 0;
+      for (const auto& entry : led.entries()) {
+        if (entry.stage != sn || entry.kind != "cm_tile") continue;
+        (entry.action == "device_read" ? read : prog) += entry.energy_pj;
+      }
+      dj["parts"]["computational memory"]["split"][sn] = {{"pwm_nj", pwm * 1e-3 * per},
+                                                          {"crossbar_read_nj", read * 1e-3 * per},
+                                                          {"adc_nj", adc * 1e-3 * per},
+                                                          {"programming_nj", prog * 1e-3 * per}};
     }
     const double nz = led.count("du_mca", "outer_product", "update") * per;
     const double pulses =
@@ -312,6 +333,18 @@ std::string table1_markdown(const nlohmann::json& doc) {
   row("MCA: computational memory", d["mca"]["parts"]["computational memory"], false);
   row("MCA: digital unit", d["mca"]["parts"]["digital unit"], false);
   row("MCA: total", d["mca"]["stages"], true);
+  const auto& split = d["mca"]["parts"]["computational memory"]["split"];
+  md << "\nMCA computational memory by block (nJ per image):\n\n"
+        "| stage | PWM DACs | crossbar read | ADCs | programming | total |\n"
+        "|---|---|---|---|---|---|\n";
+  for (const char* st : {"forward", "backward", "update"}) {
+    const auto& b = split[st];
+    const double parts[4] = {b["pwm_nj"].get<double>(), b["crossbar_read_nj"].get<double>(),
+                             b["adc_nj"].get<double>(), b["programming_nj"].get<double>()};
+    std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g | %.4g |\n", st, parts[0],
+                  parts[1], parts[2], parts[3], parts[0] + parts[1] + parts[2] + parts[3]);
+    md << buf;
+  }
   md << "\n| figure | measured | paper | deviation |\n|---|---|---|---|\n";
   for (const char* k : {"digital32", "digital-mp", "mca"}) {
     std::snprintf(buf, sizeof buf, "| throughput %s (images/s) | %.4g | | |\n", k,

@@ -42,8 +42,10 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
 // images. Energies are the ledger of `snap` under `tech`, per image, in nJ;
 // times are the stage times, per image, in us; each stage and the total sit
 // next to the paper's value with the deviation in percent. For "mca" also
-// "parts": "computational memory" is the cm_tile entries (energy) and the
-// busy time of the modules of that part; "digital unit" is every other
+// "parts": "computational memory" is the entries of the tiles and their
+// converter banks (cm_tile, pwm_dac, adc_bank; energy) and the busy time of
+// the modules of that part, with "split": per stage, its energy by block
+// (pwm_nj, crossbar_read_nj, adc_nj, programming_nj); "digital unit" is every other
 // entry and the rest of the stage, except in the update, where programming
 // runs in parallel with the digital work and the digital unit's time is the
 // whole stage. Plus "statistics", "throughput_images_per_s" and "ledger".

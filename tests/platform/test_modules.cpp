@@ -1,6 +1,7 @@
 // Module tests that call b_transport directly (no kernel run): delays and
-// counters of the bus, SRAM, MAC array and computational-memory tile; the
-// technology table and the ledger.
+// counters of the bus, SRAM, MAC array, PWM DAC bank, ADC bank and the
+// computational-memory tile assembled from them; the technology table and
+// the ledger.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,10 +10,12 @@
 
 #include <systemc>
 
+#include "platform/adc_bank.h"
 #include "platform/bus.h"
 #include "platform/cm_tile.h"
 #include "platform/designs.h"
 #include "platform/mac_array.h"
+#include "platform/pwm_dac.h"
 #include "platform/sram.h"
 #include "power/ledger.h"
 #include "power/technology.h"
@@ -105,6 +108,182 @@ TEST(mac_array, lanes_spread_the_reduction_dimension) {
   EXPECT_EQ(mac.counters().action_names()[0], "mac_32x32");
 }
 
+quantizer_config converter(int bits, bool is_signed) {
+  quantizer_config q;
+  q.ideal = false;
+  q.bits = bits;
+  q.is_signed = is_signed;
+  return q;
+}
+
+const sc_core::sc_time k_2ghz(0.5, sc_core::SC_NS);
+
+// Drives `n` values through a converter bank (PWM: inputs, ADC: outputs);
+// returns the delay it adds, or SC_ZERO_TIME with the status in `status`.
+template <class bank>
+sc_core::sc_time convert(bank& b, uint64_t addr, std::size_t n, stage st,
+                         tlm::tlm_response_status* status = nullptr) {
+  txn t(tlm::TLM_WRITE_COMMAND, addr, nullptr, 0, st);
+  t.ext.n_in = n;
+  t.ext.n_out = n;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  b.b_transport(t.gp, delay);
+  if (status) *status = t.gp.get_response_status();
+  return delay;
+}
+
+// One DAC per line: every input in one window of 2^bits cycles.
+TEST(pwm_dac, one_window_of_2_to_the_bits_cycles_and_conversions_by_resolution) {
+  pwm_dac_config cfg;
+  cfg.forward = converter(8, false);
+  cfg.backward = converter(4, true);
+  pwm_dac pwm("pwm_solo", cfg, 785, k_2ghz);
+  EXPECT_EQ(pwm.converters(), 785u);
+  // 785 inputs, 8 bits: one window of 256 cycles at 2 GHz = 128 ns.
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_forward, 785, stage::forward),
+            sc_core::sc_time(128, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(pwm.counters().count(stage::forward, pwm_dac::conversion), 785.0);
+  EXPECT_EQ(pwm.counters().busy_time(stage::forward), sc_core::sc_time(128, sc_core::SC_NS));
+  // 10 inputs, 4 bits: 16 cycles = 8 ns; each conversion counts 2^(4-8).
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_backward, 10, stage::backward),
+            sc_core::sc_time(8, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(pwm.counters().count(stage::backward, pwm_dac::conversion), 10.0 / 16);
+  EXPECT_DOUBLE_EQ(pwm.window_weight(false), 1.0);
+  EXPECT_DOUBLE_EQ(pwm.window_weight(true), 1.0 / 16);
+  EXPECT_EQ(pwm.counters().action_names()[0], "conversion");
+  EXPECT_EQ(pwm.component(), "pwm_dac");
+  // An ideal converter counts as 8 bits.
+  pwm_dac_config ideal;
+  pwm_dac pi("pwm_ideal", ideal, 4, k_2ghz);
+  EXPECT_EQ(pi.window(false), sc_core::sc_time(128, sc_core::SC_NS));
+}
+
+// Fewer DACs than inputs: groups of inputs in turn, one window each; a
+// longer level stretches the window (and its read weight).
+TEST(pwm_dac, fewer_converters_drive_inputs_in_turn_and_level_length_stretches_the_window) {
+  pwm_dac_config cfg;
+  cfg.forward = converter(8, false);
+  cfg.converters = 100;
+  cfg.cycles_per_level = 2;
+  pwm_dac pwm("pwm_shared", cfg, 785, k_2ghz);
+  // ceil(785 / 100) = 8 windows x 256 levels x 2 cycles x 0.5 ns = 2048 ns.
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_forward, 785, stage::forward),
+            sc_core::sc_time(2048, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(pwm.counters().count(stage::forward, pwm_dac::conversion), 785.0);
+  EXPECT_DOUBLE_EQ(pwm.window_weight(false), 2.0);
+  // 100 inputs: one window.
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_forward, 100, stage::forward),
+            sc_core::sc_time(256, sc_core::SC_NS));
+  // No inputs: no time.
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_forward, 0, stage::forward), sc_core::SC_ZERO_TIME);
+}
+
+TEST(pwm_dac, bad_transactions_are_error_responses) {
+  pwm_dac pwm("pwm_errors", pwm_dac_config{}, 4, k_2ghz);
+  tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+  EXPECT_EQ(convert(pwm, pwm_dac::addr_forward, 5, stage::forward, &status), sc_core::SC_ZERO_TIME);
+  EXPECT_EQ(status, tlm::TLM_BURST_ERROR_RESPONSE);  // more inputs than lines
+  convert(pwm, 0x20, 1, stage::forward, &status);
+  EXPECT_EQ(status, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  txn rd(tlm::TLM_READ_COMMAND, pwm_dac::addr_forward, nullptr, 0, stage::forward);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  pwm.b_transport(rd.gp, delay);
+  EXPECT_EQ(rd.gp.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_DOUBLE_EQ(pwm.counters().count(stage::forward, pwm_dac::conversion), 0.0);
+}
+
+// Expects `f` to throw std::invalid_argument whose message contains `field`.
+template <class F>
+void expect_rejected(F f, const std::string& field) {
+  try {
+    f();
+    ADD_FAILURE() << "accepted; expected an error naming " << field;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+  }
+}
+
+TEST(pwm_dac, bad_configuration_names_the_field) {
+  pwm_dac_config c;
+  c.converters = -1;
+  expect_rejected([&] { c.validate("cm_tile.pwm"); }, "cm_tile.pwm.converters");
+  c = pwm_dac_config{};
+  c.cycles_per_level = 0;
+  expect_rejected([&] { c.validate("cm_tile.pwm"); }, "cm_tile.pwm.cycles_per_level");
+  c = pwm_dac_config{};
+  c.forward = converter(0, false);
+  expect_rejected([&] { c.validate("cm_tile.pwm"); }, "cm_tile.pwm.forward.bits");
+  // The module checks its configuration with its own name.
+  c = pwm_dac_config{};
+  c.converters = -3;
+  expect_rejected([&] { pwm_dac p("pwm_bad", c, 4, k_2ghz); }, "pwm_bad.converters");
+}
+
+// One ADC per line: all outputs in one round of cycles_per_conversion.
+TEST(adc_bank, one_per_line_converts_all_outputs_in_one_round) {
+  adc_bank_config cfg;
+  cfg.forward = converter(8, true);
+  cfg.backward = converter(6, true);
+  adc_bank adc("adc_solo", cfg, 785, k_2ghz);
+  EXPECT_EQ(adc.converters(), 785u);
+  EXPECT_EQ(convert(adc, adc_bank::addr_forward, 250, stage::forward),
+            sc_core::sc_time(1, sc_core::SC_NS));  // 2 cycles at 2 GHz
+  EXPECT_DOUBLE_EQ(adc.counters().count(stage::forward, adc_bank::conversion), 250.0);
+  EXPECT_EQ(adc.counters().busy_time(stage::forward), sc_core::sc_time(1, sc_core::SC_NS));
+  // 6 bits: each conversion counts 2^(6-8) = 1/4.
+  EXPECT_EQ(convert(adc, adc_bank::addr_backward, 250, stage::backward),
+            sc_core::sc_time(1, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(adc.counters().count(stage::backward, adc_bank::conversion), 250.0 / 4);
+  EXPECT_EQ(adc.component(), "adc_bank");
+}
+
+// Multiplexed columns convert in turn: ceil(n / converters) rounds.
+TEST(adc_bank, multiplexed_columns_convert_in_turn) {
+  adc_bank_config cfg;
+  cfg.columns_per_adc = 4;
+  adc_bank adc("adc_mux4", cfg, 250, k_2ghz);
+  EXPECT_EQ(adc.converters(), 63u);  // ceil(250 / 4)
+  // 250 outputs: ceil(250 / 63) = 4 rounds x 2 cycles x 0.5 ns.
+  EXPECT_EQ(convert(adc, adc_bank::addr_forward, 250, stage::forward),
+            sc_core::sc_time(4, sc_core::SC_NS));
+  // 10 outputs: one round.
+  EXPECT_EQ(convert(adc, adc_bank::addr_forward, 10, stage::forward),
+            sc_core::sc_time(1, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(adc.counters().count(stage::forward, adc_bank::conversion), 260.0);
+  // 16 ADCs behind 16:1 multiplexers, 3 cycles: ceil(250 / 16) = 16 rounds = 24 ns.
+  adc_bank_config few;
+  few.converters = 16;
+  few.columns_per_adc = 16;
+  few.cycles_per_conversion = 3;
+  adc_bank adc16("adc_16", few, 250, k_2ghz);
+  EXPECT_EQ(convert(adc16, adc_bank::addr_forward, 250, stage::forward),
+            sc_core::sc_time(24, sc_core::SC_NS));
+  tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+  convert(adc16, adc_bank::addr_forward, 251, stage::forward, &status);
+  EXPECT_EQ(status, tlm::TLM_BURST_ERROR_RESPONSE);  // more outputs than lines
+}
+
+TEST(adc_bank, bad_configuration_names_the_field) {
+  adc_bank_config c;
+  c.converters = -1;
+  expect_rejected([&] { c.validate("cm_tile.adc"); }, "cm_tile.adc.converters");
+  c = adc_bank_config{};
+  c.columns_per_adc = 0;
+  expect_rejected([&] { c.validate("cm_tile.adc"); }, "cm_tile.adc.columns_per_adc");
+  c = adc_bank_config{};
+  c.cycles_per_conversion = -1;
+  expect_rejected([&] { c.validate("cm_tile.adc"); }, "cm_tile.adc.cycles_per_conversion");
+  c = adc_bank_config{};
+  c.backward = converter(40, true);
+  expect_rejected([&] { c.validate("cm_tile.adc"); }, "cm_tile.adc.backward.bits");
+  // 16 ADCs x 8:1 multiplexers reach 128 of 250 lines.
+  c = adc_bank_config{};
+  c.converters = 16;
+  c.columns_per_adc = 8;
+  expect_rejected([&] { adc_bank a("adc_short", c, 250, k_2ghz); },
+                  "adc_short.converters x columns_per_adc = 16 x 8");
+}
+
 std::unique_ptr<crossbar> small_array(bool noise) {
   pcm_params p;
   p.read_noise = noise;
@@ -117,6 +296,11 @@ std::unique_ptr<crossbar> small_array(bool noise) {
 TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
   cm_tile_config cfg;
   cm_tile tile("tile_fwd", cfg, small_array(false));
+  // The converter banks are child modules of the tile.
+  EXPECT_STREQ(tile.pwm.name(), "tile_fwd.pwm");
+  EXPECT_STREQ(tile.adc.name(), "tile_fwd.adc");
+  EXPECT_EQ(tile.pwm.get_parent_object(), &tile);
+  EXPECT_EQ(tile.adc.get_parent_object(), &tile);
   std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f};
   txn in(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, x.data(), 16, stage::forward);
   in.ext.n_in = 4;
@@ -125,8 +309,13 @@ TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
   EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
   txn mvm(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm, nullptr, 0, stage::forward);
   tile.b_transport(mvm.gp, delay);
-  // PWM window 2^8 cycles + one ADC round of 2 cycles at 2 GHz = 129 ns
+  // PWM window 2^8 cycles + one ADC round of 2 cycles at 2 GHz = 129 ns,
+  // each part busy for its own share, the tile (the crossbar, read during
+  // the window) for none.
   EXPECT_EQ(delay, sc_core::sc_time(129, sc_core::SC_NS));
+  EXPECT_EQ(tile.pwm.counters().busy_time(stage::forward), sc_core::sc_time(128, sc_core::SC_NS));
+  EXPECT_EQ(tile.adc.counters().busy_time(stage::forward), sc_core::sc_time(1, sc_core::SC_NS));
+  EXPECT_EQ(tile.counters().busy_time(stage::forward), sc_core::SC_ZERO_TIME);
   std::vector<float> y(3);
   txn out(tlm::TLM_READ_COMMAND, cm_tile::addr_output, y.data(), 12, stage::forward);
   tile.b_transport(out.gp, delay);
@@ -135,18 +324,18 @@ TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
     for (std::size_t r = 0; r < 4; ++r) ref += x[r] * tile.array().weight(r, c);
     EXPECT_NEAR(y[c], ref, 1e-5f);
   }
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::pwm_conversion), 4.0);
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::adc_conversion), 3.0);
+  EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::forward, pwm_dac::conversion), 4.0);
+  EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::forward, adc_bank::conversion), 3.0);
   // duty 0.5 + 0 + 1 + 0.25 = 1.75 windows x 3 columns x 2 devices
   EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 10.5);
 }
 
 TEST(cm_tile, converter_counts_and_window_scale_with_resolution) {
   cm_tile_config cfg;
-  for (quantizer_config* q : {&cfg.pwm_forward, &cfg.adc_forward}) {
+  for (quantizer_config* q : {&cfg.pwm.forward, &cfg.adc.forward}) {
     q->ideal = false;
     q->bits = 4;
-    q->is_signed = q == &cfg.adc_forward;
+    q->is_signed = q == &cfg.adc.forward;
     q->range = 16.0;
   }
   cm_tile tile("tile_4bit", cfg, small_array(false));
@@ -158,14 +347,74 @@ TEST(cm_tile, converter_counts_and_window_scale_with_resolution) {
   txn mvm(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm, nullptr, 0, stage::forward);
   tile.b_transport(mvm.gp, delay);
   // 4-bit: each conversion and read window counts 2^(4-8) = 1/16 of an 8-bit one.
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::pwm_conversion), 4.0 / 16);
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::adc_conversion), 3.0 / 16);
+  EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::forward, pwm_dac::conversion), 4.0 / 16);
+  EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::forward, adc_bank::conversion), 3.0 / 16);
   // x = 1 is one 4-bit step (16/15) of the 16.0 full scale: 3 inputs x (16/15)/16 duty x
   // 3 columns x 2 devices, in 8-bit windows (/16)
   EXPECT_NEAR(tile.counters().count(stage::forward, cm_tile::device_read),
               3 * (16.0 / 15) / 16 * 3 * 2 / 16, 1e-6);
   // The window is 2^4 cycles, plus one ADC round of 2 cycles, at 2 GHz.
   EXPECT_EQ(delay, sc_core::sc_time(9, sc_core::SC_NS));
+}
+
+// The tile's timing from its parts: 2 DACs for 4 rows and one ADC behind a
+// 4:1 multiplexer. Forward: 4 inputs in ceil(4 / 2) = 2 windows (2 x 128 ns),
+// then 3 outputs in turn (3 x 1 ns) = 259 ns. Backward (3 inputs on the
+// columns, 4 outputs on the rows): 2 windows + 4 rounds = 260 ns.
+TEST(cm_tile, mvm_time_is_the_pwm_windows_then_the_adc_rounds) {
+  cm_tile_config cfg;
+  cfg.pwm.converters = 2;
+  cfg.adc.converters = 1;
+  cfg.adc.columns_per_adc = 4;
+  cm_tile tile("tile_shared", cfg, small_array(false));
+  std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f};
+  txn in(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, x.data(), 16, stage::forward);
+  in.ext.n_in = 4;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(in.gp, delay);
+  txn mvm(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm, nullptr, 0, stage::forward);
+  tile.b_transport(mvm.gp, delay);
+  EXPECT_EQ(delay, sc_core::sc_time(259, sc_core::SC_NS));
+  EXPECT_EQ(tile.pwm.counters().busy_time(stage::forward), sc_core::sc_time(256, sc_core::SC_NS));
+  EXPECT_EQ(tile.adc.counters().busy_time(stage::forward), sc_core::sc_time(3, sc_core::SC_NS));
+  std::vector<float> e{0.5f, -0.25f, 1.0f};
+  txn bin(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, e.data(), 12, stage::backward);
+  bin.ext.n_in = 3;
+  delay = sc_core::SC_ZERO_TIME;
+  tile.b_transport(bin.gp, delay);
+  txn mvm_t(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm_t, nullptr, 0, stage::backward);
+  mvm_t.ext.n_out = 4;
+  tile.b_transport(mvm_t.gp, delay);
+  EXPECT_EQ(mvm_t.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(delay, sc_core::sc_time(260, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::backward, pwm_dac::conversion), 3.0);
+  EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::backward, adc_bank::conversion), 4.0);
+  // More outputs than the tile has lines: a burst error, nothing counted.
+  txn wide(tlm::TLM_WRITE_COMMAND, cm_tile::addr_mvm_t, nullptr, 0, stage::backward);
+  wide.ext.n_out = 5;
+  tile.b_transport(wide.gp, delay);
+  EXPECT_EQ(wide.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+  EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::backward, adc_bank::conversion), 4.0);
+}
+
+// A tile's converter configuration is checked under the tile's name.
+TEST(cm_tile, bad_converter_configuration_names_the_tile_field) {
+  cm_tile_config cfg;
+  cfg.adc.columns_per_adc = 0;
+  expect_rejected([&] { cm_tile t("tile_bad_adc", cfg, small_array(false)); },
+                  "cm_tile.adc.columns_per_adc");
+  cfg = cm_tile_config{};
+  cfg.pwm.cycles_per_level = 0;
+  expect_rejected([&] { cm_tile t("tile_bad_pwm", cfg, small_array(false)); },
+                  "cm_tile.pwm.cycles_per_level");
+  platform_config pc;
+  pc.tile.adc.converters = -2;
+  expect_rejected([&] { pc.validate(); }, "cm_tile.adc.converters");
+  // Two ADCs behind 1:1 multiplexers cannot reach the 4 rows of the array.
+  cfg = cm_tile_config{};
+  cfg.adc.converters = 2;
+  expect_rejected([&] { cm_tile t("tile_few_adcs", cfg, small_array(false)); },
+                  "tile_few_adcs.adc.converters x columns_per_adc = 2 x 1");
 }
 
 TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
@@ -230,7 +479,11 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   }
   EXPECT_EQ(tile.array().weights(), w_before);  // observing does not program
   EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 24.0);
-  EXPECT_GT(delay, sc_core::SC_ZERO_TIME);
+  // One device at a time: a full 8-bit window and one conversion each,
+  // 24 x (128 + 1) ns.
+  EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::forward, pwm_dac::conversion), 24.0);
+  EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::forward, adc_bank::conversion), 24.0);
+  EXPECT_EQ(delay, 24.0 * sc_core::sc_time(129, sc_core::SC_NS));
   // Out-of-range reads are a burst error, not a crash.
   txn bad(tlm::TLM_READ_COMMAND, cm_tile::addr_read_g, g.data(), g.size() * sizeof(float),
           stage::forward);
@@ -354,11 +607,11 @@ TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
       technology::from_json_text(R"({"name":"t","energy_pj":{"bus":{"beat":1.5}}})", "t.json");
   EXPECT_DOUBLE_EQ(tech.energy_pj("bus", "beat"), 1.5);
   try {
-    tech.energy_pj("cm_tile", "adc_conversion");
+    tech.energy_pj("adc_bank", "conversion");
     FAIL() << "expected technology_error";
   } catch (const technology_error& e) {
-    EXPECT_NE(std::string(e.what()).find("cm_tile"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("adc_conversion"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("adc_bank"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("conversion"), std::string::npos);
   }
   EXPECT_THROW(technology::from_json_text(R"({"energy_pj":{"bus":{"beat":-1}}})", "n.json"),
                technology_error);
@@ -367,22 +620,22 @@ TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
 
 TEST(ledger, energy_is_count_times_table_entry_and_filters_by_stage) {
   auto tech = technology::from_json_text(
-      R"({"energy_pj":{"bus":{"beat":2.0},"cm_tile":{"adc_conversion":10.0}}})", "t.json");
+      R"({"energy_pj":{"bus":{"beat":2.0},"adc_bank":{"conversion":10.0}}})", "t.json");
   ledger l(tech);
   l.add("mca.bus", "bus", "forward", "beat", 393);
-  l.add("mca.tile0", "cm_tile", "forward", "adc_conversion", 250);
-  l.add("mca.tile1", "cm_tile", "backward", "adc_conversion", 250);
+  l.add("mca.tile0.adc", "adc_bank", "forward", "conversion", 250);
+  l.add("mca.tile1.adc", "adc_bank", "backward", "conversion", 250);
   EXPECT_DOUBLE_EQ(l.energy_pj("forward"), 393 * 2.0 + 250 * 10.0);
-  EXPECT_DOUBLE_EQ(l.energy_pj("", "cm_tile"), 5000.0);
+  EXPECT_DOUBLE_EQ(l.energy_pj("", "adc_bank"), 5000.0);
   EXPECT_DOUBLE_EQ(l.energy_pj("", "", "mca.tile1"), 2500.0);
-  EXPECT_DOUBLE_EQ(l.count("cm_tile", "adc_conversion", "backward"), 250.0);
+  EXPECT_DOUBLE_EQ(l.count("adc_bank", "conversion", "backward"), 250.0);
   EXPECT_THROW(l.add("mca.sram", "sram32", "update", "read_word", 1), technology_error);
   // Changing one per-action energy moves only entries using that action.
   tech.set_energy_pj("bus", "beat", 4.0);
   ledger l2(tech);
   l2.add("mca.bus", "bus", "forward", "beat", 393);
-  l2.add("mca.tile0", "cm_tile", "forward", "adc_conversion", 250);
-  EXPECT_DOUBLE_EQ(l2.energy_pj("", "cm_tile"), 2500.0);
+  l2.add("mca.tile0.adc", "adc_bank", "forward", "conversion", 250);
+  EXPECT_DOUBLE_EQ(l2.energy_pj("", "adc_bank"), 2500.0);
   EXPECT_DOUBLE_EQ(l2.energy_pj("", "bus"), 393 * 4.0);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
+#include <set>
 
 #include <systemc>
 
@@ -69,6 +70,28 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
     EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
   }
   EXPECT_GT(pulses, 0u) << "the run must program devices for the comparison to mean anything";
+  // Each tile holds its converter banks; they count every image's
+  // conversions (8-bit: one each) and belong to the computational memory.
+  EXPECT_STREQ(d.tile0->pwm.name(), "mca.tile0.pwm");
+  EXPECT_STREQ(d.tile1->adc.name(), "mca.tile1.adc");
+  EXPECT_EQ(d.part_of(d.tile0->pwm), "computational memory");
+  EXPECT_EQ(d.part_of(d.tile1->adc), "computational memory");
+  EXPECT_EQ(d.part_of(d.chi_sram), "digital unit");
+  const double n = static_cast<double>(train.size());
+  const std::size_t ni = exp.mlp.inputs + 1, nh = exp.mlp.hidden, no = exp.mlp.outputs;
+  auto pwm = [&](int l, stage s) {
+    return (l == 0 ? d.tile0 : d.tile1)->pwm.counters().count(s, pwm_dac::conversion);
+  };
+  auto adc = [&](int l, stage s) {
+    return (l == 0 ? d.tile0 : d.tile1)->adc.counters().count(s, adc_bank::conversion);
+  };
+  EXPECT_DOUBLE_EQ(pwm(0, stage::forward), n * ni);
+  EXPECT_DOUBLE_EQ(pwm(1, stage::forward), n * (nh + 1));
+  EXPECT_DOUBLE_EQ(adc(0, stage::forward), n * nh);
+  EXPECT_DOUBLE_EQ(adc(1, stage::forward), n * no);
+  EXPECT_DOUBLE_EQ(pwm(1, stage::backward), n * no);
+  EXPECT_DOUBLE_EQ(adc(1, stage::backward), n * nh);
+  EXPECT_DOUBLE_EQ(pwm(0, stage::backward) + adc(0, stage::backward), 0.0);
 }
 
 void digital_equivalence(const char* experiment) {
@@ -177,14 +200,30 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   run_table1(m, tech(), opt);
   std::ifstream in(opt.traces.timeline);
   const auto doc = nlohmann::json::parse(in);
-  int stage_spans = 0, layer1_inputs = 0;
+  int stage_spans = 0, layer1_inputs = 0, windows = 0, conversions = 0;
   double energy = 0;
+  std::set<std::string> tracks;
   for (const auto& e : doc["traceEvents"]) {
+    if (e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
     if (e["ph"] != "X") continue;
     energy += e["args"]["energy_pj"].get<double>();
     const std::string name = e["name"];
     if (name == "forward" || name == "backward" || name == "update") ++stage_spans;
     if (name == "write" && e["args"]["bytes"] == 785) ++layer1_inputs;
+    // The converter banks' own spans: a window of the PWM DACs, then the
+    // ADC conversions, in every MVM (tile0 forward, tile1 forward and
+    // backward), each with its conversions and their energy.
+    if (name == "window" || name == "convert") {
+      ++(name == "window" ? windows : conversions);
+      EXPECT_GT(e["args"]["count.conversion"].get<double>(), 0.0);
+      EXPECT_GT(e["args"]["energy_pj"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_EQ(windows, 3 * 2);
+  EXPECT_EQ(conversions, 3 * 2);
+  for (const char* t :
+       {"mca.tile0", "mca.tile0.pwm", "mca.tile0.adc", "mca.tile1.pwm", "mca.tile1.adc"}) {
+    EXPECT_EQ(tracks.count(t), 1u) << "no timeline track " << t;
   }
   EXPECT_EQ(stage_spans, 3 * 3 * 2);  // 3 designs x 3 stages x 2 images
   EXPECT_EQ(layer1_inputs, 2);        // the MCA bus carries 785 input codes per image
@@ -195,6 +234,10 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   EXPECT_NE(vcd.find(" stage "), std::string::npos);
   EXPECT_NE(vcd.find("$scope module data_bus $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module beat $end"), std::string::npos);
+  // mca > tile0 > pwm > conversion > forward, mca > tile0 > adc > ...
+  EXPECT_NE(vcd.find("$scope module pwm $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module adc $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module conversion $end"), std::string::npos);
   EXPECT_NE(vcd.find("#"), std::string::npos);
 }
 

@@ -21,8 +21,9 @@ namespace {
 // Round energies in pJ.
 technology hand_tech() {
   return technology::from_json_text(R"({"name": "hand", "energy_pj": {
-    "cm_tile": {"pwm_conversion": 2, "adc_conversion": 3, "device_read": 0.5,
-                "set_pulse": 10, "reset_pulse": 40},
+    "pwm_dac": {"conversion": 2},
+    "adc_bank": {"conversion": 3},
+    "cm_tile": {"device_read": 0.5, "set_pulse": 10, "reset_pulse": 40},
     "bus": {"beat": 1},
     "sram32": {"read_word": 2, "write_word": 4},
     "du_mca": {"cycle": 2, "error": 1, "outer_product": 1, "outer_scan": 0.5,
@@ -48,11 +49,11 @@ technology hand_tech() {
 design_snapshot mca_snapshot() {
   design_snapshot s;
   s.counts = {
-      {"mca.tile0", "cm_tile", "forward", "pwm_conversion", 400},
-      {"mca.tile0", "cm_tile", "forward", "adc_conversion", 200},
+      {"mca.tile0.pwm", "pwm_dac", "forward", "conversion", 400},
+      {"mca.tile0.adc", "adc_bank", "forward", "conversion", 200},
       {"mca.data_bus", "bus", "forward", "beat", 1000},
       {"mca.du", "du_mca", "forward", "cycle", 300},
-      {"mca.tile1", "cm_tile", "backward", "adc_conversion", 40},
+      {"mca.tile1.adc", "adc_bank", "backward", "conversion", 40},
       {"mca.du", "du_mca", "backward", "error", 40},
       {"mca.tile0", "cm_tile", "update", "set_pulse", 8},
       {"mca.tile1", "cm_tile", "update", "reset_pulse", 4},
@@ -115,7 +116,8 @@ TEST(table1_report, mca_parts_split_tiles_from_bus_sram_and_digital_unit) {
   const auto r = table1_design_report("mca", mca_snapshot(), tech, 4);
   const auto& cm = r["parts"]["computational memory"];
   const auto& du = r["parts"]["digital unit"];
-  // Computational memory: the cm_tile entries, the tiles' busy time.
+  // Computational memory: the entries of the tiles and their converter banks
+  // (cm_tile, pwm_dac, adc_bank), their busy time.
   // Forward 1400 / 4 = 350 pJ, (1.2 + 0.4) / 4 = 0.4 us; paper 7.27 nJ, 0.26 us.
   expect_cell(cm["forward"], 0.35, 0.4, -95.18569463548832, 53.846153846153854);
   // Backward 120 / 4 = 30 pJ, 0.8 / 4 = 0.2 us; paper 2.15 nJ, 0.13 us.
@@ -137,6 +139,36 @@ TEST(table1_report, mca_parts_split_tiles_from_bus_sram_and_digital_unit) {
     EXPECT_NEAR(num(cm[s], "energy_nj") + num(du[s], "energy_nj"), num(r["stages"][s], "energy_nj"),
                 1e-12)
         << s;
+  }
+}
+
+// The computational memory's energy by block. With 80 backward device reads
+// on tile1 (80 x 0.5 = 40 pJ) added, per image (/ 4, nJ): forward PWM 800 ->
+// 0.2, ADC 600 -> 0.15; backward crossbar read 40 -> 0.01, ADC 120 -> 0.03;
+// update programming 80 + 160 -> 0.06. The blocks add up to the part's cell.
+TEST(table1_report, mca_computational_memory_energy_split_by_block) {
+  const technology tech = hand_tech();
+  design_snapshot snap = mca_snapshot();
+  snap.counts.push_back({"mca.tile1", "cm_tile", "backward", "device_read", 80});
+  const auto r = table1_design_report("mca", snap, tech, 4);
+  const auto& cm = r["parts"]["computational memory"];
+  const auto& split = cm["split"];
+  struct want {
+    const char* stage;
+    double pwm, read, adc, prog;
+  };
+  for (const want& w :
+       {want{"forward", 0.2, 0.0, 0.15, 0.0}, want{"backward", 0.0, 0.01, 0.03, 0.0},
+        want{"update", 0.0, 0.0, 0.0, 0.06}}) {
+    const auto& b = split[w.stage];
+    EXPECT_NEAR(num(b, "pwm_nj"), w.pwm, 1e-15) << w.stage;
+    EXPECT_NEAR(num(b, "crossbar_read_nj"), w.read, 1e-15) << w.stage;
+    EXPECT_NEAR(num(b, "adc_nj"), w.adc, 1e-15) << w.stage;
+    EXPECT_NEAR(num(b, "programming_nj"), w.prog, 1e-15) << w.stage;
+    EXPECT_NEAR(
+        num(b, "pwm_nj") + num(b, "crossbar_read_nj") + num(b, "adc_nj") + num(b, "programming_nj"),
+        num(cm[w.stage], "energy_nj"), 1e-15)
+        << w.stage;
   }
 }
 
