@@ -148,6 +148,24 @@ TEST(Model, ConvUpdateMeanDividesByThePatches) {
   }
 }
 
+// dropout_scale multiplies every rate: 0 turns dropout off (the same step
+// as a network without it), 1 keeps it (another step).
+TEST(Model, DropoutScaleMultipliesTheRates) {
+  network_run_config off = fp32_config(), on = fp32_config();
+  off.dropout_scale = 0.0;
+  model with_off(tiny_cnn("cross_entropy", "relu", 0.5), off, 8);
+  model none(tiny_cnn("cross_entropy", "relu", 0.0), fp32_config(), 8);
+  model with_on(tiny_cnn("cross_entropy", "relu", 0.5), on, 8);
+  const std::vector<float> x = random_batch(4, 72, 1);
+  const std::vector<uint8_t> labels{0, 1, 2, 0};
+  const double a = with_off.train_batch(x.data(), labels.data(), 4, 0.1).loss_sum;
+  const double b = none.train_batch(x.data(), labels.data(), 4, 0.1).loss_sum;
+  const double c = with_on.train_batch(x.data(), labels.data(), 4, 0.1).loss_sum;
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_EQ(with_off.weights(3), none.weights(3));
+}
+
 // digital-mp forward: 8-bit activations (scale per vector) times 4-bit
 // weights (one power-of-two scale per matrix), accumulated in float.
 TEST(Model, DigitalMpForwardUsesFourBitWeightsAndEightBitActivations) {

@@ -33,7 +33,7 @@ network_run_config run_config_for(numerics_kind k) {
   c.momentum = 0.5;
   c.weight_decay = 1e-4;
   c.schedule = {0.5, 1};
-  c.augment = {true, 0.1, 0.2};
+  c.augment = {false, true, 0.1, 0.2};
   c.conv_update = "sum";
   c.threads = 1;
   return c;
@@ -143,6 +143,23 @@ TEST(NetworkTrainingErrors, DivergingLossStopsNamingEpochAndBatch) {
   }
   const auto doc = nlohmann::json::parse(test::read_text(dir.file("nan/metrics.json")));
   EXPECT_EQ(doc["status"], "diverged");
+}
+
+TEST(NetworkTrainingErrors, DropoutScaleThatReachesOneIsRefused) {
+  test::temp_dir dir;
+  const dataset train = test::make_synthetic_dataset(16, 1);
+  network_run_config cfg = run_config_for(numerics_kind::fp32);
+  cfg.dropout_scale = 5.0;  // 0.2 x 5 = 1
+  train_options opt;
+  opt.out_dir = dir.file("x");
+  try {
+    run_network_training(small_cnn(), cfg, train, train, opt);
+    FAIL() << "a dropout rate of 1 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("makes the rate of layer 3 'dropout1' 1.0"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(NetworkTrainingErrors, DataThatDoesNotFitTheNetworkIsRefused) {

@@ -54,10 +54,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps
                                                 adc_backward)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(lr_schedule, gamma, step_epochs)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, flip, brightness, contrast)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, standardize, flip, brightness,
+                                                contrast)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(network_run_config, numerics, batch, learning_rate,
                                                 momentum, weight_decay, schedule, augment,
-                                                conv_update, mca, digital_mp, layers,
+                                                conv_update, dropout_scale, mca, digital_mp, layers,
                                                 image_period_s, threads)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, machine, mlp, mca, digital,
                                                 fp_init_std, image_period_s)

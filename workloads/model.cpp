@@ -323,7 +323,16 @@ struct model::impl {
     grads.resize(nl);
     uint32_t index = 0;
     for (std::size_t i = 0; i < nl; ++i) {
-      const layer_spec& l = spec.layers[i];
+      layer_spec& l = spec.layers[i];
+      if (l.kind == layer_kind::dropout) {
+        l.rate *= cfg.dropout_scale;
+        if (!(l.rate < 1.0)) {
+          throw std::invalid_argument("training.dropout_scale " +
+                                      std::to_string(cfg.dropout_scale) +
+                                      " makes the rate of layer " + std::to_string(i) + " '" +
+                                      l.name + "' " + std::to_string(l.rate) + " (must be < 1)");
+        }
+      }
       if (!is_weight_layer(l.kind)) continue;
       const auto it = cfg.layers.find(l.name);
       const layer_numerics ln = it == cfg.layers.end() ? layer_numerics{} : it->second;

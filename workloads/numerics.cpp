@@ -58,6 +58,7 @@ void network_run_config::validate() const {
   if (conv_update != "mean" && conv_update != "sum") {
     throw std::invalid_argument("conv_update = '" + conv_update + "': must be mean or sum");
   }
+  require(finite_at_least(dropout_scale, 0), "dropout_scale", dropout_scale, "must be >= 0");
   require(threads >= 1 && threads <= 256, "threads", threads, "must be in [1, 256]");
   mca.pcm.validate();
   mca.crossbar.validate();

@@ -60,6 +60,9 @@ struct lr_schedule {
 };
 
 struct augment_config {
+  // Every sample (training and test) shifted and scaled to mean 0 and
+  // standard deviation 1 (floor 1/sqrt(values)), after the random changes.
+  bool standardize = false;
   bool flip = false;        // random horizontal flip
   double brightness = 0.0;  // add U(-b, b), pixels in [0, 1]
   double contrast = 0.0;    // scale around the image mean by U(1 - c, 1 + c); clamp to [0, 1]
@@ -73,9 +76,15 @@ struct network_run_config {
   double weight_decay = 0.0;
   lr_schedule schedule;
   augment_config augment;
-  // A conv layer's update of one sample: the average of its per-patch outer
-  // products ("mean", the paper's Methods) or their sum ("sum", the gradient).
-  std::string conv_update = "mean";
+  // A conv layer's update of one sample: the sum of its per-patch outer
+  // products ("sum", the gradient) or their average ("mean", the paper's
+  // Methods wording; it divides a conv layer's step by its number of patches,
+  // 1024 for the CIFAR-10 CNN's first layers, which then barely learn at a
+  // rate that suits the dense layers; docs/networks.md).
+  std::string conv_update = "sum";
+  // Every dropout rate of the network multiplied by this (the paper's
+  // dropout study, Fig. 4c: 0, 0.2, 0.4, 0.8, 1.0, 1.2, 1.4).
+  double dropout_scale = 1.0;
   mca_numerics mca;
   digital_mp_numerics digital_mp;
   std::map<std::string, layer_numerics> layers;  // by layer name

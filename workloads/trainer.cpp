@@ -197,13 +197,34 @@ struct eval_result {
   double accuracy = 0.0, loss = 0.0;  // loss: mean per sample
 };
 
+// x[0..n) to mean 0 and standard deviation max(std, 1/sqrt(n)).
+void standardize(float* x, std::size_t n) {
+  double s1 = 0.0, s2 = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    s1 += x[k];
+    s2 += static_cast<double>(x[k]) * x[k];
+  }
+  const double mean = s1 / static_cast<double>(n);
+  const double var = std::max(0.0, s2 / static_cast<double>(n) - mean * mean);
+  const double sd = std::max(std::sqrt(var), 1.0 / std::sqrt(static_cast<double>(n)));
+  const float m = static_cast<float>(mean), inv = static_cast<float>(1.0 / sd);
+  for (std::size_t k = 0; k < n; ++k) x[k] = (x[k] - m) * inv;
+}
+
 eval_result evaluate(trainable& m, const dataset& ds, std::size_t batch, double now_s,
-                     progress* bar, uint64_t base) {
+                     progress* bar, uint64_t base, bool standardized) {
   std::size_t correct = 0;
   double loss = 0.0;
+  std::vector<float> buf(standardized ? batch * ds.pixels : 0);
   for (std::size_t i = 0; i < ds.size(); i += batch) {
     const std::size_t n = std::min(batch, ds.size() - i);
-    const step_result r = m.evaluate(ds.image(i), &ds.labels[i], n, now_s);
+    const float* x = ds.image(i);
+    if (standardized) {
+      std::copy(x, x + n * ds.pixels, buf.begin());
+      for (std::size_t k = 0; k < n; ++k) standardize(&buf[k * ds.pixels], ds.pixels);
+      x = buf.data();
+    }
+    const step_result r = m.evaluate(x, &ds.labels[i], n, now_s);
     correct += r.correct;
     loss += r.loss_sum;
     if (bar) bar->update(base + i, "(evaluating)");
@@ -237,17 +258,19 @@ void augmented_copy(const dataset& ds, std::size_t idx, const augment_config& a,
   } else {
     std::copy(x, x + ds.pixels, out);
   }
-  if (bright == 0.0f && contrast == 1.0f) return;
-  double mean = 0.0;
-  for (std::size_t k = 0; k < ds.pixels; ++k) mean += out[k];
-  const float m = static_cast<float>(mean / static_cast<double>(ds.pixels));
-  for (std::size_t k = 0; k < ds.pixels; ++k) {
-    out[k] = std::clamp((out[k] - m) * contrast + m + bright, 0.0f, 1.0f);
+  if (bright != 0.0f || contrast != 1.0f) {
+    double mean = 0.0;
+    for (std::size_t k = 0; k < ds.pixels; ++k) mean += out[k];
+    const float m = static_cast<float>(mean / static_cast<double>(ds.pixels));
+    for (std::size_t k = 0; k < ds.pixels; ++k) {
+      out[k] = std::clamp((out[k] - m) * contrast + m + bright, 0.0f, 1.0f);
+    }
   }
+  if (a.standardize) standardize(out, ds.pixels);
 }
 
 bool augments(const augment_config& a) {
-  return a.flip || a.brightness > 0 || a.contrast > 0;
+  return a.standardize || a.flip || a.brightness > 0 || a.contrast > 0;
 }
 
 // The paper's perceptron machines, one image at a time.
@@ -531,11 +554,12 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     st.epoch_wall_s += lap();
     const double wall = st.epoch_wall_s;
     st.train_wall_s += wall;
-    const eval_result tr = opt.eval_train
-                               ? evaluate(machine, train, opt.eval_batch, st.now_s, &bar, base + n)
-                               : eval_result{};
+    const bool stdz = setup.augment.standardize;
+    const eval_result tr =
+        opt.eval_train ? evaluate(machine, train, opt.eval_batch, st.now_s, &bar, base + n, stdz)
+                       : eval_result{};
     const eval_result te = evaluate(machine, test, opt.eval_batch, st.now_s, &bar,
-                                    base + n + (opt.eval_train ? n : 0));
+                                    base + n + (opt.eval_train ? n : 0), stdz);
     const double online_acc = static_cast<double>(st.online_correct) / static_cast<double>(n);
     const double train_acc = opt.eval_train ? tr.accuracy : online_acc;
     st.best_test = std::max(st.best_test, te.accuracy);
@@ -601,8 +625,9 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     nlohmann::json drift = nlohmann::json::array();
     for (double dt : opt.drift_times_s) {
       machine.age_to(st.now_s + dt);
-      const double acc =
-          evaluate(machine, test, opt.eval_batch, st.now_s + dt, nullptr, 0).accuracy;
+      const double acc = evaluate(machine, test, opt.eval_batch, st.now_s + dt, nullptr, 0,
+                                  setup.augment.standardize)
+                             .accuracy;
       drift.push_back({{"after_s", dt}, {"label", drift_label(dt)}, {"test_accuracy", acc}});
       std::printf("[%s] inference %s after training: test %.2f%%\n", label.c_str(),
                   drift_label(dt).c_str(), 100.0 * acc);
