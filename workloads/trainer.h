@@ -56,6 +56,7 @@ class training_error : public std::runtime_error {
 };
 
 // What a kind of run gives the loop besides the machine.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct loop_setup {
   std::string label;                    // progress and log prefix
   nlohmann::json run;                   // run description entries (checkpointed)
