@@ -110,7 +110,7 @@ if [ "$mode" = bench ]; then
                 "iterations","real_time","cpu_time","time_unit","items_per_second",
                 "error_occurred","error_message"];
       def short: sub("/min_time:[0-9.]+"; "") | sub("/iterations:1"; "") | sub("/real_time"; "");
-      .benchmarks[]
+      .benchmarks | sort_by(.family_index, .per_family_instance_index) | .[]
       | if .error_occurred then
           if (.repetition_index // 0) == 0 then
             "| \(.run_name // .name | short) | skipped: \(.error_message) | | | |"
@@ -152,7 +152,8 @@ rss_cnn() {
     return 0
   fi
   local weights
-  weights=$("$build/mcasim" network show cnn-cifar10 --summary | awk '/parameters in/ {print $3}')
+  weights=$("$build/mcasim" network show cnn-cifar10 --summary | awk '/parameters in/ {
+    for (i = 1; i < NF; ++i) if ($(i + 1) == "parameters") print $i }')
   echo "| numerics | CNN train peak RSS | bytes/weight (RSS / $weights) | above fp32, bytes/weight | wall |"
   echo "|---|---|---|---|---|"
   local base="" n kb wall
