@@ -115,7 +115,7 @@ std::vector<unsigned char> slurp(const std::string& path, uint32_t magic, std::s
 
 // dir/name, or dir/name.gz when only that one is there.
 std::string plain_or_gz(const std::string& dir, const std::string& name) {
-  const std::string plain = dir + "/" + name;
+  std::string plain = dir + "/" + name;
   std::error_code ec;
   if (!std::filesystem::exists(plain, ec) && std::filesystem::exists(plain + ".gz", ec)) {
     return plain + ".gz";

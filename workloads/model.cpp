@@ -197,7 +197,7 @@ class mca_layer : public weight_layer {
     stats_.epsilon = eps;
     stats_.weight_std = std;
     stats_.adc_forward_range =
-        ln.adc_forward_range > 0 ? ln.adc_forward_range : 2.0 * std::sqrt(fan_in) * std;
+        ln.adc_forward_range > 0 ? ln.adc_forward_range : 8.0 * std::sqrt(fan_in) * std;
     stats_.adc_backward_range = ln.adc_backward_range > 0
                                     ? ln.adc_backward_range
                                     : 2.0 * std::sqrt(static_cast<double>(cols)) * std;

@@ -27,7 +27,7 @@ enum class numerics_kind { fp32, mca, digital_mp };
 struct layer_numerics {
   double weight_std = 0.0;          // initial weight spread; 0: He, sqrt(2 / fan_in)
   double g_per_weight_us = 0.0;     // W = (Gp - Gn) / g; 0: sqrt(2) init_std_us / weight_std
-  double adc_forward_range = 0.0;   // ADC full scale / PWM full scale; 0: 2 sqrt(rows) w_std
+  double adc_forward_range = 0.0;   // ADC full scale / PWM full scale; 0: 8 sqrt(rows) w_std
   double adc_backward_range = 0.0;  // the same for the transposed read; 0: 2 sqrt(cols) w_std
 };
 
