@@ -153,13 +153,17 @@ void table1_figures(const json& doc, std::vector<figure>& figs) {
 void train_figures(const std::string& dir, const json& doc, std::vector<figure>& figs) {
   json epochs = json::array(), test = json::array(), train = json::array();
   std::vector<json> layer_updates;
+  std::vector<std::string> layer_names;
   for (const auto& e : doc["epochs"]) {
     epochs.push_back(e["epoch"]);
     test.push_back(100.0 * e["test_accuracy"].get<double>());
     if (e.contains("train_accuracy")) train.push_back(100.0 * e["train_accuracy"].get<double>());
     if (e.contains("layers")) {
       for (std::size_t l = 0; l < e["layers"].size(); ++l) {
-        if (layer_updates.size() <= l) layer_updates.emplace_back(json::array());
+        if (layer_updates.size() <= l) {
+          layer_updates.emplace_back(json::array());
+          layer_names.push_back(e["layers"][l].value("name", "layer " + std::to_string(l + 1)));
+        }
         layer_updates[l].push_back(
             std::max<uint64_t>(1, e["layers"][l]["weight_updates"].get<uint64_t>()));
       }
@@ -167,22 +171,29 @@ void train_figures(const std::string& dir, const json& doc, std::vector<figure>&
   }
   json acc = json::array({dataset("test", test, 0)});
   if (!train.empty()) acc.push_back(dataset("train", train, 1));
-  const std::string name = doc.value("experiment", doc.value("design", std::string("run")));
+  // Network runs name their network and numerics.
+  const std::string network = doc.contains("network") && doc["network"].is_object()
+                                  ? doc["network"].value("name", std::string("network")) + ", " +
+                                        doc.value("numerics", std::string())
+                                  : std::string("run");
+  const std::string name = doc.value("experiment", doc.value("design", network));
+  const bool paper = !doc.contains("network");
   json acc_axes;
   acc_axes["x"] = axis("epoch");
   acc_axes["y"] = axis("accuracy (%)");
-  figs.push_back({"Accuracy per epoch (" + name + ")", "Paper Fig. 3d.",
+  figs.push_back({"Accuracy per epoch (" + name + ")",
+                  paper ? "Paper Fig. 3d." : "Test and training accuracy per epoch.",
                   chart("line", labelled(epochs, acc), acc_axes)});
   if (!layer_updates.empty()) {
     json sets = json::array();
     for (std::size_t l = 0; l < layer_updates.size(); ++l) {
-      sets.push_back(
-          dataset("layer " + std::to_string(l + 1), layer_updates[l], static_cast<int>(l)));
+      sets.push_back(dataset(layer_names[l], layer_updates[l], static_cast<int>(l)));
     }
     json ax;
     ax["x"] = axis("epoch");
     ax["y"] = axis("updates", true);
-    figs.push_back({"Weight or device updates per epoch", "Paper Fig. 3c; log scale.",
+    figs.push_back({"Weight or device updates per epoch",
+                    paper ? "Paper Fig. 3c; log scale." : "Per weight layer; log scale.",
                     chart("line", labelled(epochs, sets), ax)});
   }
   if (doc.contains("drift_inference")) {
