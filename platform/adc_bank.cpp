@@ -42,17 +42,9 @@ sc_core::sc_time adc_bank::convert_time(std::size_t n) const {
 
 void adc_bank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const mcasim_ext& ext = ext_of(gp);
-  const uint64_t addr = gp.get_address();
-  if (gp.get_command() != tlm::TLM_WRITE_COMMAND ||
-      (addr != addr_forward && addr != addr_backward)) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (ext.n_out > lines_) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  const quantizer_config& q = addr == addr_backward ? cfg_.backward : cfg_.forward;
+  bool backward = false;
+  if (!bank_command(gp, ext.n_out, lines_, backward)) return;
+  const quantizer_config& q = backward ? cfg_.backward : cfg_.forward;
   const double n = static_cast<double>(ext.n_out) * conversion_weight(q);
   const sc_core::sc_time t = convert_time(ext.n_out);
   counters_.add(ext.st, conversion, n);

@@ -41,7 +41,11 @@ class adc_bank : public sc_core::sc_module, public counted {
   // A b-bit conversion counts 2^(b-8) conversions (energy doubles per bit,
   // power/tech_14lpp.md).
   enum action : std::size_t { conversion = 0 };
-  enum address : uint64_t { addr_forward = 0x00, addr_backward = 0x10 };
+  // The same addresses as the PWM bank (bank_command in platform/pwm_dac.h).
+  enum address : uint64_t {
+    addr_forward = pwm_dac::addr_forward,
+    addr_backward = pwm_dac::addr_backward
+  };
 
   SC_HAS_PROCESS(adc_bank);
   // `lines`: the lines the bank must serve (the tile's larger dimension);

@@ -43,17 +43,8 @@ sc_core::sc_time pwm_dac::drive_time(std::size_t n, bool backward) const {
 
 void pwm_dac::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const mcasim_ext& ext = ext_of(gp);
-  const uint64_t addr = gp.get_address();
-  if (gp.get_command() != tlm::TLM_WRITE_COMMAND ||
-      (addr != addr_forward && addr != addr_backward)) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (ext.n_in > lines_) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  const bool backward = addr == addr_backward;
+  bool backward = false;
+  if (!bank_command(gp, ext.n_in, lines_, backward)) return;
   const double n = static_cast<double>(ext.n_in) * conversion_weight(resolution(backward));
   const sc_core::sc_time t = drive_time(ext.n_in, backward);
   counters_.add(ext.st, conversion, n);

@@ -82,4 +82,24 @@ inline double conversion_weight(const quantizer_config& q) {
   return std::ldexp(1.0, converter_bits(q) - 8);
 }
 
+// The command of a converter bank (PWM DACs or ADCs): a write to the
+// forward (0x00) or backward (0x10) address for at most `lines` values.
+// Sets the error response and returns false for anything else; on success
+// `backward` tells the direction.
+inline bool bank_command(tlm::tlm_generic_payload& gp, std::size_t values, std::size_t lines,
+                         bool& backward) {
+  const uint64_t addr = gp.get_address();
+  if (gp.get_command() != tlm::TLM_WRITE_COMMAND ||
+      (addr != pwm_dac::addr_forward && addr != pwm_dac::addr_backward)) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return false;
+  }
+  if (values > lines) {
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return false;
+  }
+  backward = addr == pwm_dac::addr_backward;
+  return true;
+}
+
 }  // namespace mcasim
