@@ -90,6 +90,8 @@ class weight_layer {
   virtual void load(state_reader& r) = 0;
   // fp32 only: convolutions may call the library's kernels directly.
   virtual bool exact() const { return false; }
+  // The tensor weights() returns was written to (derived copies are stale).
+  virtual void weights_written() {}
 };
 
 class fp32_layer : public weight_layer {
@@ -150,13 +152,14 @@ class digital_mp_layer : public fp32_layer {
   }
   void apply(const Tensor& inc, double now_s) override {
     fp32_layer::apply(inc, now_s);
-    valid_ = false;
+    weights_written();
   }
   void load(state_reader& r) override {
     fp32_layer::load(r);
-    valid_ = false;
+    weights_written();
   }
   bool exact() const override { return false; }
+  void weights_written() override { valid_ = false; }
 
  private:
   // The 4-bit weights, converted once per update (forward and backward of a
@@ -178,11 +181,11 @@ class digital_mp_layer : public fp32_layer {
 // ADC outputs around every MVM, chi accumulation and blind SET pulses.
 class mca_layer : public weight_layer {
  public:
-  mca_layer(std::size_t rows, std::size_t cols, const mca_numerics& cfg, const layer_numerics& ln,
-            uint64_t seed, uint32_t index)
+  // `std`: the layer's initial weight spread (weight_std, or He).
+  mca_layer(std::size_t rows, std::size_t cols, double std, const mca_numerics& cfg,
+            const layer_numerics& ln, uint64_t seed, uint32_t index)
       : cfg_(cfg) {
     const double fan_in = static_cast<double>(rows);
-    const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(2.0 / fan_in);
     crossbar_config xc = cfg.crossbar;
     xc.synapse = synapse_kind::differential;
     xc.g_per_weight_us =
@@ -302,6 +305,7 @@ struct model::impl {
   std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch
   rng dropout_rng;
   uint64_t samples = 0;
+  std::size_t first_weight = 0;  // index of the first weight layer (needs no input error)
 
   impl(const network_spec& n, const network_run_config& c, uint64_t seed)
       : spec(n), cfg(c), dropout_rng(seed, stream_id(stream_kind::dropout)) {
@@ -348,13 +352,14 @@ struct model::impl {
                                                      cfg.digital_mp);
           break;
         case numerics_kind::mca:
-          wl[i] = std::make_unique<mca_layer>(l.rows(), l.cols(), cfg.mca, ln, seed, index);
+          wl[i] = std::make_unique<mca_layer>(l.rows(), l.cols(), std, cfg.mca, ln, seed, index);
           break;
       }
       velocity[i] =
           at::zeros({static_cast<int64_t>(l.rows()), static_cast<int64_t>(l.cols())}, f32());
       ++index;
     }
+    first_weight = spec.weight_layers().front();
     for (const auto& [name, v] : cfg.layers) {
       bool found = false;
       for (const auto& l : spec.layers) found |= l.name == name && is_weight_layer(l.kind);
@@ -508,13 +513,14 @@ struct model::impl {
     const layer_kind kind = spec.layers.back().kind;
     const int64_t classes = z.size(1);
     Tensor lab = at::empty({static_cast<int64_t>(n)}, at::TensorOptions().dtype(at::kLong));
+    int64_t* lp = lab.data_ptr<int64_t>();
     for (std::size_t k = 0; k < n; ++k) {
       if (labels[k] >= classes) {
         throw std::invalid_argument("label " + std::to_string(labels[k]) + " of sample " +
                                     std::to_string(k) + " in the batch is not below the " +
                                     std::to_string(classes) + " outputs of the network");
       }
-      lab[static_cast<int64_t>(k)] = static_cast<int64_t>(labels[k]);
+      lp[k] = static_cast<int64_t>(labels[k]);
     }
     const Tensor onehot = at::one_hot(lab, classes).to(at::kFloat);
     batch_result r;
@@ -567,7 +573,7 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
   const Tensor z = m.forward_all(x, n, true);
   auto [res, g] = m.loss(z, labels, n);
   // Backward through every layer; the first weight layer needs no input error.
-  const std::size_t first_weight = m.spec.weight_layers().front();
+  const std::size_t first_weight = m.first_weight;
   for (std::size_t i = m.spec.layers.size() - 1; i-- > 0;) {
     g = m.backward(i, g, i > first_weight);
     if (i == first_weight) break;
@@ -637,7 +643,7 @@ void model::set_weights(std::size_t k, const std::vector<float>& w) {
                                 std::to_string(t.numel()) + " weights");
   }
   from_vector(t, w);
-  p_->wl[i]->apply(at::zeros_like(t), 0.0);  // invalidates derived copies (digital-mp)
+  p_->wl[i]->weights_written();
 }
 
 void model::save(state_writer& w) const {

@@ -286,9 +286,8 @@ class machine_adapter : public trainable {
   step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
                        double now_s) override {
     step_result r;
-    const std::size_t pixels = n > 0 ? pixels_ : 0;
     for (std::size_t k = 0; k < n; ++k) {
-      r.correct += net_->predict(x + k * pixels, now_s) == labels[k];
+      r.correct += net_->predict(x + k * pixels_, now_s) == labels[k];
     }
     return r;
   }
@@ -474,6 +473,7 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   const bool loss = machine.has_loss();
   const bool augment = augments(setup.augment);
   std::vector<float> batch(setup.batch * train.pixels);
+  std::vector<uint8_t> labels(setup.batch);
   const uint64_t per_epoch_work = n + (opt.eval_train ? n : 0) + test.size();
   progress bar(label, per_epoch_work * static_cast<uint64_t>(opt.epochs), opt.progress);
   while (st.epoch <= opt.epochs) {
@@ -508,7 +508,6 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
       const std::size_t b = static_cast<std::size_t>(std::min<uint64_t>(setup.batch, n - st.k));
       st.now_s = static_cast<double>(st.image) * setup.image_period_s;
       const float* x;
-      std::vector<uint8_t> labels(b);
       if (b == 1 && !augment) {  // the perceptron's path: no copy
         x = train.image(st.order[st.k]);
         labels[0] = train.labels[st.order[st.k]];
