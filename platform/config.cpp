@@ -25,8 +25,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(bus_config, width_bits, clock_mh
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(pwm_dac_config, converters, cycles_per_level)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(adc_bank_config, converters, columns_per_adc,
                                                 cycles_per_conversion)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pulse_ns,
-                                                parallel_programming, pwm, adc)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(crossbar_array_config, pulse_ns,
+                                                parallel_programming)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pwm, array, adc)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(platform_config, du_digital32, du_digital_mp,
                                                 du_mca, weight_sram32, weight_sram_mp, chi_sram,
                                                 mac32, mac_mp, bus, tile)

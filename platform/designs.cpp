@@ -102,7 +102,7 @@ std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& ex
   tc.pwm.backward = c.pwm_backward;
   tc.adc.forward = c.adc_forward;
   tc.adc.backward = c.adc_backward;
-  tc.refresh = c.refresh;
+  tc.array.refresh = c.refresh;
   return std::make_unique<cm_tile>(name, tc, std::move(array));
 }
 
@@ -127,7 +127,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const experiment_confi
 }
 
 std::string mca_design::part_of(const counted& module) const {
-  const bool cm = dynamic_cast<const cm_tile*>(&module) != nullptr ||
+  const bool cm = dynamic_cast<const crossbar_array*>(&module) != nullptr ||
                   dynamic_cast<const pwm_dac*>(&module) != nullptr ||
                   dynamic_cast<const adc_bank*>(&module) != nullptr;
   return cm ? "computational memory" : "digital unit";

@@ -164,7 +164,7 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
     throw std::invalid_argument("the MCA platform models differential synapses only");
   }
   for (int l = 0; l < 2; ++l) {
-    chi_[l] = std::make_unique<chi_memory>(tiles_[l]->array().rows(), tiles_[l]->array().cols(),
+    chi_[l] = std::make_unique<chi_memory>(tiles_[l]->devices().rows(), tiles_[l]->devices().cols(),
                                            exp.mca.chi);
   }
 }
@@ -207,7 +207,7 @@ int mca_unit::process(const float* x, int label, bool train) {
   const mca_config& c = exp_.mca;
   if (train && trained_ > 0 && trained_ % static_cast<uint64_t>(c.drift_sync_images) == 0) {
     // Drift is device physics, not a hardware action: re-evaluate it directly.
-    for (int l = 0; l < 2; ++l) tiles_[l]->array().sync(now().to_seconds());
+    for (int l = 0; l < 2; ++l) tiles_[l]->devices().sync(now().to_seconds());
   }
   // Forward: the pixels are 8-bit codes already; hidden activations are
   // re-quantised to 8 bits for the second tile.
@@ -243,7 +243,7 @@ int mca_unit::process(const float* x, int label, bool train) {
   const float* xs[2] = {xb_.data(), a1_.data()};
   const float* ds[2] = {d1_.data(), d2_.data()};
   for (int l = 0; l < 2; ++l) {
-    const std::size_t rows = tiles_[l]->array().rows(), cols = tiles_[l]->array().cols();
+    const std::size_t rows = tiles_[l]->devices().rows(), cols = tiles_[l]->devices().cols();
     const std::size_t nz_d =
         update_operands(c.update_x, c.update_d, xs[l], rows, ds[l], cols, ux_.data(), ud_.data());
     vector_op(stage::update, quantize, rows + cols, cfg_.quantize_lanes);
@@ -287,7 +287,7 @@ int mca_unit::process(const float* x, int label, bool train) {
   if (c.refresh_every_images > 0) {
     const uint64_t every = static_cast<uint64_t>(c.refresh_every_images);
     for (int l = 0; l < 2; ++l) {
-      const std::size_t rows = tiles_[l]->array().rows();
+      const std::size_t rows = tiles_[l]->devices().rows();
       std::pair<std::size_t, std::size_t> range{0, 0};
       if (c.refresh_spread) {
         range = refresh_slice(rows, (trained_ - 1) % every, every);

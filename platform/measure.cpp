@@ -41,7 +41,8 @@ design_snapshot take_snapshot(design& d) {
         if (n != 0)
           snap.counts.push_back({path, c->component(), stage_name(s), ac.action_names()[a], n});
       }
-      snap.busy_times.push_back({d.part_of(*c), stage_name(s), ac.busy_time(s).to_seconds()});
+      snap.busy_times.push_back(
+          {d.part_of(*c), c->component(), stage_name(s), ac.busy_time(s).to_seconds()});
     }
   }
   for (int si = 0; si < k_stages; ++si) {
@@ -60,6 +61,14 @@ double part_busy_s(const design_snapshot& snap, const std::string& part, stage s
   double sum = 0.0;
   for (const auto& b : snap.busy_times) {
     if (b.part == part && b.stage == stage_name(s)) sum += b.seconds;
+  }
+  return sum;
+}
+
+double kind_busy_s(const design_snapshot& snap, const std::string& kind, stage s) {
+  double sum = 0.0;
+  for (const auto& b : snap.busy_times) {
+    if (b.kind == kind && b.stage == stage_name(s)) sum += b.seconds;
   }
   return sum;
 }

@@ -18,7 +18,7 @@ struct design_snapshot {
     double n;
   };
   struct busy {
-    std::string part, stage;
+    std::string part, kind, stage;  // kind: the module's technology-table component
     double seconds;
   };
   std::vector<count> counts;
@@ -30,6 +30,8 @@ design_snapshot take_snapshot(design& d);
 ledger make_ledger(const design_snapshot& snap, const technology& tech);
 // Busy seconds of the modules of one part ("computational memory", ...) in a stage.
 double part_busy_s(const design_snapshot& snap, const std::string& part, stage s);
+// Busy seconds of the modules of one component kind ("pwm_dac", ...) in a stage.
+double kind_busy_s(const design_snapshot& snap, const std::string& kind, stage s);
 
 // Traces a run may write (see docs/exploration.md).
 struct trace_options {

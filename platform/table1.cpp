@@ -58,7 +58,7 @@ const std::map<std::string, double> k_paper_ratios = {
 // Technology-table components of the computational memory: the tiles
 // (crossbar reads, programming) and their converter banks.
 bool is_cm_kind(const std::string& kind) {
-  return kind == "cm_tile" || kind == "pwm_dac" || kind == "adc_bank";
+  return kind == "crossbar" || kind == "pwm_dac" || kind == "adc_bank";
 }
 
 nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
@@ -114,32 +114,38 @@ nlohmann::json table1_design_report(const std::string& name, const design_snapsh
             cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
       }
     }
-    // The computational memory's energy by block, per image (nJ): PWM DACs,
-    // crossbar reads, ADCs, programming pulses.
+    // The computational memory by block, per image: energy (nJ) of the PWM
+    // DACs, crossbar reads, ADCs and programming pulses; busy time (us) of
+    // the PWM windows (the crossbar is read during them), the ADC rounds and
+    // the programming.
     for (stage s : k_all_stages) {
       const char* sn = stage_name(s);
       const double pwm = led.energy_pj(sn, "pwm_dac"), adc = led.energy_pj(sn, "adc_bank");
       double read = 0, prog = 0;
       for (const auto& entry : led.entries()) {
-        if (entry.stage != sn || entry.kind != "cm_tile") continue;
+        if (entry.stage != sn || entry.kind != "crossbar") continue;
         (entry.action == "device_read" ? read : prog) += entry.energy_pj;
       }
-      dj["parts"]["computational memory"]["split"][sn] = {{"pwm_nj", pwm * 1e-3 * per},
-                                                          {"crossbar_read_nj", read * 1e-3 * per},
-                                                          {"adc_nj", adc * 1e-3 * per},
-                                                          {"programming_nj", prog * 1e-3 * per}};
+      dj["parts"]["computational memory"]["split"][sn] = {
+          {"pwm_nj", pwm * 1e-3 * per},
+          {"crossbar_read_nj", read * 1e-3 * per},
+          {"adc_nj", adc * 1e-3 * per},
+          {"programming_nj", prog * 1e-3 * per},
+          {"pwm_us", kind_busy_s(snap, "pwm_dac", s) * 1e6 * per},
+          {"adc_us", kind_busy_s(snap, "adc_bank", s) * 1e6 * per},
+          {"programming_us", kind_busy_s(snap, "crossbar", s) * 1e6 * per}};
     }
     const double nz = led.count("du_mca", "outer_product", "update") * per;
     const double pulses =
-        (led.count("cm_tile", "set_pulse") + led.count("cm_tile", "reset_pulse")) * per;
+        (led.count("crossbar", "set_pulse") + led.count("crossbar", "reset_pulse")) * per;
     dj["statistics"] = {
         {"nonzero_chi_updates_per_image", nz},
         {"paper_nonzero_chi_updates_per_image", 2130},
         {"pcm_pulses_per_image", pulses},
         {"paper_pcm_devices_programmed_per_image", 0.5},
         {"devices_programmed_per_image", led.count("du_mca", "pulse_command") * per},
-        {"refresh_resets_per_image", led.count("cm_tile", "reset_pulse") * per},
-        {"refreshed_cells_per_image", led.count("cm_tile", "reset_pulse") * per / 2}};
+        {"refresh_resets_per_image", led.count("crossbar", "reset_pulse") * per},
+        {"refreshed_cells_per_image", led.count("crossbar", "reset_pulse") * per / 2}};
   } else if (name == "digital-mp") {
     dj["statistics"] = {{"nonzero_weight_updates_per_image",
                          led.count("du_digital_mp", "outer_product", "update") * per}};
@@ -343,6 +349,18 @@ std::string table1_markdown(const nlohmann::json& doc) {
                              b["adc_nj"].get<double>(), b["programming_nj"].get<double>()};
     std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g | %.4g |\n", st, parts[0],
                   parts[1], parts[2], parts[3], parts[0] + parts[1] + parts[2] + parts[3]);
+    md << buf;
+  }
+  md << "\nMCA computational memory by block (us per image; the crossbar is read during the "
+        "PWM windows):\n\n"
+        "| stage | PWM windows | ADC rounds | programming | total |\n"
+        "|---|---|---|---|---|\n";
+  for (const char* st : {"forward", "backward", "update"}) {
+    const auto& b = split[st];
+    const double parts[3] = {b["pwm_us"].get<double>(), b["adc_us"].get<double>(),
+                             b["programming_us"].get<double>()};
+    std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g |\n", st, parts[0], parts[1],
+                  parts[2], parts[0] + parts[1] + parts[2]);
     md << buf;
   }
   md << "\n| figure | measured | paper | deviation |\n|---|---|---|---|\n";

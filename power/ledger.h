@@ -13,7 +13,7 @@ namespace mcasim {
 
 struct ledger_entry {
   std::string component;  // instance path, e.g. "mca.tile1"
-  std::string kind;       // technology-table component, e.g. "cm_tile"
+  std::string kind;       // technology-table component, e.g. "crossbar"
   std::string stage;
   std::string action;
   double count = 0.0;

@@ -301,6 +301,8 @@ TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
   EXPECT_STREQ(tile.adc.name(), "tile_fwd.adc");
   EXPECT_EQ(tile.pwm.get_parent_object(), &tile);
   EXPECT_EQ(tile.adc.get_parent_object(), &tile);
+  EXPECT_STREQ(tile.array.name(), "tile_fwd.array");
+  EXPECT_EQ(tile.array.get_parent_object(), &tile);
   std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f};
   txn in(tlm::TLM_WRITE_COMMAND, cm_tile::addr_input, x.data(), 16, stage::forward);
   in.ext.n_in = 4;
@@ -315,19 +317,19 @@ TEST(cm_tile, forward_mvm_matches_the_crossbar_and_counts_conversions) {
   EXPECT_EQ(delay, sc_core::sc_time(129, sc_core::SC_NS));
   EXPECT_EQ(tile.pwm.counters().busy_time(stage::forward), sc_core::sc_time(128, sc_core::SC_NS));
   EXPECT_EQ(tile.adc.counters().busy_time(stage::forward), sc_core::sc_time(1, sc_core::SC_NS));
-  EXPECT_EQ(tile.counters().busy_time(stage::forward), sc_core::SC_ZERO_TIME);
+  EXPECT_EQ(tile.array.counters().busy_time(stage::forward), sc_core::SC_ZERO_TIME);
   std::vector<float> y(3);
   txn out(tlm::TLM_READ_COMMAND, cm_tile::addr_output, y.data(), 12, stage::forward);
   tile.b_transport(out.gp, delay);
   for (std::size_t c = 0; c < 3; ++c) {
     float ref = 0.0f;
-    for (std::size_t r = 0; r < 4; ++r) ref += x[r] * tile.array().weight(r, c);
+    for (std::size_t r = 0; r < 4; ++r) ref += x[r] * tile.devices().weight(r, c);
     EXPECT_NEAR(y[c], ref, 1e-5f);
   }
   EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::forward, pwm_dac::conversion), 4.0);
   EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::forward, adc_bank::conversion), 3.0);
   // duty 0.5 + 0 + 1 + 0.25 = 1.75 windows x 3 columns x 2 devices
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 10.5);
+  EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::forward, crossbar_array::device_read), 10.5);
 }
 
 TEST(cm_tile, converter_counts_and_window_scale_with_resolution) {
@@ -351,7 +353,7 @@ TEST(cm_tile, converter_counts_and_window_scale_with_resolution) {
   EXPECT_DOUBLE_EQ(tile.adc.counters().count(stage::forward, adc_bank::conversion), 3.0 / 16);
   // x = 1 is one 4-bit step (16/15) of the 16.0 full scale: 3 inputs x (16/15)/16 duty x
   // 3 columns x 2 devices, in 8-bit windows (/16)
-  EXPECT_NEAR(tile.counters().count(stage::forward, cm_tile::device_read),
+  EXPECT_NEAR(tile.array.counters().count(stage::forward, crossbar_array::device_read),
               3 * (16.0 / 15) / 16 * 3 * 2 / 16, 1e-6);
   // The window is 2^4 cycles, plus one ADC round of 2 cycles, at 2 GHz.
   EXPECT_EQ(delay, sc_core::sc_time(9, sc_core::SC_NS));
@@ -420,16 +422,16 @@ TEST(cm_tile, bad_converter_configuration_names_the_tile_field) {
 TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
   cm_tile_config cfg;
   cm_tile tile("tile_prog", cfg, small_array(false));
-  const float w0 = tile.array().weight(1, 2);
+  const float w0 = tile.devices().weight(1, 2);
   std::vector<pulse_cmd> cmds{{1, 2, 2}, {0, 0, -1}};
   txn t(tlm::TLM_WRITE_COMMAND, cm_tile::addr_program, cmds.data(), cmds.size() * sizeof(pulse_cmd),
         stage::update);
   t.ext.ops = cmds.size();
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   tile.b_transport(t.gp, delay);
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 3.0);
+  EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::set_pulse), 3.0);
   EXPECT_EQ(delay, sc_core::sc_time(150, sc_core::SC_NS));  // 3 pulses x 50 ns, one at a time
-  EXPECT_NE(tile.array().weight(1, 2), w0);
+  EXPECT_NE(tile.devices().weight(1, 2), w0);
 }
 
 // Conductance reads. Each cell is programmed to a hand-chosen pair (no drift
@@ -458,7 +460,7 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
   }
   array->sync(0.0);
   cm_tile tile("tile_read", cm_tile_config{}, std::move(array));
-  const std::vector<float> w_before = tile.array().weights();
+  const std::vector<float> w_before = tile.devices().weights();
   std::vector<float> g(2 * 12);
   txn t(tlm::TLM_READ_COMMAND, cm_tile::addr_read_g, g.data(), g.size() * sizeof(float),
         stage::forward);
@@ -474,11 +476,11 @@ TEST(cm_tile, conductance_reads_return_noisy_device_pairs_without_perturbing_tra
     EXPECT_NEAR(g[2 * k + 1], gn, 5 * sigma(gn)) << "cell " << k << " Gn";
     const double w = (g[2 * k] - g[2 * k + 1]) / 8.0;
     const double sigma_w = std::hypot(sigma(gp), sigma(gn)) / 8.0;
-    EXPECT_FLOAT_EQ(tile.array().weight(k / 3, k % 3), static_cast<float>((gp - gn) / 8.0));
-    EXPECT_NEAR(w, tile.array().weight(k / 3, k % 3), 5 * sigma_w) << "cell " << k;
+    EXPECT_FLOAT_EQ(tile.devices().weight(k / 3, k % 3), static_cast<float>((gp - gn) / 8.0));
+    EXPECT_NEAR(w, tile.devices().weight(k / 3, k % 3), 5 * sigma_w) << "cell " << k;
   }
-  EXPECT_EQ(tile.array().weights(), w_before);  // observing does not program
-  EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::device_read), 24.0);
+  EXPECT_EQ(tile.devices().weights(), w_before);  // observing does not program
+  EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::forward, crossbar_array::device_read), 24.0);
   // One device at a time: a full 8-bit window and one conversion each,
   // 24 x (128 + 1) ns.
   EXPECT_DOUBLE_EQ(tile.pwm.counters().count(stage::forward, pwm_dac::conversion), 24.0);
@@ -530,9 +532,9 @@ TEST(cm_tile, refresh_address_checks_the_given_rows_and_counts_pulses_and_time) 
     }
     array->sync(0.0);
     cm_tile_config cfg;
-    cfg.parallel_programming = parallel;
+    cfg.array.parallel_programming = parallel;
     cm_tile tile(parallel == 1 ? "tile_refresh1" : "tile_refresh3", cfg, std::move(array));
-    crossbar& a = tile.array();
+    crossbar& a = tile.devices();
     auto refresh = [&](std::size_t r0, std::size_t r1) {
       txn t(tlm::TLM_WRITE_COMMAND, cm_tile::addr_refresh, nullptr, 0, stage::update);
       t.ext.n_in = r0;
@@ -545,9 +547,9 @@ TEST(cm_tile, refresh_address_checks_the_given_rows_and_counts_pulses_and_time) 
     const sc_core::sc_time ns50(50, sc_core::SC_NS);
     // Rows [1, 3): cells (1,1) and (2,0): 4 RESETs + 1 + 3 SETs = 8 pulses.
     EXPECT_EQ(refresh(1, 3), (parallel == 1 ? 8.0 : 3.0) * ns50);  // ceil(8 / 3) = 3
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 4.0);
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 4.0);
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::forward, cm_tile::reset_pulse), 0.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::reset_pulse), 4.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::set_pulse), 4.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::forward, crossbar_array::reset_pulse), 0.0);
     EXPECT_EQ(a.counters().refreshed_cells, 2u);
     EXPECT_EQ(a.positive().set_count(1 * 3 + 1), 1u);
     EXPECT_EQ(a.negative().set_count(1 * 3 + 1), 0u);
@@ -559,24 +561,24 @@ TEST(cm_tile, refresh_address_checks_the_given_rows_and_counts_pulses_and_time) 
     }
     // The same rows again: nothing left to refresh, no time.
     EXPECT_EQ(refresh(1, 3), sc_core::SC_ZERO_TIME);
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 4.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::reset_pulse), 4.0);
     // All rows (the end is clamped to the array): (0,0) 2 + 3 and (3,1) 2 + 1.
     EXPECT_EQ(refresh(0, 100), (parallel == 1 ? 8.0 : 3.0) * ns50);
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::reset_pulse), 8.0);
-    EXPECT_DOUBLE_EQ(tile.counters().count(stage::update, cm_tile::set_pulse), 8.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::reset_pulse), 8.0);
+    EXPECT_DOUBLE_EQ(tile.array.counters().count(stage::update, crossbar_array::set_pulse), 8.0);
     EXPECT_EQ(a.counters().refreshed_cells, 4u);
     EXPECT_EQ(a.positive().set_count(0), 3u);
     EXPECT_EQ(a.negative().set_count(3 * 3 + 1), 1u);
-    EXPECT_EQ(tile.counters().busy_time(stage::update), (parallel == 1 ? 16.0 : 6.0) * ns50);
+    EXPECT_EQ(tile.array.counters().busy_time(stage::update), (parallel == 1 ? 16.0 : 6.0) * ns50);
     // Energy: the ledger charges count x the table's energy per action.
     auto tech = technology::from_json_text(
-        R"({"energy_pj":{"cm_tile":{"set_pulse":87.0,"reset_pulse":3480.0}}})", "t.json");
+        R"({"energy_pj":{"crossbar":{"set_pulse":87.0,"reset_pulse":3480.0}}})", "t.json");
     ledger led(tech);
-    led.add("tile", "cm_tile", "update", "reset_pulse",
-            tile.counters().count(stage::update, cm_tile::reset_pulse));
-    led.add("tile", "cm_tile", "update", "set_pulse",
-            tile.counters().count(stage::update, cm_tile::set_pulse));
-    EXPECT_DOUBLE_EQ(led.energy_pj("update", "cm_tile"), 8 * 3480.0 + 8 * 87.0);
+    led.add("tile", "crossbar", "update", "reset_pulse",
+            tile.array.counters().count(stage::update, crossbar_array::reset_pulse));
+    led.add("tile", "crossbar", "update", "set_pulse",
+            tile.array.counters().count(stage::update, crossbar_array::set_pulse));
+    EXPECT_DOUBLE_EQ(led.energy_pj("update", "crossbar"), 8 * 3480.0 + 8 * 87.0);
   }
 }
 

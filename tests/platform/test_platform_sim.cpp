@@ -57,7 +57,7 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   }
   uint64_t pulses = 0;
   for (int l = 0; l < 2; ++l) {
-    crossbar& a = l == 0 ? d.tile0->array() : d.tile1->array();
+    crossbar& a = l == 0 ? d.tile0->devices() : d.tile1->devices();
     crossbar& b = ref.layer(l);
     ASSERT_EQ(a.weights().size(), b.weights().size());
     for (std::size_t k = 0; k < a.weights().size(); ++k) {
@@ -221,8 +221,8 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   }
   EXPECT_EQ(windows, 3 * 2);
   EXPECT_EQ(conversions, 3 * 2);
-  for (const char* t :
-       {"mca.tile0", "mca.tile0.pwm", "mca.tile0.adc", "mca.tile1.pwm", "mca.tile1.adc"}) {
+  for (const char* t : {"mca.tile0.pwm", "mca.tile0.array", "mca.tile0.adc", "mca.tile1.pwm",
+                        "mca.tile1.array", "mca.tile1.adc"}) {
     EXPECT_EQ(tracks.count(t), 1u) << "no timeline track " << t;
   }
   EXPECT_EQ(stage_spans, 3 * 3 * 2);  // 3 designs x 3 stages x 2 images
@@ -237,6 +237,8 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   // mca > tile0 > pwm > conversion > forward, mca > tile0 > adc > ...
   EXPECT_NE(vcd.find("$scope module pwm $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module adc $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module array $end"), std::string::npos);
+  EXPECT_NE(vcd.find("$scope module device_read $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module conversion $end"), std::string::npos);
   EXPECT_NE(vcd.find("#"), std::string::npos);
 }
@@ -327,7 +329,7 @@ void arm_refresh_cells(crossbar& a, int tile) {
   a.sync(0.0);
 }
 
-double count_all_stages(const cm_tile& t, cm_tile::action a) {
+double count_all_stages(const crossbar_array& t, crossbar_array::action a) {
   double n = 0;
   for (int s = 0; s < k_stages; ++s) n += t.counters().count(static_cast<stage>(s), a);
   return n;
@@ -344,7 +346,7 @@ void platform_refresh(bool spread) {
   exp.mca.refresh = refresh_config{8.0, 6.0, 3, 0.77};
   mca_design d("mca", exp, platform_config(), 13);
   cm_tile* tiles[2] = {d.tile0.get(), d.tile1.get()};
-  for (int l = 0; l < 2; ++l) arm_refresh_cells(tiles[l]->array(), l);
+  for (int l = 0; l < 2; ++l) arm_refresh_cells(tiles[l]->devices(), l);
   // One phase per image, recording the tiles' pulse counters after it.
   double resets[2][k_refresh_every], sets[2][k_refresh_every];
   std::vector<job_phase> phases(k_refresh_every);
@@ -353,8 +355,8 @@ void platform_refresh(bool spread) {
     phases[i].order = {static_cast<std::size_t>(i)};
     phases[i].after = [&, i](std::size_t) {
       for (int l = 0; l < 2; ++l) {
-        resets[l][i] = count_all_stages(*tiles[l], cm_tile::reset_pulse);
-        sets[l][i] = count_all_stages(*tiles[l], cm_tile::set_pulse);
+        resets[l][i] = count_all_stages(tiles[l]->array, crossbar_array::reset_pulse);
+        sets[l][i] = count_all_stages(tiles[l]->array, crossbar_array::set_pulse);
       }
     };
   }
@@ -384,8 +386,9 @@ void platform_refresh(bool spread) {
   EXPECT_EQ(want_sets[1], 7.0);
   for (int l = 0; l < 2; ++l) {
     // All of it in the update stage, taking 50 ns per pulse, one at a time.
-    EXPECT_EQ(tiles[l]->counters().count(stage::update, cm_tile::reset_pulse), want_resets[l]);
-    EXPECT_EQ(tiles[l]->counters().busy_time(stage::update),
+    EXPECT_EQ(tiles[l]->array.counters().count(stage::update, crossbar_array::reset_pulse),
+              want_resets[l]);
+    EXPECT_EQ(tiles[l]->array.counters().busy_time(stage::update),
               (want_resets[l] + want_sets[l]) * sc_core::sc_time(50, sc_core::SC_NS));
   }
 
@@ -393,20 +396,20 @@ void platform_refresh(bool spread) {
   const std::string tech_path = std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json";
   std::ifstream tin(tech_path);
   const nlohmann::json tj = nlohmann::json::parse(tin);
-  const double e_reset = tj["energy_pj"]["cm_tile"]["reset_pulse"].get<double>();
-  const double e_set = tj["energy_pj"]["cm_tile"]["set_pulse"].get<double>();
+  const double e_reset = tj["energy_pj"]["crossbar"]["reset_pulse"].get<double>();
+  const double e_set = tj["energy_pj"]["crossbar"]["set_pulse"].get<double>();
   const technology t = technology::load(tech_path);
   const design_snapshot snap = take_snapshot(d);
   const ledger led = make_ledger(snap, t);
   double reset_pj = 0, set_pj = 0;
   for (const auto& e : led.entries()) {
-    if (e.kind != "cm_tile") continue;
+    if (e.kind != "crossbar") continue;
     if (e.action == "reset_pulse") reset_pj += e.energy_pj;
     if (e.action == "set_pulse") set_pj += e.energy_pj;
   }
   EXPECT_DOUBLE_EQ(reset_pj, 18 * e_reset);
   EXPECT_DOUBLE_EQ(set_pj, 17 * e_set);
-  EXPECT_DOUBLE_EQ(led.energy_pj("update", "cm_tile"), 18 * e_reset + 17 * e_set);
+  EXPECT_DOUBLE_EQ(led.energy_pj("update", "crossbar"), 18 * e_reset + 17 * e_set);
   EXPECT_DOUBLE_EQ(part_busy_s(snap, "computational memory", stage::update), (18 + 17) * 50e-9);
   // The report: 9 cells (18 RESETs) and 35 pulses over 10 images.
   const auto report = table1_design_report("mca", snap, t, k_refresh_every);
@@ -424,7 +427,7 @@ void platform_refresh(bool spread) {
   }
   const std::size_t want_cells[2] = {6, 3};
   for (int l = 0; l < 2; ++l) {
-    crossbar& a = tiles[l]->array();
+    crossbar& a = tiles[l]->devices();
     crossbar& b = ref.layer(l);
     EXPECT_EQ(a.counters().refreshed_cells, want_cells[l]);
     EXPECT_EQ(b.counters().refreshed_cells, want_cells[l]);

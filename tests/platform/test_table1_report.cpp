@@ -23,7 +23,7 @@ technology hand_tech() {
   return technology::from_json_text(R"({"name": "hand", "energy_pj": {
     "pwm_dac": {"conversion": 2},
     "adc_bank": {"conversion": 3},
-    "cm_tile": {"device_read": 0.5, "set_pulse": 10, "reset_pulse": 40},
+    "crossbar": {"device_read": 0.5, "set_pulse": 10, "reset_pulse": 40},
     "bus": {"beat": 1},
     "sram32": {"read_word": 2, "write_word": 4},
     "du_mca": {"cycle": 2, "error": 1, "outer_product": 1, "outer_scan": 0.5,
@@ -55,8 +55,8 @@ design_snapshot mca_snapshot() {
       {"mca.du", "du_mca", "forward", "cycle", 300},
       {"mca.tile1.adc", "adc_bank", "backward", "conversion", 40},
       {"mca.du", "du_mca", "backward", "error", 40},
-      {"mca.tile0", "cm_tile", "update", "set_pulse", 8},
-      {"mca.tile1", "cm_tile", "update", "reset_pulse", 4},
+      {"mca.tile0.array", "crossbar", "update", "set_pulse", 8},
+      {"mca.tile1.array", "crossbar", "update", "reset_pulse", 4},
       {"mca.du", "du_mca", "update", "outer_product", 2000},
       {"mca.du", "du_mca", "update", "outer_scan", 4000},
       {"mca.du", "du_mca", "update", "pulse_command", 6},
@@ -64,13 +64,13 @@ design_snapshot mca_snapshot() {
       {"mca.chi_sram", "sram32", "update", "write_word", 2000},
   };
   s.busy_times = {
-      {"computational memory", "forward", 1.2e-6},
-      {"computational memory", "forward", 0.4e-6},
-      {"computational memory", "backward", 0.8e-6},
-      {"computational memory", "update", 2e-6},
-      {"computational memory", "update", 1e-6},
-      {"digital unit", "forward", 3.9e-6},
-      {"digital unit", "update", 7e-6},
+      {"computational memory", "pwm_dac", "forward", 1.2e-6},
+      {"computational memory", "adc_bank", "forward", 0.4e-6},
+      {"computational memory", "adc_bank", "backward", 0.8e-6},
+      {"computational memory", "crossbar", "update", 2e-6},
+      {"computational memory", "crossbar", "update", 1e-6},
+      {"digital unit", "du_mca", "forward", 3.9e-6},
+      {"digital unit", "du_mca", "update", 7e-6},
   };
   s.stage_s = {4e-6, 2e-6, 8e-6};
   return s;
@@ -117,7 +117,7 @@ TEST(table1_report, mca_parts_split_tiles_from_bus_sram_and_digital_unit) {
   const auto& cm = r["parts"]["computational memory"];
   const auto& du = r["parts"]["digital unit"];
   // Computational memory: the entries of the tiles and their converter banks
-  // (cm_tile, pwm_dac, adc_bank), their busy time.
+  // (crossbar, pwm_dac, adc_bank), their busy time.
   // Forward 1400 / 4 = 350 pJ, (1.2 + 0.4) / 4 = 0.4 us; paper 7.27 nJ, 0.26 us.
   expect_cell(cm["forward"], 0.35, 0.4, -95.18569463548832, 53.846153846153854);
   // Backward 120 / 4 = 30 pJ, 0.8 / 4 = 0.2 us; paper 2.15 nJ, 0.13 us.
@@ -149,7 +149,7 @@ TEST(table1_report, mca_parts_split_tiles_from_bus_sram_and_digital_unit) {
 TEST(table1_report, mca_computational_memory_energy_split_by_block) {
   const technology tech = hand_tech();
   design_snapshot snap = mca_snapshot();
-  snap.counts.push_back({"mca.tile1", "cm_tile", "backward", "device_read", 80});
+  snap.counts.push_back({"mca.tile1.array", "crossbar", "backward", "device_read", 80});
   const auto r = table1_design_report("mca", snap, tech, 4);
   const auto& cm = r["parts"]["computational memory"];
   const auto& split = cm["split"];
@@ -168,6 +168,28 @@ TEST(table1_report, mca_computational_memory_energy_split_by_block) {
     EXPECT_NEAR(
         num(b, "pwm_nj") + num(b, "crossbar_read_nj") + num(b, "adc_nj") + num(b, "programming_nj"),
         num(cm[w.stage], "energy_nj"), 1e-15)
+        << w.stage;
+  }
+}
+
+// The computational memory's time by block, per image (/ 4, us): forward
+// PWM windows 1.2 -> 0.3, ADC rounds 0.4 -> 0.1; backward ADC 0.8 -> 0.2;
+// update programming 2 + 1 -> 0.75. The blocks add up to the part's cell.
+TEST(table1_report, mca_computational_memory_time_split_by_block) {
+  const auto r = table1_design_report("mca", mca_snapshot(), hand_tech(), 4);
+  const auto& cm = r["parts"]["computational memory"];
+  struct want {
+    const char* stage;
+    double pwm, adc, prog;
+  };
+  for (const want& w : {want{"forward", 0.3, 0.1, 0.0}, want{"backward", 0.0, 0.2, 0.0},
+                        want{"update", 0.0, 0.0, 0.75}}) {
+    const auto& b = cm["split"][w.stage];
+    EXPECT_NEAR(num(b, "pwm_us"), w.pwm, 1e-12) << w.stage;
+    EXPECT_NEAR(num(b, "adc_us"), w.adc, 1e-12) << w.stage;
+    EXPECT_NEAR(num(b, "programming_us"), w.prog, 1e-12) << w.stage;
+    EXPECT_NEAR(num(b, "pwm_us") + num(b, "adc_us") + num(b, "programming_us"),
+                num(cm[w.stage], "time_us"), 1e-12)
         << w.stage;
   }
 }
@@ -208,7 +230,7 @@ TEST(table1_report, digital_designs_have_no_parts_and_their_own_statistics) {
   s.counts = {{"d32.weight_sram", "sram32", "forward", "read_word", 1000},
               {"d32.mac", "mac_array", "forward", "mac_32x32", 1000},
               {"d32.du", "du_digital32", "update", "cycle", 500}};
-  s.busy_times = {{"digital unit", "forward", 2e-6}};
+  s.busy_times = {{"digital unit", "du_digital32", "forward", 2e-6}};
   s.stage_s = {2e-6, 0.0, 1e-6};
   const auto r = table1_design_report("digital32", s, tech, 2);
   // Forward 5000 / 2 = 2500 pJ, 1 us; paper 5620 nJ, 7.31 us.

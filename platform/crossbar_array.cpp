@@ -1,0 +1,154 @@
+#include "platform/crossbar_array.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "platform/payload.h"
+
+namespace mcasim {
+
+void crossbar_array_config::validate(const std::string& name) const {
+  if (pulse_ns < 0) throw std::invalid_argument(name + ".pulse_ns must be >= 0");
+  if (parallel_programming < 1) {
+    throw std::invalid_argument(name + ".parallel_programming must be >= 1");
+  }
+  refresh.validate();
+}
+
+crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
+                               std::unique_ptr<crossbar> devices)
+    : sc_core::sc_module(nm),
+      cfg_(cfg),
+      devices_(std::move(devices)),
+      g_read_rng_(devices_ ? devices_->seed() : 0,
+                  stream_id(stream_kind::trace, 1000 + (devices_ ? devices_->index() : 0))) {
+  if (!devices_) throw std::invalid_argument(std::string(name()) + ": no device array");
+  cfg_.validate(name());
+}
+
+std::size_t crossbar_array::devices_per_weight() const {
+  return devices_->synapse() == synapse_kind::differential ? 2 : 1;
+}
+
+double crossbar_array::duty_weighted_reads(const float* x, std::size_t n, double full_scale,
+                                           std::size_t devices_per_input) const {
+  if (!(full_scale > 0)) return 0.0;
+  double duty = 0.0;
+  for (std::size_t k = 0; k < n; ++k) duty += std::min(1.0, std::fabs(x[k]) / full_scale);
+  return duty * static_cast<double>(devices_per_input);
+}
+
+sc_core::sc_time crossbar_array::count_pulses(stage st, uint64_t sets_before,
+                                              uint64_t resets_before, uint64_t sets_after,
+                                              uint64_t resets_after) {
+  const auto sets = static_cast<double>(sets_after - sets_before);
+  const auto resets = static_cast<double>(resets_after - resets_before);
+  counters_.add(st, set_pulse, sets);
+  counters_.add(st, reset_pulse, resets);
+  const sc_core::sc_time t(cfg_.pulse_ns * std::ceil((sets + resets) / cfg_.parallel_programming),
+                           sc_core::SC_NS);
+  counters_.busy(st, t);
+  return t;
+}
+
+void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  mcasim_ext& ext = ext_of(gp);
+  const stage st = ext.st;
+  const double now_s = (sc_core::sc_time_stamp() + delay).to_seconds();
+  const std::size_t devices = devices_per_weight();
+  const double reads_before = counters_.count(st, device_read);
+  const double sets_before = counters_.count(st, set_pulse);
+  const double resets_before = counters_.count(st, reset_pulse);
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  const char* span = nullptr;
+  switch (gp.get_address()) {
+    case addr_mvm:
+    case addr_mvm_t: {
+      const bool transposed = gp.get_address() == addr_mvm_t;
+      if (gp.get_data_length() != sizeof(array_io) ||
+          (transposed && ext.n_out > devices_->rows())) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      const auto* io = reinterpret_cast<const array_io*>(gp.get_data_ptr());
+      if (transposed) {
+        if (io->full_scale != 0.0) {
+          devices_->mvm_t(io->in, io->out, ext.n_out);
+        } else {
+          std::fill(io->out, io->out + ext.n_out, 0.0f);
+        }
+        counters_.add(
+            st, device_read,
+            duty_weighted_reads(io->in, devices_->cols(), io->full_scale, ext.n_out * devices) *
+                io->window_weight);
+      } else {
+        devices_->mvm(io->in, io->out);
+        counters_.add(st, device_read,
+                      duty_weighted_reads(io->in, devices_->rows(), io->full_scale,
+                                          devices_->cols() * devices) *
+                          io->window_weight);
+      }
+      span = transposed ? "read_t" : "read";
+      break;
+    }
+    case addr_program: {
+      const device_counters before = devices_->counters();
+      const auto* cmds = reinterpret_cast<const pulse_cmd*>(gp.get_data_ptr());
+      for (uint64_t k = 0; k < ext.ops; ++k)
+        devices_->pulse(cmds[k].row, cmds[k].col, cmds[k].p, now_s);
+      const device_counters& after = devices_->counters();
+      t = count_pulses(st, before.set_pulses, before.reset_pulses, after.set_pulses,
+                       after.reset_pulses);
+      span = "program";
+      break;
+    }
+    case addr_sync:
+      devices_->sync(now_s);
+      span = "sync";
+      break;
+    case addr_refresh: {
+      const device_counters before = devices_->counters();
+      devices_->refresh_rows(ext.n_in, ext.n_out, cfg_.refresh, now_s);
+      const device_counters& after = devices_->counters();
+      t = count_pulses(st, before.refresh_set_pulses, before.refresh_reset_pulses,
+                       after.refresh_set_pulses, after.refresh_reset_pulses);
+      span = "refresh";
+      break;
+    }
+    case addr_read_g: {
+      const std::size_t cells = devices_->rows() * devices_->cols();
+      if (ext.n_in + ext.ops > cells || gp.get_data_length() < ext.ops * 2 * sizeof(float)) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      auto* data = reinterpret_cast<float*>(gp.get_data_ptr());
+      for (uint64_t k = 0; k < ext.ops; ++k) {
+        const std::size_t cell = ext.n_in + k;
+        devices_->read_cell(cell / devices_->cols(), cell % devices_->cols(), now_s, g_read_rng_,
+                            data[2 * k], data[2 * k + 1]);
+      }
+      // One device at a time, a full read window each.
+      counters_.add(st, device_read, static_cast<double>(ext.ops * devices));
+      span = "read_g";
+      break;
+    }
+    default:
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+  }
+  if (tracing()) {
+    std::vector<std::pair<std::string, double>> actions;
+    const double deltas[] = {counters_.count(st, device_read) - reads_before,
+                             counters_.count(st, set_pulse) - sets_before,
+                             counters_.count(st, reset_pulse) - resets_before};
+    for (std::size_t a = 0; a < 3; ++a) {
+      if (deltas[a] != 0) actions.emplace_back(counters_.action_names()[a], deltas[a]);
+    }
+    trace_span(span, st, sc_core::sc_time_stamp() + delay, t, 0, std::move(actions));
+  }
+  delay += t;
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+}  // namespace mcasim
