@@ -419,6 +419,87 @@ TEST(cm_tile, bad_converter_configuration_names_the_tile_field) {
                   "tile_few_adcs.adc.converters x columns_per_adc = 2 x 1");
 }
 
+// The crossbar array on its own, driven directly: a product of given inputs
+// equals the devices' weights times them, counts duty-weighted device reads
+// and takes no time (it happens during the PWM window); programming counts
+// its pulses and takes their pulse time; a bad command or operand is an
+// error response with nothing counted.
+TEST(crossbar_array, products_reads_and_programming_on_its_own) {
+  crossbar_array_config cfg;
+  cfg.pulse_ns = 40;
+  cfg.parallel_programming = 2;
+  crossbar_array a("array_alone", cfg, small_array(false));
+  EXPECT_EQ(a.component(), "crossbar");
+  EXPECT_EQ(a.devices_per_weight(), 2u);
+  std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f}, y(3, -1.0f);
+  array_io io{x.data(), y.data(), 1.0, 2.0};  // full scale 1, a window of two 8-bit windows
+  txn mvm(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_mvm, &io, sizeof io, stage::forward);
+  sc_core::sc_time delay(7, sc_core::SC_NS);
+  a.b_transport(mvm.gp, delay);
+  ASSERT_EQ(mvm.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(delay, sc_core::sc_time(7, sc_core::SC_NS));
+  for (std::size_t c = 0; c < 3; ++c) {
+    float ref = 0.0f;
+    for (std::size_t r = 0; r < 4; ++r) ref += x[r] * a.devices().weight(r, c);
+    EXPECT_NEAR(y[c], ref, 1e-5f);
+  }
+  // duty 1.75 x 3 columns x 2 devices x 2 windows
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::forward, crossbar_array::device_read), 21.0);
+  // Transposed: 3 column inputs, 2 of the 4 rows out.
+  std::vector<float> e{1.0f, -0.5f, 0.0f}, z(2);
+  io = array_io{e.data(), z.data(), 1.0, 1.0};
+  txn back(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_mvm_t, &io, sizeof io, stage::backward);
+  back.ext.n_out = 2;
+  a.b_transport(back.gp, delay);
+  ASSERT_EQ(back.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  for (std::size_t r = 0; r < 2; ++r) {
+    float ref = 0.0f;
+    for (std::size_t c = 0; c < 3; ++c) ref += e[c] * a.devices().weight(r, c);
+    EXPECT_NEAR(z[r], ref, 1e-5f);
+  }
+  // duty 1.5 x 2 rows x 2 devices
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::backward, crossbar_array::device_read), 6.0);
+  // Five pulses, two at a time: ceil(5 / 2) x 40 ns.
+  std::vector<pulse_cmd> pulses{{0, 0, 2}, {1, 2, -3}};
+  txn prog(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_program, pulses.data(),
+           pulses.size() * sizeof(pulse_cmd), stage::update);
+  prog.ext.ops = pulses.size();
+  delay = sc_core::SC_ZERO_TIME;
+  a.b_transport(prog.gp, delay);
+  ASSERT_EQ(prog.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(delay, sc_core::sc_time(120, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::update, crossbar_array::set_pulse), 5.0);
+  EXPECT_EQ(a.counters().busy_time(stage::update), sc_core::sc_time(120, sc_core::SC_NS));
+  // More output rows than the array has, a wrong operand size, an unknown address.
+  back.ext.n_out = 5;
+  back.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  a.b_transport(back.gp, delay);
+  EXPECT_EQ(back.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+  txn small(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_mvm, &io, sizeof io - 1, stage::forward);
+  a.b_transport(small.gp, delay);
+  EXPECT_EQ(small.gp.get_response_status(), tlm::TLM_BURST_ERROR_RESPONSE);
+  txn bad(tlm::TLM_WRITE_COMMAND, 0x90, nullptr, 0, stage::forward);
+  a.b_transport(bad.gp, delay);
+  EXPECT_EQ(bad.gp.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::forward, crossbar_array::device_read), 21.0);
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::backward, crossbar_array::device_read), 6.0);
+}
+
+TEST(crossbar_array, bad_configuration_names_the_field) {
+  crossbar_array_config c;
+  c.pulse_ns = -1;
+  expect_rejected([&] { c.validate("cm_tile.array"); }, "cm_tile.array.pulse_ns");
+  c = crossbar_array_config{};
+  c.parallel_programming = 0;
+  expect_rejected([&] { crossbar_array a("array_bad", c, small_array(false)); },
+                  "array_bad.parallel_programming");
+  cm_tile_config t;
+  t.array.pulse_ns = -5;
+  expect_rejected([&] { t.validate(); }, "cm_tile.array.pulse_ns");
+  expect_rejected([&] { crossbar_array a("array_empty", crossbar_array_config{}, nullptr); },
+                  "array_empty: no device array");
+}
+
 TEST(cm_tile, programming_counts_pulses_and_takes_pulse_time) {
   cm_tile_config cfg;
   cm_tile tile("tile_prog", cfg, small_array(false));
