@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "workloads/io.h"
+#include "util/io.h"
 
 namespace mcasim {
 namespace {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy over every source of models/, workloads/, platform/, power/ and
+# clang-tidy over every source of util/, models/, workloads/, platform/, app/, power/ and
 # traces/ with the checked-in .clang-tidy; exit status 1 on any finding.
 #   scripts/tidy.sh [JOBS]   (default: the number of cores; ~5 min on 2 cores)
 set -euo pipefail
@@ -15,7 +15,7 @@ bash "$root/scripts/setup.sh" >/dev/null
 # compile_commands.json (and the generated version source) come from the build.
 bash "$root/scripts/build.sh" --target mcasim >/dev/null
 cd "$root"
-mapfile -t files < <(ls models/*.cpp workloads/*.cpp platform/*.cpp power/*.cpp traces/*.cpp)
+mapfile -t files < <(ls util/*.cpp models/*.cpp workloads/*.cpp platform/*.cpp app/*.cpp power/*.cpp traces/*.cpp)
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 run-clang-tidy -quiet -p build -j "$jobs" "${files[@]/#/$root/}" >"$log" 2>&1 || true

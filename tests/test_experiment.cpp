@@ -13,8 +13,9 @@ namespace mcasim {
 namespace {
 
 TEST(Experiment, KnownNames) {
-  EXPECT_EQ(experiment_names(), (std::vector<std::string>{"fp64", "mca", "mca-nondiff", "table1-digital32",
-                                                      "table1-digital-mp", "table1-mca"}));
+  EXPECT_EQ(experiment_names(),
+            (std::vector<std::string>{"fp64", "mca", "mca-nondiff", "table1-digital32",
+                                      "table1-digital-mp", "table1-mca"}));
   for (const auto& name : experiment_names()) {
     const experiment_config e = make_experiment(name);
     EXPECT_EQ(e.name, name);

@@ -1,4 +1,4 @@
-// workloads/io.h, progress.h and characterize.h: output helpers, duration
+// util/io.h, progress.h and characterize.h: output helpers, duration
 // formatting and the device characterization run.
 #include <sys/resource.h>
 
@@ -16,9 +16,9 @@
 
 #include "models/state_io.h"
 #include "test_util.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/characterize.h"
-#include "workloads/io.h"
-#include "workloads/progress.h"
 #include "workloads/trainer.h"
 
 namespace mcasim {

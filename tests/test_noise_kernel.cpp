@@ -28,7 +28,7 @@ TEST(NoiseKernel, GaussianWithTheGivenVariance) {
   }
   const double mean = s1 / n, variance = s2 / n, kurtosis = (s4 / n) / (variance * variance);
   const double se_n = 1.0 / std::sqrt(static_cast<double>(n));
-  EXPECT_NEAR(mean, 0.0, 5 * 2.0 * se_n);                      // sigma / sqrt(n)
+  EXPECT_NEAR(mean, 0.0, 5 * 2.0 * se_n);                       // sigma / sqrt(n)
   EXPECT_NEAR(variance, 4.0, 5 * std::sqrt(2.0) * 4.0 * se_n);  // sqrt(2) sigma^2 / sqrt(n)
   EXPECT_NEAR(kurtosis, 3.0, 5 * std::sqrt(96.0) * se_n);       // sqrt(96 / n)
   const double p = std::erfc(2.0 / std::sqrt(2.0));             // 0.0455

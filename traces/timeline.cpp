@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "workloads/io.h"
+#include "util/io.h"
 
 namespace mcasim {
 

@@ -1,5 +1,5 @@
 #include "workloads/characterize.h"
-#include "workloads/version.h"
+#include "util/version.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "models/rng.h"
+#include "util/io.h"
 #include "workloads/config_json.h"
-#include "workloads/io.h"
 
 namespace mcasim {
 

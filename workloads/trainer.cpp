@@ -1,5 +1,5 @@
 #include "workloads/trainer.h"
-#include "workloads/version.h"
+#include "util/version.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,10 +13,10 @@
 
 #include "models/rng.h"
 #include "models/state_io.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/config_json.h"
-#include "workloads/io.h"
 #include "workloads/network.h"
-#include "workloads/progress.h"
 
 namespace mcasim {
 namespace {

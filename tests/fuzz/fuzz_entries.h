@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/config.h"
-#include "platform/sweep.h"
+#include "app/config.h"
+#include "app/sweep.h"
 #include "workloads/cifar10.h"
 #include "workloads/mnist.h"
 

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "../test_util.h"
-#include "platform/config.h"
+#include "app/config.h"
 
 namespace mcasim {
 namespace {
@@ -32,7 +32,8 @@ TEST(config, tree_holds_every_layer_with_the_paper_defaults) {
   EXPECT_DOUBLE_EQ(tree["experiment"]["mca"]["pcm"]["drift_t0_s"].get<double>(), 38.6);
   EXPECT_EQ(tree["platform"]["bus"]["width_bits"].get<int>(), 16);
   EXPECT_DOUBLE_EQ(tree["platform"]["tile"]["clock_mhz"].get<double>(), 2000.0);
-  EXPECT_DOUBLE_EQ(tree["technology"]["energy_pj"]["crossbar"]["device_read"].get<double>(), 0.0119);
+  EXPECT_DOUBLE_EQ(tree["technology"]["energy_pj"]["crossbar"]["device_read"].get<double>(),
+                   0.0119);
 }
 
 TEST(config, set_and_config_file_override_in_order) {

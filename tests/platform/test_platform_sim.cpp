@@ -13,9 +13,9 @@
 #include <systemc>
 
 #include "../test_util.h"
+#include "app/table1.h"
 #include "platform/designs.h"
 #include "platform/measure.h"
-#include "platform/table1.h"
 #include "power/technology.h"
 #include "workloads/network.h"
 

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "../test_util.h"
-#include "platform/sweep.h"
+#include "app/sweep.h"
 
 namespace mcasim {
 namespace {

@@ -11,8 +11,8 @@
 #include <set>
 #include <string>
 
+#include "app/table1.h"
 #include "platform/measure.h"
-#include "platform/table1.h"
 #include "power/technology.h"
 
 namespace mcasim {

@@ -5,7 +5,7 @@
 // The output directory need not be shared between machines.
 #pragma once
 
-#include "platform/sweep.h"
+#include "app/sweep.h"
 
 namespace mcasim {
 

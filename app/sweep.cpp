@@ -1,5 +1,5 @@
-#include "platform/sweep.h"
-#include "workloads/version.h"
+#include "app/sweep.h"
+#include "util/version.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,8 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "workloads/io.h"
-#include "workloads/progress.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/trainer.h"
 
 namespace mcasim {

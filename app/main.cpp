@@ -10,28 +10,28 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
-#include "platform/config.h"
-#include "platform/platform_train.h"
-#include "platform/report.h"
-#include "platform/sweep.h"
+#include "app/config.h"
+#include "app/platform_train.h"
+#include "app/report.h"
+#include "app/sweep.h"
 #include "traces/timeline.h"
-#include "workloads/version.h"
+#include "util/version.h"
 #ifdef MCASIM_HAVE_MPI
-#include "platform/sweep_mpi.h"
+#include "app/sweep_mpi.h"
 #endif
-#include "platform/table1.h"
+#include "app/table1.h"
 #include "power/technology.h"
 
 #include "models/state_io.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/characterize.h"
 #include "workloads/config_json.h"
 #include "workloads/datasets.h"
 #include "workloads/experiment.h"
-#include "workloads/io.h"
 #include "workloads/mnist.h"
 #include "workloads/network_spec.h"
 #include "workloads/network_train.h"
-#include "workloads/progress.h"
 #include "workloads/trainer.h"
 
 namespace {

@@ -1,5 +1,5 @@
-#include "platform/table1.h"
-#include "workloads/version.h"
+#include "app/table1.h"
+#include "util/version.h"
 
 #include <chrono>
 #include <cmath>
@@ -11,9 +11,9 @@
 #include "models/rng.h"
 #include "platform/measure.h"
 #include "power/ledger.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/config_json.h"
-#include "workloads/io.h"
-#include "workloads/progress.h"
 
 namespace mcasim {
 namespace {

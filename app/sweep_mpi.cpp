@@ -1,4 +1,4 @@
-#include "platform/sweep_mpi.h"
+#include "app/sweep_mpi.h"
 
 #include <mpi.h>
 
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "workloads/io.h"
+#include "util/io.h"
 
 namespace mcasim {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/io.h"
+#include "util/io.h"
 
 #include <fcntl.h>
 #include <unistd.h>

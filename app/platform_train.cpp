@@ -1,14 +1,14 @@
-#include "platform/platform_train.h"
-#include "workloads/version.h"
+#include "app/platform_train.h"
+#include "util/version.h"
 
 #include <cstdio>
 #include <numeric>
 
 #include "models/rng.h"
 #include "platform/measure.h"
+#include "util/io.h"
+#include "util/progress.h"
 #include "workloads/config_json.h"
-#include "workloads/io.h"
-#include "workloads/progress.h"
 
 namespace mcasim {
 

@@ -1,4 +1,4 @@
-#include "workloads/progress.h"
+#include "util/progress.h"
 
 #include <unistd.h>
 

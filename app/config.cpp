@@ -1,5 +1,5 @@
-#include "platform/config.h"
-#include "workloads/version.h"
+#include "app/config.h"
+#include "util/version.h"
 
 #include <cctype>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include <sstream>
 #include <utility>
 
+#include "util/io.h"
 #include "workloads/config_json.h"
-#include "workloads/io.h"
 
 namespace mcasim {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/config.h"
+#include "app/config.h"
 #include "platform/designs.h"
 #include "platform/measure.h"
 #include "power/technology.h"

@@ -1,4 +1,4 @@
-#include "platform/report.h"
+#include "app/report.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "workloads/io.h"
+#include "util/io.h"
 
 namespace mcasim {
 namespace {
