@@ -339,30 +339,35 @@ std::string table1_markdown(const nlohmann::json& doc) {
   row("MCA: computational memory", d["mca"]["parts"]["computational memory"], false);
   row("MCA: digital unit", d["mca"]["parts"]["digital unit"], false);
   row("MCA: total", d["mca"]["stages"], true);
+  // The computational memory by block: one table per quantity, a column per
+  // block of `split` and their total.
   const auto& split = d["mca"]["parts"]["computational memory"]["split"];
-  md << "\nMCA computational memory by block (nJ per image):\n\n"
-        "| stage | PWM DACs | crossbar read | ADCs | programming | total |\n"
-        "|---|---|---|---|---|---|\n";
-  for (const char* st : {"forward", "backward", "update"}) {
-    const auto& b = split[st];
-    const double parts[4] = {b["pwm_nj"].get<double>(), b["crossbar_read_nj"].get<double>(),
-                             b["adc_nj"].get<double>(), b["programming_nj"].get<double>()};
-    std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g | %.4g |\n", st, parts[0],
-                  parts[1], parts[2], parts[3], parts[0] + parts[1] + parts[2] + parts[3]);
-    md << buf;
-  }
-  md << "\nMCA computational memory by block (us per image; the crossbar is read during the "
-        "PWM windows):\n\n"
-        "| stage | PWM windows | ADC rounds | programming | total |\n"
-        "|---|---|---|---|---|\n";
-  for (const char* st : {"forward", "backward", "update"}) {
-    const auto& b = split[st];
-    const double parts[3] = {b["pwm_us"].get<double>(), b["adc_us"].get<double>(),
-                             b["programming_us"].get<double>()};
-    std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g |\n", st, parts[0], parts[1],
-                  parts[2], parts[0] + parts[1] + parts[2]);
-    md << buf;
-  }
+  auto blocks = [&](const char* title, std::initializer_list<std::pair<const char*, const char*>>
+                                           columns) {  // (heading, key in split)
+    md << "\nMCA computational memory by block (" << title << "):\n\n| stage |";
+    for (const auto& c : columns) md << " " << c.first << " |";
+    md << " total |\n|---|";
+    for (std::size_t k = 0; k <= columns.size(); ++k) md << "---|";
+    md << "\n";
+    for (const char* st : {"forward", "backward", "update"}) {
+      double total = 0.0;
+      md << "| " << st << " |";
+      for (const auto& c : columns) {
+        const double v = split[st][c.second].get<double>();
+        total += v;
+        std::snprintf(buf, sizeof buf, " %.4g |", v);
+        md << buf;
+      }
+      std::snprintf(buf, sizeof buf, " %.4g |\n", total);
+      md << buf;
+    }
+  };
+  blocks("nJ per image", {{"PWM DACs", "pwm_nj"},
+                          {"crossbar read", "crossbar_read_nj"},
+                          {"ADCs", "adc_nj"},
+                          {"programming", "programming_nj"}});
+  blocks("us per image; the crossbar is read during the PWM windows",
+         {{"PWM windows", "pwm_us"}, {"ADC rounds", "adc_us"}, {"programming", "programming_us"}});
   md << "\n| figure | measured | paper | deviation |\n|---|---|---|---|\n";
   for (const char* k : {"digital32", "digital-mp", "mca"}) {
     std::snprintf(buf, sizeof buf, "| throughput %s (images/s) | %.4g | | |\n", k,

@@ -1,6 +1,7 @@
 #include "platform/crossbar_array.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -16,14 +17,21 @@ void crossbar_array_config::validate(const std::string& name) const {
   refresh.validate();
 }
 
+namespace {
+
+std::unique_ptr<crossbar> required(std::unique_ptr<crossbar> devices, const char* name) {
+  if (!devices) throw std::invalid_argument(std::string(name) + ": no device array");
+  return devices;
+}
+
+}  // namespace
+
 crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
                                std::unique_ptr<crossbar> devices)
     : sc_core::sc_module(nm),
       cfg_(cfg),
-      devices_(std::move(devices)),
-      g_read_rng_(devices_ ? devices_->seed() : 0,
-                  stream_id(stream_kind::trace, 1000 + (devices_ ? devices_->index() : 0))) {
-  if (!devices_) throw std::invalid_argument(std::string(name()) + ": no device array");
+      devices_(required(std::move(devices), name())),
+      g_read_rng_(devices_->seed(), stream_id(stream_kind::trace, 1000 + devices_->index())) {
   cfg_.validate(name());
 }
 
@@ -57,9 +65,11 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
   const stage st = ext.st;
   const double now_s = (sc_core::sc_time_stamp() + delay).to_seconds();
   const std::size_t devices = devices_per_weight();
-  const double reads_before = counters_.count(st, device_read);
-  const double sets_before = counters_.count(st, set_pulse);
-  const double resets_before = counters_.count(st, reset_pulse);
+  // The counts before, for the trace span's actions.
+  std::array<double, 3> before{};
+  if (tracing()) {
+    for (std::size_t a = 0; a < before.size(); ++a) before[a] = counters_.count(st, a);
+  }
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   const char* span = nullptr;
   switch (gp.get_address()) {
@@ -139,11 +149,9 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
   }
   if (tracing()) {
     std::vector<std::pair<std::string, double>> actions;
-    const double deltas[] = {counters_.count(st, device_read) - reads_before,
-                             counters_.count(st, set_pulse) - sets_before,
-                             counters_.count(st, reset_pulse) - resets_before};
-    for (std::size_t a = 0; a < 3; ++a) {
-      if (deltas[a] != 0) actions.emplace_back(counters_.action_names()[a], deltas[a]);
+    for (std::size_t a = 0; a < before.size(); ++a) {
+      const double delta = counters_.count(st, a) - before[a];
+      if (delta != 0) actions.emplace_back(counters_.action_names()[a], delta);
     }
     trace_span(span, st, sc_core::sc_time_stamp() + delay, t, 0, std::move(actions));
   }

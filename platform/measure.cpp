@@ -57,20 +57,26 @@ ledger make_ledger(const design_snapshot& snap, const technology& tech) {
   return led;
 }
 
-double part_busy_s(const design_snapshot& snap, const std::string& part, stage s) {
+namespace {
+
+// Busy seconds in stage s of the modules whose `field` equals `value`.
+double busy_s(const design_snapshot& snap, std::string design_snapshot::busy::*field,
+              const std::string& value, stage s) {
   double sum = 0.0;
   for (const auto& b : snap.busy_times) {
-    if (b.part == part && b.stage == stage_name(s)) sum += b.seconds;
+    if (b.*field == value && b.stage == stage_name(s)) sum += b.seconds;
   }
   return sum;
 }
 
+}  // namespace
+
+double part_busy_s(const design_snapshot& snap, const std::string& part, stage s) {
+  return busy_s(snap, &design_snapshot::busy::part, part, s);
+}
+
 double kind_busy_s(const design_snapshot& snap, const std::string& kind, stage s) {
-  double sum = 0.0;
-  for (const auto& b : snap.busy_times) {
-    if (b.kind == kind && b.stage == stage_name(s)) sum += b.seconds;
-  }
-  return sum;
+  return busy_s(snap, &design_snapshot::busy::kind, kind, s);
 }
 
 void simulate(const std::vector<design*>& designs, const trace_options& traces,
