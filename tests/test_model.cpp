@@ -200,6 +200,48 @@ TEST(Model, DigitalMpForwardUsesFourBitWeightsAndEightBitActivations) {
   EXPECT_NEAR(m.evaluate(x.data(), &label, 1).loss_sum, want, 1e-6);
 }
 
+// The activity probe: per layer the outputs' mean, spread, share of zeros
+// and share of units that are zero for every sample, worked by hand on a
+// 2-3 ReLU layer whose third unit cannot fire on positive inputs.
+TEST(Model, ActivityReportsDeadUnitsAndWeightStatistics) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [2], "layers": [
+        {"kind": "dense", "name": "d", "units": 3, "bias": false}, {"kind": "relu"},
+        {"kind": "dense", "name": "out", "units": 2}, {"kind": "cross_entropy"}]})"),
+                                         "test");
+  model m(net, fp32_config(), 1);
+  // Unit 0 copies input 0, unit 1 is input 1 - input 0, unit 2 is negative.
+  const std::vector<float> w{1.0f, -1.0f, -0.5f, 0.0f, 1.0f, -0.5f};
+  m.set_weights(0, w);
+  const std::vector<float> x{0.2f, 0.6f, 0.8f, 0.4f};  // two samples
+  const std::vector<layer_activity> a = m.activity(x.data(), 2);
+  ASSERT_EQ(a.size(), 3u);  // d, relu, out (the loss is not a layer output)
+  EXPECT_EQ(a[0].name, "d");
+  EXPECT_EQ(a[0].kind, "dense");
+  EXPECT_TRUE(a[0].weight_layer);
+  // Pre-activations: sample 1 (0.2, 0.4, -0.4), sample 2 (0.8, -0.4, -0.6).
+  const std::vector<double> pre{0.2, 0.4, -0.4, 0.8, -0.4, -0.6};
+  double mean = 0, var = 0;
+  for (double v : pre) mean += v / 6;
+  for (double v : pre) var += (v - mean) * (v - mean) / 5;  // unbiased, as the library
+  EXPECT_NEAR(a[0].mean, mean, 1e-6);
+  EXPECT_NEAR(a[0].std, std::sqrt(var), 1e-6);
+  EXPECT_EQ(a[0].zero_fraction, 0.0);
+  EXPECT_EQ(a[0].dead_fraction, 0.0);
+  double wm = 0, wv = 0;
+  for (float v : w) wm += v / 6.0;
+  for (float v : w) wv += (v - wm) * (v - wm) / 5.0;
+  EXPECT_NEAR(a[0].weight_mean, wm, 1e-6);
+  EXPECT_NEAR(a[0].weight_std, std::sqrt(wv), 1e-6);
+  // After the ReLU: (0.2, 0.4, 0), (0.8, 0, 0): three zeros of six; unit 2
+  // is zero for both samples (dead), unit 1 only for one.
+  EXPECT_EQ(a[1].kind, "relu");
+  EXPECT_FALSE(a[1].weight_layer);
+  EXPECT_NEAR(a[1].mean, 1.4 / 6, 1e-6);
+  EXPECT_DOUBLE_EQ(a[1].zero_fraction, 0.5);
+  EXPECT_NEAR(a[1].dead_fraction, 1.0 / 3, 1e-6);
+  EXPECT_EQ(a[2].name, "out");
+}
+
 // mca without read noise and with ideal converters computes with the
 // crossbar's weights; an update accumulates in chi and programs devices only
 // where |chi| passes epsilon.

@@ -81,6 +81,16 @@ TEST_P(NetworkTraining, MetricsPerEpochAndResumeGiveTheUninterruptedResult) {
     EXPECT_EQ(e["layers"][0]["name"], "c1");
     EXPECT_EQ(e["layers"][1]["name"], "fc");
     EXPECT_GT(e["test_loss"].get<double>(), 0.0);
+    // The activity probe: every layer but the loss, weight statistics on
+    // the two weight layers only.
+    ASSERT_EQ(e["activity"].size(), net.layers.size() - 1);
+    EXPECT_EQ(e["activity"][0]["name"], "c1");
+    EXPECT_TRUE(e["activity"][0].contains("weight_std"));
+    EXPECT_FALSE(e["activity"][1].contains("weight_std"));
+    EXPECT_EQ(e["activity"][5]["name"], "fc");
+    const double zeros = e["activity"][1]["zero_fraction"].get<double>();
+    EXPECT_GT(zeros, 0.0);  // a ReLU of a zero-mean convolution
+    EXPECT_LT(zeros, 1.0);
   }
   // The schedule halves the rate every epoch.
   EXPECT_DOUBLE_EQ(whole["epochs"][1]["learning_rate"].get<double>(), 0.025);

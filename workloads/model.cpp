@@ -605,6 +605,34 @@ batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t 
   return p_->loss(z, labels, n).first;
 }
 
+std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
+  at::NoGradGuard no_grad;
+  impl& m = *p_;
+  std::vector<layer_activity> out;
+  Tensor a = m.input(x, n);
+  for (std::size_t i = 0; i + 1 < m.spec.layers.size(); ++i) {
+    a = m.forward(i, a, false);
+    const layer_spec& l = m.spec.layers[i];
+    layer_activity s;
+    s.name = l.name;
+    s.kind = layer_kind_name(l.kind);
+    const Tensor f = a.reshape({a.size(0), -1});
+    s.mean = f.mean().item<double>();
+    s.std = f.numel() > 1 ? f.std().item<double>() : 0.0;
+    const Tensor zero = f.eq(0);
+    s.zero_fraction = zero.to(at::kFloat).mean().item<double>();
+    s.dead_fraction = zero.all(0).to(at::kFloat).mean().item<double>();
+    if (m.wl[i]) {
+      const Tensor w = m.wl[i]->weights();
+      s.weight_layer = true;
+      s.weight_mean = w.mean().item<double>();
+      s.weight_std = w.std().item<double>();
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
 std::vector<weight_layer_stats> model::stats() const {
   std::vector<weight_layer_stats> out;
   for (std::size_t i = 0; i < p_->wl.size(); ++i) {

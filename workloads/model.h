@@ -37,6 +37,21 @@ struct weight_layer_stats {
   double adc_forward_range = 0.0, adc_backward_range = 0.0;
 };
 
+// What one layer puts out on a probe batch (forward, dropout off): the
+// statistics a user reads to see dead ReLUs, saturation or a collapsed
+// output; weight layers also report their weights.
+struct layer_activity {
+  std::string name;
+  std::string kind;
+  double mean = 0.0, std = 0.0;
+  double zero_fraction = 0.0;  // outputs exactly 0
+  // Outputs that are 0 for every sample of the probe (units for dense
+  // layers and vectors, channels x positions for images): dead units.
+  double dead_fraction = 0.0;
+  bool weight_layer = false;
+  double weight_mean = 0.0, weight_std = 0.0;  // the weights the layer computes with
+};
+
 struct batch_result {
   double loss_sum = 0.0;  // summed over the batch's samples
   std::size_t correct = 0;
@@ -58,6 +73,8 @@ class model {
                            double now_s = 0.0);
   // Forward only, dropout off.
   batch_result evaluate(const float* x, const uint8_t* labels, std::size_t n);
+  // Per layer (losses excluded), the outputs of a forward pass on n samples.
+  std::vector<layer_activity> activity(const float* x, std::size_t n);
   uint64_t samples_trained() const;
   std::vector<weight_layer_stats> stats() const;
   // Weights of the k-th weight layer, rows x cols row-major (mca: the

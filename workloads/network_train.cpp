@@ -36,6 +36,23 @@ class model_adapter : public trainable {
     }
     return out;
   }
+  nlohmann::json activity(const float* x, std::size_t n) override {
+    nlohmann::json out = nlohmann::json::array();
+    for (const layer_activity& a : m_.activity(x, n)) {
+      nlohmann::json j{{"name", a.name},
+                       {"kind", a.kind},
+                       {"mean", a.mean},
+                       {"std", a.std},
+                       {"zero_fraction", a.zero_fraction},
+                       {"dead_fraction", a.dead_fraction}};
+      if (a.weight_layer) {
+        j["weight_mean"] = a.weight_mean;
+        j["weight_std"] = a.weight_std;
+      }
+      out.push_back(j);
+    }
+    return out;
+  }
   std::vector<std::string> layer_names() const override {
     std::vector<std::string> names;
     for (const weight_layer_stats& s : m_.stats()) names.push_back(s.name);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "models/state_io.h"
 #include "workloads/network.h"
 
@@ -40,6 +42,13 @@ class trainable {
   // Per weight layer, since construction.
   virtual std::vector<layer_counters> counters() const = 0;
   virtual std::vector<std::string> layer_names() const;
+  // Per layer, the outputs of a forward pass on n samples (dropout off):
+  // objects with name, kind, mean, std, zero_fraction, dead_fraction and,
+  // for weight layers, weight_mean and weight_std. Empty when the machine
+  // does not report them.
+  virtual nlohmann::json activity(const float* /*x*/, std::size_t /*n*/) {
+    return nlohmann::json::array();
+  }
   // The crossbar whose synapses are traced (Fig. 3b), if any.
   virtual crossbar* traced_array() { return nullptr; }
   virtual void save(state_writer& w) const = 0;

@@ -578,6 +578,17 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
       if (opt.eval_train) e["train_loss"] = tr.loss;
       e["test_loss"] = te.loss;
     }
+    // What every layer puts out on the first test samples (dead units,
+    // a collapsed output): the machine's own statistics, if it has them.
+    if (test.size() > 0) {
+      const std::size_t np = std::min(opt.eval_batch, test.size());
+      std::vector<float> probe(test.image(0), test.image(0) + np * test.pixels);
+      if (stdz) {
+        for (std::size_t k = 0; k < np; ++k) standardize(&probe[k * test.pixels], test.pixels);
+      }
+      nlohmann::json act = machine.activity(probe.data(), np);
+      if (!act.empty()) e["activity"] = std::move(act);
+    }
     e["layers"] = nlohmann::json::array();
     const auto names = machine.layer_names();
     uint64_t updates = 0, refreshed = 0;
