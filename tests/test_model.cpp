@@ -122,6 +122,45 @@ TEST(Model, Im2colPathEqualsLibraryConvolution) {
   }
 }
 
+// The im2col path runs a batch a few images at a time (a patch matrix of at
+// most 1 MiB: here 1024 patches x 28 columns, 9 images per block), so a
+// batch of 20 takes blocks of 9, 9 and 2; the result must still be the
+// library convolution's, for the products, the input errors and the update.
+TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [3, 32, 32],
+      "layers": [{"kind": "conv2d", "name": "c1", "filters": 4, "kernel": 3},
+                 {"kind": "relu"},
+                 {"kind": "conv2d", "name": "c2", "filters": 2, "kernel": 3},
+                 {"kind": "maxpool", "size": 4},
+                 {"kind": "flatten"},
+                 {"kind": "dense", "name": "d1", "units": 3},
+                 {"kind": "cross_entropy"}]})"),
+                                         "test");
+  network_run_config a = fp32_config(), b = fp32_config();
+  b.numerics = numerics_kind::digital_mp;
+  b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
+  model ma(net, a, 8), mb(net, b, 8);
+  const std::size_t n = 20;
+  std::vector<uint8_t> labels(n);
+  for (std::size_t k = 0; k < n; ++k) labels[k] = static_cast<uint8_t>(k % 3);
+  for (int step = 0; step < 2; ++step) {
+    const std::vector<float> x = random_batch(n, net.input.size(), 30 + step);
+    const batch_result ra = ma.train_batch(x.data(), labels.data(), n, 0.1);
+    const batch_result rb = mb.train_batch(x.data(), labels.data(), n, 0.1);
+    EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << "step " << step;
+  }
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto wa = ma.weights(k), wb = mb.weights(k);
+    double moved = 0;
+    const auto init = model(net, a, 8).weights(k);
+    for (std::size_t j = 0; j < wa.size(); ++j) {
+      ASSERT_NEAR(wa[j], wb[j], 1e-5) << "layer " << k << " weight " << j;
+      moved = std::max(moved, std::abs(static_cast<double>(wa[j]) - init[j]));
+    }
+    EXPECT_GT(moved, 1e-4) << "layer " << k << " did not learn";
+  }
+}
+
 // "mean": a conv layer's update is the sum over its patches divided by the
 // number of patches (36 for c1 on 6 x 6, 9 for c2 on 3 x 3); dense layers
 // are unaffected.

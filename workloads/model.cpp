@@ -374,6 +374,24 @@ struct model::impl {
     return at::cat({x, at::ones({x.size(0), 1}, f32())}, 1);
   }
 
+  // im2col of a conv layer's input x [c, ch, h, w]: one row per output pixel
+  // (image-major), (channel, ky, kx) per column, then the bias column of ones.
+  static Tensor patch_matrix(const layer_spec& l, const Tensor& x) {
+    const int64_t k = static_cast<int64_t>(l.kernel), pad = k / 2;
+    const Tensor cols = at::im2col(x, {k, k}, {1, 1}, {pad, pad}, {1, 1});  // [c, ckk, L]
+    const int64_t c = cols.size(0), ckk = cols.size(1), L = cols.size(2);
+    Tensor p = at::empty({c * L, static_cast<int64_t>(l.rows())}, f32());
+    p.narrow(1, 0, ckk).view({c, L, ckk}).copy_(cols.transpose(1, 2));
+    if (l.bias) p.select(1, ckk).fill_(1.0f);
+    return p;
+  }
+
+  // Images per block of conv MVMs: a patch matrix of about 1 MiB at most.
+  static int64_t images_per_block(const layer_spec& l) {
+    const std::size_t bytes = l.out.h * l.out.w * l.rows() * sizeof(float);
+    return static_cast<int64_t>(std::max<std::size_t>(1, (std::size_t{1} << 20) / bytes));
+  }
+
   // Forward of layer i on x; keeps what the backward pass needs.
   Tensor forward(std::size_t i, const Tensor& x, bool train) {
     const layer_spec& l = spec.layers[i];
@@ -396,12 +414,16 @@ struct model::impl {
           const Tensor b = l.bias ? w.select(0, ckk) : Tensor();
           return at::conv2d(x, kw.contiguous(), b, 1, pad);
         }
-        // im2col: one row per output pixel, (channel, ky, kx) per column.
-        Tensor cols = at::im2col(x, {k, k}, {1, 1}, {pad, pad}, {1, 1});  // [n, ckk, L]
-        cols = cols.transpose(1, 2).reshape({-1, cols.size(1)});          // [n L, ckk]
-        if (l.bias) cols = with_ones(cols);
-        aux[i] = cols;
-        const Tensor y = wl[i]->forward(cols);  // [n L, f]
+        // The MVMs one patch per row, a few images at a time: each block's
+        // patch matrix stays small (in cache, no fresh pages); the backward
+        // pass rebuilds the patches it needs from the saved input.
+        const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
+        const int64_t per = images_per_block(l);
+        Tensor y = at::empty({n * L, f}, f32());
+        for (int64_t s = 0; s < n; s += per) {
+          const int64_t c = std::min(per, n - s);
+          y.narrow(0, s * L, c * L).copy_(wl[i]->forward(patch_matrix(l, x.narrow(0, s, c))));
+        }
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
             .permute({0, 3, 1, 2})
             .contiguous();
@@ -473,13 +495,24 @@ struct model::impl {
           return gi;
         }
         const Tensor d = g.permute({0, 2, 3, 1}).reshape({-1, f}).contiguous();  // [n L, f]
-        grads[i] = aux[i].t().mm(d) / norm;
-        if (!need_input_grad) return Tensor();
-        Tensor gc = wl[i]->backward(d);  // [n L, rows]
-        if (l.bias) gc = gc.narrow(1, 0, ckk);
-        gc = gc.reshape({n, -1, ckk}).transpose(1, 2).contiguous();  // [n, ckk, L]
-        return at::col2im(gc, {static_cast<int64_t>(l.in.h), static_cast<int64_t>(l.in.w)}, {k, k},
-                          {1, 1}, {pad, pad}, {1, 1});
+        const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
+        const int64_t per = images_per_block(l);
+        Tensor gw = at::zeros({static_cast<int64_t>(l.rows()), f}, f32());
+        Tensor gi = need_input_grad ? at::empty_like(x) : Tensor();
+        for (int64_t s = 0; s < n; s += per) {
+          const int64_t c = std::min(per, n - s);
+          const Tensor dc = d.narrow(0, s * L, c * L);
+          gw.addmm_(patch_matrix(l, x.narrow(0, s, c)).t(), dc);
+          if (!need_input_grad) continue;
+          Tensor gc = wl[i]->backward(dc);  // [c L, rows]
+          if (l.bias) gc = gc.narrow(1, 0, ckk);
+          gc = gc.reshape({c, L, ckk}).transpose(1, 2).contiguous();  // [c, ckk, L]
+          gi.narrow(0, s, c).copy_(
+              at::col2im(gc, {static_cast<int64_t>(l.in.h), static_cast<int64_t>(l.in.w)}, {k, k},
+                         {1, 1}, {pad, pad}, {1, 1}));
+        }
+        grads[i] = norm == 1.0 ? gw : gw / norm;
+        return gi;
       }
       case layer_kind::maxpool: {
         const int64_t s = static_cast<int64_t>(l.size);
