@@ -72,4 +72,14 @@ double quantize(const quantizer_config& cfg, float* x, std::size_t n, double ran
   return full;
 }
 
+std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
+                            std::size_t rows, const float* d, std::size_t cols, float* ux,
+                            float* ud) {
+  std::copy(x, x + rows, ux);
+  std::copy(d, d + cols, ud);
+  quantize(qx, ux, rows);
+  quantize(qd, ud, cols);
+  return static_cast<std::size_t>(std::count_if(ud, ud + cols, [](float v) { return v != 0.0f; }));
+}
+
 }  // namespace mcasim

@@ -33,4 +33,10 @@ struct quantizer_config {
 // value is 0 in dynamic mode).
 double quantize(const quantizer_config& cfg, float* x, std::size_t n, double range_scale = 1.0);
 
+// Operands of one layer's low-precision outer product: ux = Q_x(x[0..rows)),
+// ud = Q_d(d[0..cols)). Returns the number of non-zero entries of ud.
+std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
+                            std::size_t rows, const float* d, std::size_t cols, float* ux,
+                            float* ud);
+
 }  // namespace mcasim

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "models/noise_kernel.h"
@@ -35,6 +36,14 @@ struct refresh_config {
   double g_per_pulse_us = 0.77;  // average change per SET pulse, converts the difference
   void validate() const;
 };
+
+// Rows [first, second) of an array of `rows` rows checked by refresh at
+// sample `k` of every `every` (refresh spread across samples).
+inline std::pair<std::size_t, std::size_t> refresh_slice(std::size_t rows, uint64_t k,
+                                                         uint64_t every) {
+  return {static_cast<std::size_t>(rows * k / every),
+          static_cast<std::size_t>(rows * (k + 1) / every)};
+}
 
 // Programming actions performed on one array.
 struct device_counters {

@@ -8,9 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "models/converters.h"
 #include "models/rng.h"
 #include "models/state_io.h"
 
@@ -373,6 +377,125 @@ TEST(Model, EveryNumericsLearnsAndResumesExactly) {
     for (std::size_t w = 0; w < 2; ++w)
       EXPECT_EQ(again.weights(w), m.weights(w)) << numerics_name(k);
     EXPECT_EQ(again.stats()[0].set_pulses, m.stats()[0].set_pulses);
+  }
+}
+
+// Devices whose every pulse moves them by exactly 0.77 uS, no drift or read
+// noise, ideal converters: a weight moves by exactly p epsilon.
+network_run_config exact_mca() {
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  pcm_params& p = c.mca.pcm;
+  p.a1 = p.a2 = p.m1 = p.m2 = p.c2 = 0.0;
+  p.c1 = 0.77;
+  p.read_noise = false;
+  p.drift = false;
+  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
+  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  return c;
+}
+
+// One sample with 3-bit update operands (Table I): the layer quantises its
+// input and error, accumulates -lr Q(x) Q(d) in chi and pulses every cell
+// by trunc(chi / epsilon).
+TEST(Model, McaSampleUpdateUsesQuantisedOperandsThroughChi) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [5], "layers": [
+        {"kind": "dense", "name": "d", "units": 4}, {"kind": "l2svm"}]})"),
+                                         "test");
+  network_run_config c = exact_mca();
+  c.mca.update_x = {false, 3, true, 1.0, true, true, true};
+  c.mca.update_d = c.mca.update_x;
+  model m(net, c, 4);
+  const std::vector<float> w = m.weights(0);
+  const double eps = m.stats()[0].epsilon;
+  const std::vector<float> x{0.9f, -0.35f, 0.0f, 0.6f, 0.12f};
+  const uint8_t label = 2;
+  const double lr = 0.8;
+  // The error dL/dy of the L2-SVM loss at the current weights (targets +-1).
+  std::vector<float> xb(x);
+  xb.push_back(1.0f);
+  std::vector<float> d(4);
+  for (std::size_t col = 0; col < 4; ++col) {
+    double y = 0;
+    for (std::size_t r = 0; r < 6; ++r) y += xb[r] * w[r * 4 + col];
+    const double t = col == label ? 1.0 : -1.0;
+    d[col] = static_cast<float>(-2.0 * t * std::max(0.0, 1.0 - t * y));
+  }
+  std::vector<float> ux(xb), ud(d);
+  quantize(c.mca.update_x, ux.data(), ux.size());
+  quantize(c.mca.update_d, ud.data(), ud.size());
+  m.train_batch(x.data(), &label, 1, lr);
+  const std::vector<float> after = m.weights(0);
+  int moved = 0;
+  for (std::size_t r = 0; r < 6; ++r) {
+    for (std::size_t col = 0; col < 4; ++col) {
+      const float inc = static_cast<float>(-lr) * ux[r] * ud[col];
+      const double pulses = std::trunc(inc / static_cast<float>(eps));
+      moved += pulses != 0;
+      EXPECT_NEAR(after[r * 4 + col] - w[r * 4 + col], pulses * eps, 1e-5)
+          << "row " << r << " col " << col;
+    }
+  }
+  EXPECT_GT(moved, 3);
+  // Ideal operands would have moved these cells differently.
+  network_run_config ideal = exact_mca();
+  model m2(net, ideal, 4);
+  m2.train_batch(x.data(), &label, 1, lr);
+  EXPECT_NE(m2.weights(0), after);
+}
+
+TEST(Model, QuantisedUpdateOperandsNeedPlainSgd) {
+  network_run_config c = exact_mca();
+  c.mca.update_x.ideal = false;
+  c.momentum = 0.9;
+  try {
+    c.validate();
+    FAIL() << "momentum with quantised update operands accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("mca.update_x"), std::string::npos) << e.what();
+  }
+}
+
+// One device against a reference per weight: Gref is the mean conductance
+// of the devices of both layers (or of each layer's own), W = (G - Gref) x 2
+// w / (map_hi - map_lo) with w from the per-epoch schedule.
+TEST(Model, SingleRefLayersShareTheReferenceAndFollowTheWeightRangeSchedule) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [20], "layers": [
+        {"kind": "dense", "name": "a", "units": 16}, {"kind": "sigmoid"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
+                                         "test");
+  auto sum = [](const std::vector<float>& v) {
+    double s = 0;
+    for (float x : v) s += x;
+    return s;
+  };
+  for (bool shared : {true, false}) {
+    network_run_config c = exact_mca();
+    c.mca.crossbar.synapse = synapse_kind::single_ref;
+    c.mca.crossbar.init_mean_us = 4.5;
+    c.mca.crossbar.init_std_us = 1.25;
+    c.mca.shared_reference = shared;
+    model m(net, c, 6);
+    const std::vector<float> a = m.weights(0), b = m.weights(1);
+    const double per_us = 2 * 0.7 / (8.0 - 0.1);
+    EXPECT_NEAR(m.stats()[0].epsilon, 0.77 * per_us, 1e-9);
+    // Each layer's weights sum to 0 against its own mean; only the sum over
+    // both layers does against the shared one.
+    const double sa = sum(a) / per_us / a.size(), sb = sum(b) / per_us / b.size();
+    if (shared) {
+      EXPECT_NEAR(sum(a) + sum(b), 0.0, 1e-3);
+      EXPECT_GT(std::abs(sb - sa), 0.01) << "layer means " << sa << " " << sb;
+    } else {
+      EXPECT_NEAR(sa, 0.0, 1e-5);
+      EXPECT_NEAR(sb, 0.0, 1e-5);
+    }
+    // Epoch 2 of the schedule {0.7, 0.85, 1.0}: every weight scaled by 0.85 / 0.7.
+    m.begin_epoch(2);
+    const std::vector<float> a2 = m.weights(0);
+    for (std::size_t k = 0; k < a.size(); k += 7) {
+      EXPECT_NEAR(a2[k], a[k] * 0.85 / 0.7, 1e-5) << k;
+    }
+    EXPECT_NEAR(m.stats()[0].epsilon, 0.77 * per_us, 1e-9);  // the mapping at construction
   }
 }
 

@@ -48,10 +48,12 @@ NLOHMANN_JSON_SERIALIZE_ENUM(numerics_kind, {{numerics_kind::fp32, "fp32"},
                                              {numerics_kind::digital_mp, "digital-mp"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(layer_numerics, weight_std, g_per_weight_us,
                                                 adc_forward_range, adc_backward_range)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps_us, max_pulses,
-                                                refresh, refresh_every_images, drift_sync_images,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps_us, eps_depress_us,
+                                                max_pulses, refresh, refresh_every_images,
+                                                refresh_spread, drift_sync_images, map_lo_us,
+                                                map_hi_us, weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
-                                                adc_backward)
+                                                adc_backward, update_x, update_d)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(lr_schedule, gamma, step_epochs)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, standardize, flip, brightness,

@@ -80,11 +80,23 @@ class weight_layer {
   virtual Tensor backward(const Tensor& d) = 0;
   // Adds the optimizer's increment [rows, cols] at simulated time now_s.
   virtual void apply(const Tensor& inc, double now_s) = 0;
+  // Plain SGD: adds scale x^T d (x [n, rows], the layer's inputs; d [n,
+  // cols], dL/d(output)), the outer products of the batch's samples.
+  virtual void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) {
+    apply(x.t().mm(d).mul_(scale), now_s);
+  }
   // The weights the layer computes with (fp32 for the reference and
   // digital-mp's 32-bit words; mca: the drifted noise-free conductances).
   virtual Tensor weights() = 0;
-  // Before every training batch (drift, refresh), samples trained so far.
-  virtual void begin_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {}
+  // Before every training batch (drift, refresh), samples trained so far;
+  // true when the devices were read again (drift).
+  virtual bool begin_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {
+    return false;
+  }
+  // The layer's PCM array (mca), else null.
+  virtual crossbar* array() { return nullptr; }
+  // single_ref: the weight scale of epoch e (1-based).
+  virtual void begin_epoch(int /*epoch*/) {}
   virtual weight_layer_stats stats() const = 0;
   virtual void save(state_writer& w) const = 0;
   virtual void load(state_reader& r) = 0;
@@ -187,17 +199,17 @@ class mca_layer : public weight_layer {
       : cfg_(cfg) {
     const double fan_in = static_cast<double>(rows);
     crossbar_config xc = cfg.crossbar;
-    xc.synapse = synapse_kind::differential;
     xc.g_per_weight_us =
         ln.g_per_weight_us > 0 ? ln.g_per_weight_us : std::sqrt(2.0) * xc.init_std_us / std;
     xb_ = std::make_unique<crossbar>(rows, cols, xc, cfg.pcm, seed, index);
     xb_->initialize(0.0);
-    const double eps = cfg.eps_us / xc.g_per_weight_us;
-    chi_ = std::make_unique<chi_memory>(rows, cols, chi_config{eps, eps, cfg.max_pulses});
+    chi_ = std::make_unique<chi_memory>(rows, cols, chi_config{1.0, 1.0, cfg.max_pulses});
+    set_weight_per_us(1.0 / xc.g_per_weight_us);
+    begin_epoch(1);
     stats_.rows = rows;
     stats_.cols = cols;
-    stats_.g_per_weight_us = xc.g_per_weight_us;
-    stats_.epsilon = eps;
+    stats_.g_per_weight_us = 1.0 / weight_per_us_;
+    stats_.epsilon = cfg.eps_us * weight_per_us_;
     stats_.weight_std = std;
     stats_.adc_forward_range =
         ln.adc_forward_range > 0 ? ln.adc_forward_range : 8.0 * std::sqrt(fan_in) * std;
@@ -242,17 +254,69 @@ class mca_layer : public weight_layer {
                      [&](std::size_t r, std::size_t col, int p) { xb_->pulse(r, col, p, now_s); });
   }
 
-  void begin_batch(uint64_t samples, std::size_t n, double now_s) override {
+  void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
+    const bool ideal = cfg_.update_x.ideal && cfg_.update_d.ideal;
+    if (x.size(0) == 1) {
+      // One sample: row by row, rows whose input is 0 skipped (the
+      // perceptron's sparse update).
+      const std::size_t rows = xb_->rows(), cols = xb_->cols();
+      const Tensor xc = x.contiguous(), dc = d.contiguous();
+      ux_.resize(rows);
+      ud_.resize(cols);
+      const std::size_t nonzero = update_operands(cfg_.update_x, cfg_.update_d,
+                                                  xc.data_ptr<float>(), rows,
+                                                  dc.data_ptr<float>(), cols, ux_.data(),
+                                                  ud_.data());
+      if (nonzero == 0) return;
+      const float s = static_cast<float>(scale);
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (ux_[r] == 0.0f) continue;
+        chi_->accumulate_row(r, s * ux_[r], ud_.data(), nonzero,
+                             [&](std::size_t c, int p) { xb_->pulse(r, c, p, now_s); });
+      }
+      return;
+    }
+    if (ideal) {
+      weight_layer::apply_outer(x, d, scale, now_s);
+      return;
+    }
+    // Every sample's operands quantised with their own scales, the outer
+    // products summed: the batch's increment.
+    Tensor xq = x.contiguous().clone(), dq = d.contiguous().clone();
+    quantize_rows(cfg_.update_x, xq);
+    quantize_rows(cfg_.update_d, dq);
+    weight_layer::apply_outer(xq, dq, scale, now_s);
+  }
+
+  bool begin_batch(uint64_t samples, std::size_t n, double now_s) override {
     // Events that fall due within this batch happen before it.
     auto due = [&](int every) {
       return every > 0 && samples > 0 &&
              (samples + n - 1) / static_cast<uint64_t>(every) >
                  (samples - 1) / static_cast<uint64_t>(every);
     };
-    if (due(cfg_.drift_sync_images)) xb_->sync(now_s);
-    if (due(cfg_.refresh_every_images)) {
+    const bool synced = due(cfg_.drift_sync_images);
+    if (synced) xb_->sync(now_s);
+    const int every = cfg_.refresh_every_images;
+    if (every > 0 && cfg_.refresh_spread) {  // 1/every of the rows before every sample
+      for (uint64_t k = samples; k < samples + n; ++k) {
+        const auto [r0, r1] =
+            refresh_slice(xb_->rows(), k % static_cast<uint64_t>(every), static_cast<uint64_t>(every));
+        xb_->refresh_rows(r0, r1, cfg_.refresh, now_s);
+      }
+    } else if (due(every)) {
       xb_->refresh_rows(0, xb_->rows(), cfg_.refresh, now_s);
     }
+    return synced;
+  }
+
+  crossbar* array() override { return xb_.get(); }
+
+  void begin_epoch(int epoch) override {
+    if (xb_->synapse() != synapse_kind::single_ref) return;
+    const auto& s = cfg_.weight_range_schedule;
+    const double w = s.empty() ? 1.0 : s[std::min<std::size_t>(epoch - 1, s.size() - 1)];
+    set_weight_per_us(2.0 * w / (cfg_.map_hi_us - cfg_.map_lo_us));
   }
 
   Tensor weights() override { return view(xb_->weights(), xb_->rows(), xb_->cols()); }
@@ -285,9 +349,19 @@ class mca_layer : public weight_layer {
                         static_cast<std::size_t>(y.numel()));
   }
 
+  // W = (Gp - Gn) x s or (G - Gref) x s; epsilons follow the scale.
+  void set_weight_per_us(double s) {
+    weight_per_us_ = s;
+    if (xb_->synapse() == synapse_kind::single_ref) xb_->set_weight_per_us(s);
+    const double depress = cfg_.eps_depress_us > 0 ? cfg_.eps_depress_us : cfg_.eps_us;
+    chi_->set_epsilons(cfg_.eps_us * s, depress * s);
+  }
+
   mca_numerics cfg_;
   std::unique_ptr<crossbar> xb_;
   std::unique_ptr<chi_memory> chi_;
+  double weight_per_us_ = 1.0;
+  std::vector<float> ux_, ud_;  // update operands of one sample
   weight_layer_stats stats_;
 };
 
@@ -302,7 +376,8 @@ struct model::impl {
   std::vector<Tensor> velocity;                   // momentum per layer (weight layers)
   std::vector<Tensor> acts;                       // input of every layer (saved for backward)
   std::vector<Tensor> aux;                        // per layer: patches, pool indices, masks
-  std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch
+  std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch (conv)
+  std::vector<Tensor> errs;                       // dense layers: dL/d(output) of the last batch
   rng dropout_rng;
   uint64_t samples = 0;
   std::size_t first_weight = 0;  // index of the first weight layer (needs no input error)
@@ -325,6 +400,7 @@ struct model::impl {
     acts.resize(nl);
     aux.resize(nl);
     grads.resize(nl);
+    errs.resize(nl);
     uint32_t index = 0;
     for (std::size_t i = 0; i < nl; ++i) {
       layer_spec& l = spec.layers[i];
@@ -352,6 +428,12 @@ struct model::impl {
                                                      cfg.digital_mp);
           break;
         case numerics_kind::mca:
+          if (cfg.mca.crossbar.synapse == synapse_kind::single_ref && ln.g_per_weight_us > 0) {
+            throw std::invalid_argument(
+                "numerics.layers." + l.name +
+                ".g_per_weight_us: single_ref synapses take their weight scale from "
+                "mca.map_lo_us, map_hi_us and weight_range_schedule");
+          }
           wl[i] = std::make_unique<mca_layer>(l.rows(), l.cols(), std, cfg.mca, ln, seed, index);
           break;
       }
@@ -360,12 +442,35 @@ struct model::impl {
       ++index;
     }
     first_weight = spec.weight_layers().front();
+    share_reference();
     for (const auto& [name, v] : cfg.layers) {
       bool found = false;
       for (const auto& l : spec.layers) found |= l.name == name && is_weight_layer(l.kind);
       if (!found) {
         throw std::invalid_argument("numerics.layers." + name +
                                     ": the network has no weight layer of that name");
+      }
+    }
+  }
+
+  // single_ref with a shared reference: Gref is the mean conductance of the
+  // devices of every mca layer, read at the last drift sync.
+  void share_reference() {
+    const mca_numerics& m = cfg.mca;
+    if (cfg.numerics != numerics_kind::mca || m.crossbar.synapse != synapse_kind::single_ref ||
+        !m.shared_reference) {
+      return;
+    }
+    double sum = 0.0, devices = 0.0;
+    for (const auto& w : wl) {
+      if (crossbar* a = w ? w->array() : nullptr) {
+        sum += a->conductance_sum_us();
+        devices += static_cast<double>(a->devices());
+      }
+    }
+    for (const auto& w : wl) {
+      if (crossbar* a = w ? w->array() : nullptr) {
+        a->set_reference_us(static_cast<float>(sum / devices));
       }
     }
   }
@@ -470,7 +575,7 @@ struct model::impl {
     const int64_t n = x.size(0);
     switch (l.kind) {
       case layer_kind::dense: {
-        grads[i] = aux[i].t().mm(g);
+        errs[i] = g;
         if (!need_input_grad) return Tensor();
         const Tensor gi = wl[i]->backward(g.contiguous());
         return l.bias ? gi.narrow(1, 0, gi.size(1) - 1) : gi;
@@ -600,9 +705,11 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
                                 double now_s) {
   impl& m = *p_;
   at::NoGradGuard no_grad;
+  bool synced = false;
   for (const auto& w : m.wl) {
-    if (w) w->begin_batch(m.samples, n, now_s);
+    if (w) synced |= w->begin_batch(m.samples, n, now_s);
   }
+  if (synced) m.share_reference();
   const Tensor z = m.forward_all(x, n, true);
   auto [res, g] = m.loss(z, labels, n);
   // Backward through every layer; the first weight layer needs no input error.
@@ -612,9 +719,18 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
     if (i == first_weight) break;
   }
   // SGD with momentum and weight decay in the digital unit, then the update
-  // of every weight layer in its numerics.
+  // of every weight layer in its numerics. Plain SGD hands a dense layer the
+  // operands of its outer products instead of their sum.
+  const bool plain = m.cfg.momentum == 0 && m.cfg.weight_decay == 0;
   for (std::size_t i = 0; i < m.wl.size(); ++i) {
     if (!m.wl[i]) continue;
+    if (m.spec.layers[i].kind == layer_kind::dense) {
+      if (plain) {
+        m.wl[i]->apply_outer(m.aux[i], m.errs[i], -lr, now_s);
+        continue;
+      }
+      m.grads[i] = m.aux[i].t().mm(m.errs[i]);
+    }
     Tensor step = m.grads[i];
     if (m.cfg.weight_decay > 0) {
       const layer_spec& l = m.spec.layers[i];
@@ -630,6 +746,19 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
   }
   m.samples += n;
   return res;
+}
+
+void model::begin_epoch(int epoch) {
+  for (const auto& w : p_->wl) {
+    if (w) w->begin_epoch(epoch);
+  }
+}
+
+void model::age_to(double now_s) {
+  for (const auto& w : p_->wl) {
+    if (crossbar* a = w ? w->array() : nullptr) a->sync(now_s);
+  }
+  p_->share_reference();
 }
 
 batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t n) {

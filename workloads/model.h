@@ -71,6 +71,10 @@ class model {
   // pass before the update.
   batch_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
                            double now_s = 0.0);
+  // Before the first batch of epoch e (1-based): single_ref weight scale.
+  void begin_epoch(int epoch);
+  // Re-reads every device's drift at now_s (inference after training).
+  void age_to(double now_s);
   // Forward only, dropout off.
   batch_result evaluate(const float* x, const uint8_t* labels, std::size_t n);
   // Per layer (losses excluded), the outputs of a forward pass on n samples.

@@ -21,16 +21,6 @@ std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t see
   return std::make_unique<mca_network>(cfg, seed, now_s);
 }
 
-std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
-                            std::size_t rows, const float* d, std::size_t cols, float* ux,
-                            float* ud) {
-  std::copy(x, x + rows, ux);
-  std::copy(d, d + cols, ud);
-  quantize(qx, ux, rows);
-  quantize(qd, ud, cols);
-  return static_cast<std::size_t>(std::count_if(ud, ud + cols, [](float v) { return v != 0.0f; }));
-}
-
 // --- fp64 ---------------------------------------------------------------------
 
 fp64_network::fp64_network(const experiment_config& cfg, uint64_t seed)

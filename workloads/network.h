@@ -50,20 +50,6 @@ class network {
 std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed,
                                       double now_s = 0.0);
 
-// Rows [first, second) of an array of `rows` rows checked by refresh after
-// image `k` of every `every` (refresh spread across images).
-inline std::pair<std::size_t, std::size_t> refresh_slice(std::size_t rows, uint64_t k,
-                                                         uint64_t every) {
-  return {static_cast<std::size_t>(rows * k / every),
-          static_cast<std::size_t>(rows * (k + 1) / every)};
-}
-
-// Operands of one layer's low-precision outer product: ux = Q_x(x[0..rows)),
-// ud = Q_d(d[0..cols)). Returns the number of non-zero entries of ud.
-std::size_t update_operands(const quantizer_config& qx, const quantizer_config& qd, const float* x,
-                            std::size_t rows, const float* d, std::size_t cols, float* ux,
-                            float* ud);
-
 // --- shared neuron math ----------------------------------------------------
 template <class T>
 inline T activate(activation_kind a, T z) {

@@ -23,6 +23,8 @@ class model_adapter : public trainable {
     const batch_result r = m_.evaluate(x, labels, n);
     return {r.loss_sum, r.correct};
   }
+  void begin_epoch(int epoch, double) override { m_.begin_epoch(epoch); }
+  void age_to(double now_s) override { m_.age_to(now_s); }
   std::vector<layer_counters> counters() const override {
     std::vector<layer_counters> out;
     for (const weight_layer_stats& s : m_.stats()) {

@@ -64,6 +64,14 @@ void network_run_config::validate() const {
   mca.crossbar.validate();
   mca.refresh.validate();
   require(std::isfinite(mca.eps_us) && mca.eps_us > 0, "mca.eps_us", mca.eps_us, "must be > 0");
+  require(finite_at_least(mca.eps_depress_us, 0), "mca.eps_depress_us", mca.eps_depress_us,
+          "must be >= 0 (0: eps_us)");
+  require(mca.map_hi_us > mca.map_lo_us && std::isfinite(mca.map_hi_us) &&
+              std::isfinite(mca.map_lo_us),
+          "mca.map_hi_us", mca.map_hi_us, "must be finite and above mca.map_lo_us");
+  for (double w : mca.weight_range_schedule) {
+    require(std::isfinite(w) && w > 0, "mca.weight_range_schedule", w, "must be > 0");
+  }
   require(mca.max_pulses >= 0, "mca.max_pulses", mca.max_pulses, "must be >= 0");
   require(mca.refresh_every_images >= 0, "mca.refresh_every_images", mca.refresh_every_images,
           "must be >= 0");
@@ -74,6 +82,15 @@ void network_run_config::validate() const {
   mca.adc_forward.validate("mca.adc_forward");
   mca.pwm_backward.validate("mca.pwm_backward");
   mca.adc_backward.validate("mca.adc_backward");
+  mca.update_x.validate("mca.update_x");
+  mca.update_d.validate("mca.update_d");
+  const bool quantized_update = !mca.update_x.ideal || !mca.update_d.ideal;
+  if (numerics == numerics_kind::mca && quantized_update && (momentum > 0 || weight_decay > 0)) {
+    throw std::invalid_argument(
+        "mca.update_x/update_d: quantised update operands need plain SGD (momentum " +
+        std::to_string(momentum) + " and weight_decay " + std::to_string(weight_decay) +
+        " must be 0): they form each sample's outer product");
+  }
   digital_mp.weights.validate("digital_mp.weights");
   digital_mp.activations.validate("digital_mp.activations");
   digital_mp.errors.validate("digital_mp.errors");

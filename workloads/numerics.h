@@ -35,16 +35,32 @@ struct mca_numerics {
   pcm_params pcm;
   crossbar_config crossbar;  // init_mean_us / init_std_us; g_per_weight_us is per layer
   double eps_us = 0.77;      // mean conductance change of one SET pulse: epsilon = eps_us / g
-  int max_pulses = 0;        // per cell and update (0: no limit)
+  // Depressing pulses: 0 = eps_us (differential: a SET on the negative
+  // device); single_ref depresses with a RESET, whose step is far larger.
+  double eps_depress_us = 0.0;
+  int max_pulses = 0;  // per cell and update (0: no limit)
   refresh_config refresh;
   int refresh_every_images = 100;  // all rows every N training samples; 0 = never
+  bool refresh_spread = false;     // instead: 1/N of the rows before every sample
   int drift_sync_images = 100;     // re-evaluate drift of every device every N samples
+  // single_ref synapses (crossbar.synapse): W = (G - Gref) x 2 w / (map_hi -
+  // map_lo), w the weight range of the epoch from the schedule (its last
+  // value holds for later epochs); Gref the mean conductance of the devices
+  // of every mca layer (shared_reference) or of the layer's own devices.
+  double map_lo_us = 0.1, map_hi_us = 8.0;
+  std::vector<double> weight_range_schedule{0.7, 0.85, 1.0};
+  bool shared_reference = true;
   // Converters: signed 8-bit PWM inputs with a power-of-two scale per vector;
   // 8-bit ADC outputs whose full scale is the layer's range x the input scale.
   quantizer_config pwm_forward{false, 8, true, 1.0, true, true, false};
   quantizer_config adc_forward{false, 8, true, 1.0, false, false, false};
   quantizer_config pwm_backward{false, 8, true, 1.0, true, true, false};
   quantizer_config adc_backward{false, 8, true, 1.0, false, false, false};
+  // Operands of the update's outer product of dense layers (the layer's
+  // input and error of each sample; ideal: the exact increment). Quantised
+  // operands need plain SGD (momentum and weight decay 0).
+  quantizer_config update_x{true, 3, true, 1.0, true, true, true};
+  quantizer_config update_d{true, 3, true, 1.0, true, true, true};
 };
 
 struct digital_mp_numerics {
