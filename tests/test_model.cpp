@@ -499,5 +499,39 @@ TEST(Model, SingleRefLayersShareTheReferenceAndFollowTheWeightRangeSchedule) {
   }
 }
 
+// A batch of one takes the sparse update (rows whose input is 0 skipped); a
+// batch of the same sample twice takes the matrix product of the mean
+// gradient: the same step.
+TEST(Model, OneSampleSparseUpdateEqualsTheBatchProduct) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [8], "layers": [
+        {"kind": "dense", "name": "a", "units": 6}, {"kind": "relu"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
+                                         "test");
+  const std::vector<float> x{0.0f, 0.7f, 0.0f, 0.0f, 0.2f, 0.9f, 0.0f, 0.4f};
+  const std::vector<float> xx = [&] {
+    std::vector<float> v(x);
+    v.insert(v.end(), x.begin(), x.end());
+    return v;
+  }();
+  const uint8_t labels[2] = {1, 1};
+  for (numerics_kind k : {numerics_kind::fp32, numerics_kind::digital_mp}) {
+    network_run_config c = fp32_config();
+    c.numerics = k;
+    model one(net, c, 8), two(net, c, 8);
+    const std::vector<float> w0 = one.weights(0);
+    one.train_batch(x.data(), labels, 1, 0.5);
+    two.train_batch(xx.data(), labels, 2, 0.5);
+    for (std::size_t w = 0; w < 2; ++w) {
+      const std::vector<float> a = one.weights(w), b = two.weights(w);
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t j = 0; j < a.size(); ++j) {
+        EXPECT_NEAR(a[j], b[j], 1e-6) << numerics_name(k) << " layer " << w << " weight " << j;
+      }
+    }
+    EXPECT_NE(one.weights(0), w0) << numerics_name(k);
+    EXPECT_EQ(one.stats()[0].weight_updates, two.stats()[0].weight_updates) << numerics_name(k);
+  }
+}
+
 }  // namespace
 }  // namespace mcasim

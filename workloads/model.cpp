@@ -125,6 +125,31 @@ class fp32_layer : public weight_layer {
     w_.add_(inc);
     stats_.weight_updates += static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
   }
+  void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
+    if (x.size(0) != 1) {
+      weight_layer::apply_outer(x, d, scale, now_s);
+      return;
+    }
+    // One sample: rows whose input is 0 skipped (the perceptron's sparse
+    // update; most MNIST pixels are 0).
+    const Tensor xc = x.contiguous(), dc = d.contiguous();
+    const float* xp = xc.data_ptr<float>();
+    const float* dp = dc.data_ptr<float>();
+    const std::size_t rows = stats_.rows, cols = stats_.cols;
+    const auto nonzero = static_cast<uint64_t>(std::count_if(dp, dp + cols, [](float v) {
+      return v != 0.0f;
+    }));
+    float* w = w_.data_ptr<float>();
+    const float sc = static_cast<float>(scale);
+    for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
+      const float s = sc * xp[r];
+      if (s == 0.0f) continue;
+      float* wr = w + r * cols;
+      for (std::size_t c = 0; c < cols; ++c) wr[c] += s * dp[c];
+      stats_.weight_updates += nonzero;
+    }
+    weights_written();
+  }
   Tensor weights() override { return w_; }
   weight_layer_stats stats() const override { return stats_; }
   void save(state_writer& w) const override {
