@@ -438,6 +438,7 @@ int sc_main(int argc, char** argv) {
       topt.progress = !quiet;
       topt.eval_train = train_eval;
       topt.traced_synapses = 0;
+      topt.drift_times_s.clear();
       topt.source = src;
       return train_network(net, cfg, data, topt);
     } else if (*tb) {

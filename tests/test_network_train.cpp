@@ -199,5 +199,42 @@ TEST(NetworkTrainingErrors, DataThatDoesNotFitTheNetworkIsRefused) {
   }
 }
 
+// Under mca the last weight layer's synapses are traced (Fig. 3b) and the
+// trained network is evaluated after drift, as the perceptron experiments
+// are; fp32 has no devices to trace.
+TEST(NetworkTrainingMca, TracesTheLastWeightLayerAndInfersAfterDrift) {
+  test::temp_dir dir;
+  const dataset train = test::make_synthetic_dataset(64, 1), test = test::make_synthetic_dataset(32, 2);
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"name": "m", "input": [784],
+      "layers": [{"kind": "dense", "name": "h", "units": 12}, {"kind": "sigmoid"},
+                 {"kind": "dense", "name": "o", "units": 10}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config cfg;
+  cfg.numerics = numerics_kind::mca;
+  cfg.learning_rate = 0.4;
+  cfg.threads = 1;
+  train_options opt;
+  opt.epochs = 1;
+  opt.out_dir = dir.file("mca");
+  opt.traced_synapses = 3;
+  opt.trace_every_images = 16;
+  opt.drift_times_s = {3600.0, 2592000.0};
+  const nlohmann::json doc = run_network_training(net, cfg, train, test, opt);
+  ASSERT_EQ(doc["traced_synapses"].size(), 3u);
+  for (const auto& t : doc["traced_synapses"]) {
+    EXPECT_EQ(t["layer"], 2);
+    EXPECT_LT(t["row"].get<int>(), 13);
+    EXPECT_LT(t["col"].get<int>(), 10);
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("mca") + "/synapses.csv"));
+  ASSERT_EQ(doc["drift_inference"].size(), 2u);
+  EXPECT_EQ(doc["drift_inference"][1]["label"], "1 month");
+  cfg.numerics = numerics_kind::fp32;
+  opt.out_dir = dir.file("fp32");
+  const nlohmann::json fp = run_network_training(net, cfg, train, test, opt);
+  EXPECT_FALSE(fp.contains("traced_synapses"));
+  EXPECT_FALSE(fp.contains("drift_inference"));
+}
+
 }  // namespace
 }  // namespace mcasim

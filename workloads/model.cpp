@@ -861,6 +861,10 @@ void model::set_weights(std::size_t k, const std::vector<float>& w) {
   p_->wl[i]->weights_written();
 }
 
+crossbar* model::array(std::size_t k) {
+  return p_->wl[weight_layer_index(p_->spec, k)]->array();
+}
+
 void model::save(state_writer& w) const {
   w.put(p_->samples);
   p_->dropout_rng.save(w);

@@ -23,6 +23,8 @@
 
 namespace mcasim {
 
+class crossbar;
+
 // Per weight layer, since construction.
 struct weight_layer_stats {
   std::string name;
@@ -86,6 +88,9 @@ class model {
   // them (fp32 and digital-mp only).
   std::vector<float> weights(std::size_t k) const;
   void set_weights(std::size_t k, const std::vector<float>& w);
+
+  // The PCM array of the k-th weight layer (mca), else null.
+  crossbar* array(std::size_t k);
 
   void save(state_writer& w) const;
   void load(state_reader& r);

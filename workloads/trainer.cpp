@@ -626,12 +626,14 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   doc["train_wall_s"] = st.train_wall_s;
   doc["train_images_per_wall_s"] = st.train_wall_s > 0 ? trained / st.train_wall_s : 0.0;
 
-  if (traced) {
+  if (traced && opt.traced_synapses > 0) {
     doc["traced_synapses"] = nlohmann::json::array();
     for (std::size_t i = 0; i < st.traced.size(); i += 2)
       doc["traced_synapses"].push_back(
-          {{"layer", 2}, {"row", st.traced[i]}, {"col", st.traced[i + 1]}});
+          {{"layer", machine.counters().size()}, {"row", st.traced[i]}, {"col", st.traced[i + 1]}});
     write_file_atomic(opt.out_dir + "/synapses.csv", st.csv);
+  }
+  if (traced && !opt.drift_times_s.empty()) {
     nlohmann::json drift = nlohmann::json::array();
     for (double dt : opt.drift_times_s) {
       machine.age_to(st.now_s + dt);
