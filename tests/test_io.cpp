@@ -19,6 +19,7 @@
 #include "util/io.h"
 #include "util/progress.h"
 #include "workloads/characterize.h"
+#include "workloads/network_train.h"
 #include "workloads/trainer.h"
 
 namespace mcasim {

@@ -1,10 +1,13 @@
 #include "workloads/network_train.h"
 
+#include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "workloads/config_json.h"
 #include "workloads/model.h"
+#include "workloads/network.h"
 
 namespace mcasim {
 
@@ -72,7 +75,120 @@ class model_adapter : public trainable {
   model m_;
 };
 
+// The digital designs' perceptron machines, one image at a time.
+class machine_adapter : public trainable {
+ public:
+  explicit machine_adapter(std::unique_ptr<network> net) : net_(std::move(net)) {}
+  step_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double,
+                          double now_s) override {
+    step_result r;
+    for (std::size_t k = 0; k < n; ++k) r.correct += net_->train(x, labels[k], now_s) == labels[k];
+    return r;
+  }
+  step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
+                       double now_s) override {
+    step_result r;
+    for (std::size_t k = 0; k < n; ++k) {
+      r.correct += net_->predict(x + k * pixels_, now_s) == labels[k];
+    }
+    return r;
+  }
+  void begin_epoch(int epoch, double now_s) override { net_->begin_epoch(epoch, now_s); }
+  void age_to(double now_s) override { net_->age_to(now_s); }
+  bool has_loss() const override { return false; }
+  std::vector<layer_counters> counters() const override { return net_->counters(); }
+  void save(state_writer& w) const override { net_->save(w); }
+  void load(state_reader& r) override { net_->load(r); }
+  void set_pixels(std::size_t p) { pixels_ = p; }
+
+ private:
+  std::unique_ptr<network> net_;
+  std::size_t pixels_ = 0;
+};
+
 }  // namespace
+
+network_spec perceptron_network(const mlp_config& m) {
+  using nlohmann::json;
+  const bool sigmoid = m.hidden_activation == activation_kind::sigmoid;
+  const char* act = sigmoid ? "sigmoid" : "relu";
+  json layers = json::array({{{"kind", "dense"}, {"name", "hidden"}, {"units", m.hidden}},
+                             {{"kind", act}, {"name", std::string("hidden_") + act}},
+                             {{"kind", "dense"}, {"name", "output"}, {"units", m.outputs}}});
+  if (m.loss == loss_kind::mse) {
+    layers.push_back({{"kind", "sigmoid"}, {"name", "output_sigmoid"}});
+    layers.push_back({{"kind", "mse"}, {"name", "loss"}});
+  } else {
+    layers.push_back({{"kind", "l2svm"}, {"name", "loss"}});
+  }
+  std::string name = "perceptron";
+  if (m.inputs == 784 && m.hidden == 250 && m.outputs == 10) {
+    if (sigmoid && m.loss == loss_kind::mse) name = "mlp-paper";
+    if (!sigmoid && m.loss == loss_kind::l2svm) name = "mlp-table1";
+  }
+  return parse_network(json{{"name", name}, {"input", {m.inputs}}, {"layers", layers}},
+                       "experiment");
+}
+
+network_run_config engine_config(const experiment_config& e) {
+  network_run_config c;
+  c.batch = 1;
+  c.learning_rate = e.mlp.learning_rate;
+  c.image_period_s = e.image_period_s;
+  c.threads = 1;
+  layer_numerics ln;
+  switch (e.machine) {
+    case machine_kind::fp64:
+      c.numerics = numerics_kind::fp32;
+      ln.weight_std = e.fp_init_std;
+      break;
+    case machine_kind::mca: {
+      c.numerics = numerics_kind::mca;
+      const mca_config& m = e.mca;
+      mca_numerics& n = c.mca;
+      n.pcm = m.pcm;
+      n.crossbar = m.crossbar;
+      n.max_pulses = m.chi.max_pulses;
+      n.refresh = m.refresh;
+      n.refresh_every_images = m.refresh_every_images;
+      n.refresh_spread = m.refresh_spread;
+      n.drift_sync_images = m.drift_sync_images;
+      n.map_lo_us = m.map_lo_us;
+      n.map_hi_us = m.map_hi_us;
+      n.weight_range_schedule = m.weight_range_schedule;
+      n.shared_reference = m.shared_reference;
+      n.pwm_forward = m.pwm_forward;
+      n.adc_forward = m.adc_forward;
+      n.pwm_backward = m.pwm_backward;
+      n.adc_backward = m.adc_backward;
+      n.update_x = m.update_x;
+      n.update_d = m.update_d;
+      // The ADC full scales are the experiment's, in units of the input scale.
+      ln.adc_forward_range = m.adc_forward.range;
+      ln.adc_backward_range = m.adc_backward.range;
+      if (m.crossbar.synapse == synapse_kind::differential) {
+        // Epsilons in weight units x the fixed scale of the pairs.
+        const double g = m.crossbar.g_per_weight_us;
+        ln.g_per_weight_us = g;
+        ln.weight_std = std::sqrt(2.0) * m.crossbar.init_std_us / g;
+        n.eps_us = m.chi.eps_p * g;
+        n.eps_depress_us = m.chi.eps_d * g;
+      } else {
+        ln.weight_std = e.fp_init_std;
+        n.eps_us = m.eps_p_us;
+        n.eps_depress_us = m.eps_d_us;
+      }
+      break;
+    }
+    case machine_kind::digital:
+      throw std::invalid_argument("experiment '" + e.name +
+                                  "': the digital designs' machines do not run on the engine");
+  }
+  c.layers["hidden"] = ln;
+  c.layers["output"] = ln;
+  c.validate();
+  return c;
+}
 
 void check_input(const network_spec& net, const dataset& ds, const std::string& data_name) {
   const tensor_shape& in = net.input;
@@ -131,6 +247,39 @@ nlohmann::json run_network_training(const network_spec& net, const network_run_c
   setup.schedule = cfg.schedule;
   setup.augment = cfg.augment;
   setup.image_period_s = cfg.image_period_s;
+  return train_loop(machine, setup, train, test, opt);
+}
+
+nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
+                            const train_options& opt) {
+  if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
+  if (train.size() == 0) throw std::invalid_argument("the training set is empty");
+  if (train.pixels != cfg.mlp.inputs) {
+    throw std::invalid_argument("the data set has " + std::to_string(train.pixels) +
+                                " pixels per image but the network has " +
+                                std::to_string(cfg.mlp.inputs) + " inputs");
+  }
+  cfg.validate();
+  loop_setup setup;
+  setup.label = cfg.name;
+  setup.run = {{"experiment", cfg}};
+  setup.must_match = {"experiment"};
+  setup.doc = {{"experiment", cfg.name}, {"config", cfg}};
+  setup.batch = 1;
+  setup.learning_rate = cfg.mlp.learning_rate;
+  setup.image_period_s = cfg.image_period_s;
+  if (cfg.machine == machine_kind::digital) {
+    machine_adapter machine(make_network(cfg, opt.seed, 0.0));
+    machine.set_pixels(train.pixels);
+    return train_loop(machine, setup, train, test, opt);
+  }
+  const network_spec net = perceptron_network(cfg.mlp);
+  const network_run_config rc = engine_config(cfg);
+  model_adapter machine(net, rc, opt.seed);
+  setup.doc["network"] = to_json(net);
+  setup.doc["numerics"] = numerics_name(rc.numerics);
+  setup.doc["training"] = rc;
+  setup.doc["threads"] = rc.threads;
   return train_loop(machine, setup, train, test, opt);
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workloads/experiment.h"
 #include "workloads/mnist.h"
 #include "workloads/network_spec.h"
 #include "workloads/numerics.h"
@@ -18,6 +19,24 @@ namespace mcasim {
 // takes any sample of as many values; an image input needs the same
 // channels, height and width). Throws std::invalid_argument naming both.
 void check_input(const network_spec& net, const dataset& ds, const std::string& data_name);
+
+// The perceptron of an experiment as a network: inputs-hidden-outputs dense
+// layers named `hidden` and `output`, the hidden activation, and sigmoid
+// outputs with MSE or linear outputs with the L2-SVM loss (`mlp-paper` and
+// `mlp-table1` for the paper's sizes).
+network_spec perceptron_network(const mlp_config& m);
+// An experiment's fp64 or mca machine as the engine's run configuration
+// (fp64 becomes the fp32 reference): the same device, converter, chi and
+// refresh settings, mapped per layer; batch 1, plain SGD, one thread.
+// Throws std::invalid_argument for the digital machines.
+network_run_config engine_config(const experiment_config& e);
+
+// The paper's perceptron experiments (workloads/experiment.h) through the
+// loop: batch 1, the experiment's own learning rate. fp64 and mca run on
+// the engine (engine_config); the digital designs' machines one image at a
+// time (workloads/digital_network.h).
+nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
+                            const train_options& opt);
 
 nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
                                     const dataset& train, const dataset& test,

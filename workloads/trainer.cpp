@@ -273,41 +273,6 @@ bool augments(const augment_config& a) {
   return a.standardize || a.flip || a.brightness > 0 || a.contrast > 0;
 }
 
-// The paper's perceptron machines, one image at a time.
-class machine_adapter : public trainable {
- public:
-  explicit machine_adapter(std::unique_ptr<network> net) : net_(std::move(net)) {}
-  step_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double,
-                          double now_s) override {
-    step_result r;
-    for (std::size_t k = 0; k < n; ++k) r.correct += net_->train(x, labels[k], now_s) == labels[k];
-    return r;
-  }
-  step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
-                       double now_s) override {
-    step_result r;
-    for (std::size_t k = 0; k < n; ++k) {
-      r.correct += net_->predict(x + k * pixels_, now_s) == labels[k];
-    }
-    return r;
-  }
-  void begin_epoch(int epoch, double now_s) override { net_->begin_epoch(epoch, now_s); }
-  void age_to(double now_s) override { net_->age_to(now_s); }
-  bool has_loss() const override { return false; }
-  std::vector<layer_counters> counters() const override { return net_->counters(); }
-  crossbar* traced_array() override {
-    auto* mca = dynamic_cast<mca_network*>(net_.get());
-    return mca ? &mca->layer(1) : nullptr;
-  }
-  void save(state_writer& w) const override { net_->save(w); }
-  void load(state_reader& r) override { net_->load(r); }
-  void set_pixels(std::size_t p) { pixels_ = p; }
-
- private:
-  std::unique_ptr<network> net_;
-  std::size_t pixels_ = 0;
-};
-
 }  // namespace
 
 std::vector<std::string> trainable::layer_names() const {
@@ -648,28 +613,6 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   }
   write_metrics("complete");
   return doc;
-}
-
-nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
-                            const train_options& opt) {
-  if (opt.epochs < 1) throw std::invalid_argument("--epochs must be >= 1");
-  if (train.size() == 0) throw std::invalid_argument("the training set is empty");
-  if (train.pixels != cfg.mlp.inputs) {
-    throw std::invalid_argument("the data set has " + std::to_string(train.pixels) +
-                                " pixels per image but the network has " +
-                                std::to_string(cfg.mlp.inputs) + " inputs");
-  }
-  machine_adapter machine(make_network(cfg, opt.seed, 0.0));
-  machine.set_pixels(train.pixels);
-  loop_setup setup;
-  setup.label = cfg.name;
-  setup.run = {{"experiment", cfg}};
-  setup.must_match = {"experiment"};
-  setup.doc = {{"experiment", cfg.name}, {"config", cfg}};
-  setup.batch = 1;
-  setup.learning_rate = cfg.mlp.learning_rate;
-  setup.image_period_s = cfg.image_period_s;
-  return train_loop(machine, setup, train, test, opt);
 }
 
 }  // namespace mcasim

@@ -78,11 +78,6 @@ double scheduled_rate(double lr, const lr_schedule& s, int epoch);
 nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dataset& train,
                           const dataset& test, const train_options& opt);
 
-// The paper's perceptron experiments (workloads/experiment.h) through the
-// loop: batch 1, the experiment's own learning rate.
-nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
-                            const train_options& opt);
-
 // The run description stored in DIR/checkpoint.bin: "experiment" (the
 // configuration; network runs: "network" and "numerics"), "seed", "epochs",
 // "source" and the training options.
