@@ -204,7 +204,8 @@ TEST(NetworkTrainingErrors, DataThatDoesNotFitTheNetworkIsRefused) {
 // are; fp32 has no devices to trace.
 TEST(NetworkTrainingMca, TracesTheLastWeightLayerAndInfersAfterDrift) {
   test::temp_dir dir;
-  const dataset train = test::make_synthetic_dataset(64, 1), test = test::make_synthetic_dataset(32, 2);
+  const dataset train = test::make_synthetic_dataset(64, 1),
+                test = test::make_synthetic_dataset(32, 2);
   const network_spec net = parse_network(nlohmann::json::parse(R"({"name": "m", "input": [784],
       "layers": [{"kind": "dense", "name": "h", "units": 12}, {"kind": "sigmoid"},
                  {"kind": "dense", "name": "o", "units": 10}, {"kind": "mse"}]})"),

@@ -119,7 +119,24 @@ class fp32_layer : public weight_layer {
     stats_.cols = cols;
     stats_.weight_std = std;
   }
-  Tensor forward(const Tensor& x) override { return x.mm(w_); }
+  Tensor forward(const Tensor& x) override {
+    if (x.size(0) != 1) return x.mm(w_);
+    // One sample: the rows of the weights whose input is not 0 (the
+    // perceptron's sparse inputs), added in row order.
+    const std::size_t rows = stats_.rows, cols = stats_.cols;
+    Tensor y = at::zeros({1, static_cast<int64_t>(cols)}, f32());
+    const Tensor xc = x.contiguous();
+    const float* xp = xc.data_ptr<float>();
+    const float* w = w_.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float v = xp[r];
+      if (v == 0.0f) continue;
+      const float* wr = w + r * cols;
+      for (std::size_t c = 0; c < cols; ++c) yp[c] += v * wr[c];
+    }
+    return y;
+  }
   Tensor backward(const Tensor& d) override { return d.mm(w_.t()); }
   void apply(const Tensor& inc, double) override {
     w_.add_(inc);
@@ -136,9 +153,8 @@ class fp32_layer : public weight_layer {
     const float* xp = xc.data_ptr<float>();
     const float* dp = dc.data_ptr<float>();
     const std::size_t rows = stats_.rows, cols = stats_.cols;
-    const auto nonzero = static_cast<uint64_t>(std::count_if(dp, dp + cols, [](float v) {
-      return v != 0.0f;
-    }));
+    const auto nonzero =
+        static_cast<uint64_t>(std::count_if(dp, dp + cols, [](float v) { return v != 0.0f; }));
     float* w = w_.data_ptr<float>();
     const float sc = static_cast<float>(scale);
     for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
@@ -288,10 +304,9 @@ class mca_layer : public weight_layer {
       const Tensor xc = x.contiguous(), dc = d.contiguous();
       ux_.resize(rows);
       ud_.resize(cols);
-      const std::size_t nonzero = update_operands(cfg_.update_x, cfg_.update_d,
-                                                  xc.data_ptr<float>(), rows,
-                                                  dc.data_ptr<float>(), cols, ux_.data(),
-                                                  ud_.data());
+      const std::size_t nonzero =
+          update_operands(cfg_.update_x, cfg_.update_d, xc.data_ptr<float>(), rows,
+                          dc.data_ptr<float>(), cols, ux_.data(), ud_.data());
       if (nonzero == 0) return;
       const float s = static_cast<float>(scale);
       for (std::size_t r = 0; r < rows; ++r) {
@@ -325,8 +340,8 @@ class mca_layer : public weight_layer {
     const int every = cfg_.refresh_every_images;
     if (every > 0 && cfg_.refresh_spread) {  // 1/every of the rows before every sample
       for (uint64_t k = samples; k < samples + n; ++k) {
-        const auto [r0, r1] =
-            refresh_slice(xb_->rows(), k % static_cast<uint64_t>(every), static_cast<uint64_t>(every));
+        const auto [r0, r1] = refresh_slice(xb_->rows(), k % static_cast<uint64_t>(every),
+                                            static_cast<uint64_t>(every));
         xb_->refresh_rows(r0, r1, cfg_.refresh, now_s);
       }
     } else if (due(every)) {

@@ -64,9 +64,7 @@ class model_adapter : public trainable {
     return names;
   }
   // The last weight layer's array (the perceptron's output layer, Fig. 3b).
-  crossbar* traced_array() override {
-    return m_.array(m_.spec().weight_layers().size() - 1);
-  }
+  crossbar* traced_array() override { return m_.array(m_.spec().weight_layers().size() - 1); }
   void save(state_writer& w) const override { m_.save(w); }
   void load(state_reader& r) override { m_.load(r); }
   const model& get() const { return m_; }

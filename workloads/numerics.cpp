@@ -66,9 +66,9 @@ void network_run_config::validate() const {
   require(std::isfinite(mca.eps_us) && mca.eps_us > 0, "mca.eps_us", mca.eps_us, "must be > 0");
   require(finite_at_least(mca.eps_depress_us, 0), "mca.eps_depress_us", mca.eps_depress_us,
           "must be >= 0 (0: eps_us)");
-  require(mca.map_hi_us > mca.map_lo_us && std::isfinite(mca.map_hi_us) &&
-              std::isfinite(mca.map_lo_us),
-          "mca.map_hi_us", mca.map_hi_us, "must be finite and above mca.map_lo_us");
+  require(
+      mca.map_hi_us > mca.map_lo_us && std::isfinite(mca.map_hi_us) && std::isfinite(mca.map_lo_us),
+      "mca.map_hi_us", mca.map_hi_us, "must be finite and above mca.map_lo_us");
   for (double w : mca.weight_range_schedule) {
     require(std::isfinite(w) && w > 0, "mca.weight_range_schedule", w, "must be > 0");
   }
