@@ -246,7 +246,7 @@ class mca_layer : public weight_layer {
     xb_->initialize(0.0);
     chi_ = std::make_unique<chi_memory>(rows, cols, chi_config{1.0, 1.0, cfg.max_pulses});
     set_weight_per_us(1.0 / xc.g_per_weight_us);
-    begin_epoch(1);
+    scale_for_epoch(1);
     stats_.rows = rows;
     stats_.cols = cols;
     stats_.g_per_weight_us = 1.0 / weight_per_us_;
@@ -352,12 +352,7 @@ class mca_layer : public weight_layer {
 
   crossbar* array() override { return xb_.get(); }
 
-  void begin_epoch(int epoch) override {
-    if (xb_->synapse() != synapse_kind::single_ref) return;
-    const auto& s = cfg_.weight_range_schedule;
-    const double w = s.empty() ? 1.0 : s[std::min<std::size_t>(epoch - 1, s.size() - 1)];
-    set_weight_per_us(2.0 * w / (cfg_.map_hi_us - cfg_.map_lo_us));
-  }
+  void begin_epoch(int epoch) override { scale_for_epoch(epoch); }
 
   Tensor weights() override { return view(xb_->weights(), xb_->rows(), xb_->cols()); }
 
@@ -387,6 +382,14 @@ class mca_layer : public weight_layer {
     const Tensor v = var.contiguous();
     xb_->add_read_noise(y.data_ptr<float>(), v.data_ptr<float>(),
                         static_cast<std::size_t>(y.numel()));
+  }
+
+  // single_ref: the weight scale of epoch e from the schedule.
+  void scale_for_epoch(int epoch) {
+    if (xb_->synapse() != synapse_kind::single_ref) return;
+    const auto& s = cfg_.weight_range_schedule;
+    const double w = s.empty() ? 1.0 : s[std::min<std::size_t>(epoch - 1, s.size() - 1)];
+    set_weight_per_us(2.0 * w / (cfg_.map_hi_us - cfg_.map_lo_us));
   }
 
   // W = (Gp - Gn) x s or (G - Gref) x s; epsilons follow the scale.
