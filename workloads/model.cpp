@@ -137,7 +137,23 @@ class fp32_layer : public weight_layer {
     }
     return y;
   }
-  Tensor backward(const Tensor& d) override { return d.mm(w_.t()); }
+  Tensor backward(const Tensor& d) override {
+    if (d.size(0) != 1) return d.mm(w_.t());
+    // One sample: a dot product per row of the weights.
+    const std::size_t rows = stats_.rows, cols = stats_.cols;
+    Tensor y = at::empty({1, static_cast<int64_t>(rows)}, f32());
+    const Tensor dc = d.contiguous();
+    const float* dp = dc.data_ptr<float>();
+    const float* w = w_.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* wr = w + r * cols;
+      float acc = 0.0f;
+      for (std::size_t c = 0; c < cols; ++c) acc += dp[c] * wr[c];
+      yp[r] = acc;
+    }
+    return y;
+  }
   void apply(const Tensor& inc, double) override {
     w_.add_(inc);
     stats_.weight_updates += static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
@@ -519,7 +535,16 @@ struct model::impl {
   }
 
   static Tensor with_ones(const Tensor& x) {  // [m, k] -> [m, k + 1]
-    return at::cat({x, at::ones({x.size(0), 1}, f32())}, 1);
+    const Tensor c = x.contiguous();
+    const int64_t m = c.size(0), k = c.size(1);
+    Tensor y = at::empty({m, k + 1}, f32());
+    const float* src = c.data_ptr<float>();
+    float* dst = y.data_ptr<float>();
+    for (int64_t r = 0; r < m; ++r) {
+      std::copy(src + r * k, src + (r + 1) * k, dst + r * (k + 1));
+      dst[r * (k + 1) + k] = 1.0f;
+    }
+    return y;
   }
 
   // im2col of a conv layer's input x [c, ch, h, w]: one row per output pixel
@@ -672,11 +697,11 @@ struct model::impl {
       case layer_kind::flatten:
         return g.reshape(x.sizes());
       case layer_kind::sigmoid:
-        return g * aux[i] * (1 - aux[i]);
+        return at::sigmoid_backward(g, aux[i]);
       case layer_kind::relu:
-        return g * aux[i].gt(0).to(at::kFloat);
+        return at::threshold_backward(g, aux[i], 0);
       case layer_kind::tanh:
-        return g * (1 - aux[i] * aux[i]);
+        return at::tanh_backward(g, aux[i]);
       default:
         return g;
     }
@@ -689,39 +714,54 @@ struct model::impl {
     return at::from_blob(const_cast<float*>(x), sizes, f32()).clone();
   }
 
-  // Loss summed over the batch and dL/dz of the batch mean.
+  // Loss summed over the batch and dL/dz of the batch mean, sample by
+  // sample (a batch-1 step stays a few operations).
   std::pair<batch_result, Tensor> loss(const Tensor& z, const uint8_t* labels, std::size_t n) {
     const layer_kind kind = spec.layers.back().kind;
-    const int64_t classes = z.size(1);
-    Tensor lab = at::empty({static_cast<int64_t>(n)}, at::TensorOptions().dtype(at::kLong));
-    int64_t* lp = lab.data_ptr<int64_t>();
+    const Tensor zc = z.contiguous();
+    const auto classes = static_cast<std::size_t>(zc.size(1));
+    Tensor g = at::empty({static_cast<int64_t>(n), static_cast<int64_t>(classes)}, f32());
+    const float* zp = zc.data_ptr<float>();
+    float* gp = g.data_ptr<float>();
+    const auto nf = static_cast<float>(n);
+    batch_result r;
     for (std::size_t k = 0; k < n; ++k) {
-      if (labels[k] >= classes) {
-        throw std::invalid_argument("label " + std::to_string(labels[k]) + " of sample " +
+      const std::size_t y = labels[k];
+      if (y >= classes) {
+        throw std::invalid_argument("label " + std::to_string(y) + " of sample " +
                                     std::to_string(k) + " in the batch is not below the " +
                                     std::to_string(classes) + " outputs of the network");
       }
-      lp[k] = static_cast<int64_t>(labels[k]);
+      const float* zk = zp + k * classes;
+      float* gk = gp + k * classes;
+      // The prediction: the first largest output.
+      r.correct += static_cast<std::size_t>(std::max_element(zk, zk + classes) - zk) == y;
+      if (kind == layer_kind::cross_entropy) {
+        const float mx = *std::max_element(zk, zk + classes);
+        double sum = 0.0;
+        for (std::size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(zk[c] - mx));
+        const double lse = static_cast<double>(mx) + std::log(sum);
+        r.loss_sum += lse - static_cast<double>(zk[y]);
+        for (std::size_t c = 0; c < classes; ++c) {
+          const auto p = static_cast<float>(std::exp(static_cast<double>(zk[c]) - lse));
+          gk[c] = (p - (c == y ? 1.0f : 0.0f)) / nf;
+        }
+      } else if (kind == layer_kind::mse) {
+        for (std::size_t c = 0; c < classes; ++c) {
+          const float e = zk[c] - (c == y ? 1.0f : 0.0f);
+          r.loss_sum += 0.5 * static_cast<double>(e) * static_cast<double>(e);
+          gk[c] = e / nf;
+        }
+      } else {  // l2svm: targets +-1
+        for (std::size_t c = 0; c < classes; ++c) {
+          const float t = c == y ? 1.0f : -1.0f;
+          const float m = std::max(0.0f, 1.0f - t * zk[c]);
+          r.loss_sum += static_cast<double>(m) * static_cast<double>(m);
+          gk[c] = -2.0f * t * m / nf;
+        }
+      }
     }
-    const Tensor onehot = at::one_hot(lab, classes).to(at::kFloat);
-    batch_result r;
-    r.correct = static_cast<std::size_t>(z.argmax(1).eq(lab).sum().item<int64_t>());
-    Tensor g;
-    if (kind == layer_kind::cross_entropy) {
-      const Tensor logp = at::log_softmax(z, 1);
-      r.loss_sum = -(logp * onehot).sum().item<double>();
-      g = logp.exp() - onehot;
-    } else if (kind == layer_kind::mse) {
-      const Tensor e = z - onehot;
-      r.loss_sum = 0.5 * (e * e).sum().item<double>();
-      g = e;
-    } else {  // l2svm: targets +-1
-      const Tensor t = onehot * 2 - 1;
-      const Tensor m = (1 - t * z).clamp_min(0);
-      r.loss_sum = (m * m).sum().item<double>();
-      g = -2 * t * m;
-    }
-    return {r, g / static_cast<double>(n)};
+    return {r, g};
   }
 
   Tensor forward_all(const float* x, std::size_t n, bool train) {
