@@ -55,6 +55,13 @@ struct device_counters {
   uint64_t refresh_reset_pulses = 0;
 };
 
+// One programming command: p > 0 potentiating, p < 0 depressing pulses on
+// cell (row, col) (chi_memory convention).
+struct pulse_cmd {
+  uint32_t row, col;
+  int32_t p;
+};
+
 class crossbar {
  public:
   crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cfg, const pcm_params& pcm,

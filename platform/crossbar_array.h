@@ -31,11 +31,6 @@
 
 namespace mcasim {
 
-struct pulse_cmd {
-  uint32_t row, col;
-  int32_t p;  // signed pulse count (chi_memory convention)
-};
-
 struct crossbar_array_config {
   int pulse_ns = 50;             // SET / RESET pulse width for programming time
   int parallel_programming = 1;  // devices programmed at once

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "models/converters.h"
+#include "models/crossbar.h"
 #include "models/rng.h"
 #include "models/state_io.h"
 
@@ -532,6 +533,102 @@ TEST(Model, OneSampleSparseUpdateEqualsTheBatchProduct) {
     }
     EXPECT_NE(one.weights(0), w0) << numerics_name(k);
     EXPECT_EQ(one.stats()[0].weight_updates, two.stats()[0].weight_updates) << numerics_name(k);
+  }
+}
+
+// A tile behind the port (as the SystemC platform attaches one) computes
+// with the layer's own crossbar: with ideal converters and no read noise its
+// hand-written products train the model as the layer's own tile does, it
+// sees every MVM block and every pulse, and detaching it restores the own
+// tile. Non-mca layers refuse a port, naming the layer.
+class hand_tile : public tile_port {
+ public:
+  explicit hand_tile(crossbar& xb) : xb_(xb) {}
+  void forward(const float* x, std::size_t n, float* y) override {
+    ++forward_blocks;
+    const std::size_t rows = xb_.rows(), cols = xb_.cols();
+    for (std::size_t k = 0; k < n; ++k) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        double acc = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) acc += x[k * rows + r] * xb_.weight(r, c);
+        y[k * cols + c] = static_cast<float>(acc);
+      }
+    }
+  }
+  void backward(const float* d, std::size_t n, float* y) override {
+    ++backward_blocks;
+    const std::size_t rows = xb_.rows(), cols = xb_.cols();
+    for (std::size_t k = 0; k < n; ++k) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        double acc = 0.0;
+        for (std::size_t c = 0; c < cols; ++c) acc += d[k * cols + c] * xb_.weight(r, c);
+        y[k * rows + r] = static_cast<float>(acc);
+      }
+    }
+  }
+  void program(const std::vector<pulse_cmd>& p, double now_s) override {
+    for (const pulse_cmd& c : p) {
+      pulses += static_cast<std::size_t>(std::abs(c.p));
+      xb_.pulse(c.row, c.col, c.p, now_s);
+    }
+  }
+  void refresh(std::size_t, std::size_t, double) override { ++refreshes; }
+  int forward_blocks = 0, backward_blocks = 0, refreshes = 0;
+  std::size_t pulses = 0;
+
+ private:
+  crossbar& xb_;
+};
+
+TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
+        {"kind": "dense", "name": "a", "units": 4}, {"kind": "sigmoid"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  c.mca.pcm.read_noise = false;
+  c.mca.pcm.drift = false;
+  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
+  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  model own(net, c, 4), ported(net, c, 4);
+  hand_tile ta(*ported.array(0)), tb(*ported.array(1));
+  ported.attach_tile(0, &ta);
+  ported.attach_tile(1, &tb);
+  const auto s0 = ported.stats();  // the initial programming's pulses
+  const std::vector<float> x = random_batch(3, 6, 9);
+  const uint8_t labels[3] = {0, 2, 1};
+  for (int step = 0; step < 6; ++step) {
+    const std::size_t k = static_cast<std::size_t>(step % 3);
+    own.train_batch(x.data() + 6 * k, labels + k, 1, 20.0);
+    ported.train_batch(x.data() + 6 * k, labels + k, 1, 20.0);
+  }
+  ported.train_batch(x.data(), labels, 3, 20.0);  // a block of three MVMs
+  own.train_batch(x.data(), labels, 3, 20.0);
+  EXPECT_EQ(ta.forward_blocks, 7);
+  EXPECT_EQ(tb.forward_blocks, 7);
+  EXPECT_EQ(ta.backward_blocks, 0);  // the first layer needs no input error
+  EXPECT_EQ(tb.backward_blocks, 7);
+  EXPECT_GT(ta.pulses + tb.pulses, 0u);
+  const auto so = own.stats(), sp = ported.stats();
+  EXPECT_EQ(sp[0].set_pulses - s0[0].set_pulses, ta.pulses);
+  EXPECT_EQ(sp[1].set_pulses - s0[1].set_pulses, tb.pulses);
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(so[l].set_pulses, sp[l].set_pulses) << "layer " << l;
+    const std::vector<float> a = own.weights(l), b = ported.weights(l);
+    for (std::size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-5) << l << " " << j;
+  }
+  ported.attach_tile(1, nullptr);
+  ported.evaluate(x.data(), labels, 3);
+  EXPECT_EQ(tb.forward_blocks, 7);
+  EXPECT_EQ(ta.forward_blocks, 8);
+
+  model fp(net, fp32_config(), 4);
+  try {
+    fp.attach_tile(1, &tb);
+    ADD_FAILURE() << "fp32 layer took a tile";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'b' is not an mca layer"), std::string::npos) << e.what();
   }
 }
 

@@ -246,8 +246,60 @@ class digital_mp_layer : public fp32_layer {
   bool valid_ = false;
 };
 
-// Differential PCM pairs on a crossbar (models/crossbar.h), PWM inputs and
-// ADC outputs around every MVM, chi accumulation and blind SET pulses.
+// The functional tile of an mca layer: PWM inputs, the crossbar's MVMs (the
+// batch-1 kernel, or matrix products with the aggregated read noise for a
+// block) and ADC outputs, each vector with its own input scale.
+class local_tile : public tile_port {
+ public:
+  local_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
+             double adc_backward_range)
+      : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {}
+
+  void forward(const float* x, std::size_t n, float* y) override { product(x, n, y, false); }
+  void backward(const float* d, std::size_t n, float* y) override { product(d, n, y, true); }
+  void program(const std::vector<pulse_cmd>& pulses, double now_s) override {
+    for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
+  }
+  void refresh(std::size_t r0, std::size_t r1, double now_s) override {
+    xb_.refresh_rows(r0, r1, cfg_.refresh, now_s);
+  }
+
+ private:
+  void product(const float* in, std::size_t n, float* out, bool transposed) {
+    const auto rows = static_cast<int64_t>(xb_.rows()), cols = static_cast<int64_t>(xb_.cols());
+    const int64_t width = transposed ? cols : rows, out_width = transposed ? rows : cols;
+    const auto nn = static_cast<int64_t>(n);
+    Tensor q = at::from_blob(const_cast<float*>(in), {nn, width}, f32()).clone();
+    const std::vector<double> s =
+        quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
+    Tensor y = at::from_blob(out, {nn, out_width}, f32());
+    if (n == 1) {  // the batch-1 kernels
+      if (transposed) {
+        xb_.mvm_t(q.data_ptr<float>(), out, xb_.rows());
+      } else {
+        xb_.mvm(q.data_ptr<float>(), out);
+      }
+    } else {
+      const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols());
+      const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols());
+      y.copy_(q.mm(transposed ? w.t() : w));
+      if (xb_.noisy()) {
+        const Tensor var = (q * q).mm(transposed ? v.t() : v).contiguous();
+        xb_.add_read_noise(out, var.data_ptr<float>(), static_cast<std::size_t>(y.numel()));
+      }
+    }
+    adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward,
+             transposed ? bwd_range_ : fwd_range_, s, y);
+  }
+
+  crossbar& xb_;
+  const mca_numerics& cfg_;
+  double fwd_range_, bwd_range_;
+};
+
+// Differential PCM pairs on a crossbar (models/crossbar.h) behind a tile
+// (PWM inputs and ADC outputs around every MVM), chi accumulation and blind
+// SET pulses in the digital unit.
 class mca_layer : public weight_layer {
  public:
   // `std`: the layer's initial weight spread (weight_std, or He).
@@ -273,42 +325,32 @@ class mca_layer : public weight_layer {
     stats_.adc_backward_range = ln.adc_backward_range > 0
                                     ? ln.adc_backward_range
                                     : 2.0 * std::sqrt(static_cast<double>(cols)) * std;
+    own_tile_ = std::make_unique<local_tile>(*xb_, cfg_, stats_.adc_forward_range,
+                                             stats_.adc_backward_range);
+    tile_ = own_tile_.get();
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor xq = x.contiguous().clone();
-    const std::vector<double> s = quantize_rows(cfg_.pwm_forward, xq);
-    const int64_t n = xq.size(0), cols = static_cast<int64_t>(xb_->cols());
-    Tensor y = at::empty({n, cols}, f32());
-    if (n == 1) {
-      xb_->mvm(xq.data_ptr<float>(), y.data_ptr<float>());  // the batch-1 kernel
-    } else {
-      y = xq.mm(view(xb_->weights(), xb_->rows(), xb_->cols()));
-      add_noise(y, (xq * xq).mm(view(xb_->variances(), xb_->rows(), xb_->cols())));
-    }
-    adc_rows(cfg_.adc_forward, stats_.adc_forward_range, s, y);
+    const Tensor c = x.contiguous();
+    Tensor y = at::empty({c.size(0), static_cast<int64_t>(xb_->cols())}, f32());
+    tile_->forward(c.data_ptr<float>(), static_cast<std::size_t>(c.size(0)), y.data_ptr<float>());
     return y;
   }
 
   Tensor backward(const Tensor& d) override {
-    Tensor dq = d.contiguous().clone();
-    const std::vector<double> s = quantize_rows(cfg_.pwm_backward, dq);
-    const int64_t n = dq.size(0), rows = static_cast<int64_t>(xb_->rows());
-    Tensor y = at::empty({n, rows}, f32());
-    if (n == 1) {
-      xb_->mvm_t(dq.data_ptr<float>(), y.data_ptr<float>(), xb_->rows());
-    } else {
-      y = dq.mm(view(xb_->weights(), xb_->rows(), xb_->cols()).t());
-      add_noise(y, (dq * dq).mm(view(xb_->variances(), xb_->rows(), xb_->cols()).t()));
-    }
-    adc_rows(cfg_.adc_backward, stats_.adc_backward_range, s, y);
+    const Tensor c = d.contiguous();
+    Tensor y = at::empty({c.size(0), static_cast<int64_t>(xb_->rows())}, f32());
+    tile_->backward(c.data_ptr<float>(), static_cast<std::size_t>(c.size(0)), y.data_ptr<float>());
     return y;
   }
 
   void apply(const Tensor& inc, double now_s) override {
     const Tensor c = inc.contiguous();
-    chi_->accumulate(c.data_ptr<float>(),
-                     [&](std::size_t r, std::size_t col, int p) { xb_->pulse(r, col, p, now_s); });
+    pulses_.clear();
+    chi_->accumulate(c.data_ptr<float>(), [&](std::size_t r, std::size_t col, int p) {
+      pulses_.push_back({static_cast<uint32_t>(r), static_cast<uint32_t>(col), p});
+    });
+    if (!pulses_.empty()) tile_->program(pulses_, now_s);
   }
 
   void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
@@ -325,11 +367,15 @@ class mca_layer : public weight_layer {
                           dc.data_ptr<float>(), cols, ux_.data(), ud_.data());
       if (nonzero == 0) return;
       const float s = static_cast<float>(scale);
+      pulses_.clear();
       for (std::size_t r = 0; r < rows; ++r) {
         if (ux_[r] == 0.0f) continue;
-        chi_->accumulate_row(r, s * ux_[r], ud_.data(), nonzero,
-                             [&](std::size_t c, int p) { xb_->pulse(r, c, p, now_s); });
+        const auto row = static_cast<uint32_t>(r);
+        chi_->accumulate_row(r, s * ux_[r], ud_.data(), nonzero, [&](std::size_t c, int p) {
+          pulses_.push_back({row, static_cast<uint32_t>(c), p});
+        });
       }
+      if (!pulses_.empty()) tile_->program(pulses_, now_s);
       return;
     }
     if (ideal) {
@@ -358,15 +404,16 @@ class mca_layer : public weight_layer {
       for (uint64_t k = samples; k < samples + n; ++k) {
         const auto [r0, r1] = refresh_slice(xb_->rows(), k % static_cast<uint64_t>(every),
                                             static_cast<uint64_t>(every));
-        xb_->refresh_rows(r0, r1, cfg_.refresh, now_s);
+        tile_->refresh(r0, r1, now_s);
       }
     } else if (due(every)) {
-      xb_->refresh_rows(0, xb_->rows(), cfg_.refresh, now_s);
+      tile_->refresh(0, xb_->rows(), now_s);
     }
     return synced;
   }
 
   crossbar* array() override { return xb_.get(); }
+  void attach(tile_port* port) { tile_ = port ? port : own_tile_.get(); }
 
   void begin_epoch(int epoch) override { scale_for_epoch(epoch); }
 
@@ -392,14 +439,6 @@ class mca_layer : public weight_layer {
   }
 
  private:
-  // y += sqrt(var) * z, z standard normal from the array's read stream.
-  void add_noise(Tensor& y, const Tensor& var) {
-    if (!xb_->noisy()) return;
-    const Tensor v = var.contiguous();
-    xb_->add_read_noise(y.data_ptr<float>(), v.data_ptr<float>(),
-                        static_cast<std::size_t>(y.numel()));
-  }
-
   // single_ref: the weight scale of epoch e from the schedule.
   void scale_for_epoch(int epoch) {
     if (xb_->synapse() != synapse_kind::single_ref) return;
@@ -420,8 +459,11 @@ class mca_layer : public weight_layer {
   std::unique_ptr<crossbar> xb_;
   std::unique_ptr<chi_memory> chi_;
   double weight_per_us_ = 1.0;
-  std::vector<float> ux_, ud_;  // update operands of one sample
+  std::vector<float> ux_, ud_;     // update operands of one sample
+  std::vector<pulse_cmd> pulses_;  // of one update
   weight_layer_stats stats_;
+  std::unique_ptr<local_tile> own_tile_;
+  tile_port* tile_ = nullptr;
 };
 
 }  // namespace
@@ -921,6 +963,16 @@ void model::set_weights(std::size_t k, const std::vector<float>& w) {
 
 crossbar* model::array(std::size_t k) {
   return p_->wl[weight_layer_index(p_->spec, k)]->array();
+}
+
+void model::attach_tile(std::size_t k, tile_port* port) {
+  const std::size_t i = weight_layer_index(p_->spec, k);
+  auto* layer = dynamic_cast<mca_layer*>(p_->wl[i].get());
+  if (layer == nullptr) {
+    throw std::invalid_argument("attach_tile: weight layer " + std::to_string(k) + " '" +
+                                p_->spec.layers[i].name + "' is not an mca layer");
+  }
+  layer->attach(port);
 }
 
 void model::save(state_writer& w) const {

@@ -24,6 +24,26 @@
 namespace mcasim {
 
 class crossbar;
+struct pulse_cmd;
+
+// The analog part of an mca weight layer (rows x cols), as the hardware has
+// it: a tile with its input converters (PWM), PCM array and output
+// converters (ADC), and the programming of its devices. The functional run
+// uses the layer's own tile (its crossbar and the converter models); the
+// SystemC platform puts a tile's transactions behind the same calls, on the
+// same crossbar (model::array).
+class tile_port {
+ public:
+  virtual ~tile_port() = default;
+  // A block of n MVMs: x [n, rows] row-major in, y [n, cols] out.
+  virtual void forward(const float* x, std::size_t n, float* y) = 0;
+  // A block of n transposed MVMs: d [n, cols] in, y [n, rows] out.
+  virtual void backward(const float* d, std::size_t n, float* y) = 0;
+  // The blind pulses of one update, in the order chi released them.
+  virtual void program(const std::vector<pulse_cmd>& pulses, double now_s) = 0;
+  // The refresh check of rows [r0, r1).
+  virtual void refresh(std::size_t r0, std::size_t r1, double now_s) = 0;
+};
 
 // Per weight layer, since construction.
 struct weight_layer_stats {
@@ -91,6 +111,9 @@ class model {
 
   // The PCM array of the k-th weight layer (mca), else null.
   crossbar* array(std::size_t k);
+  // Routes the k-th weight layer's MVMs and programming through `port`
+  // (mca only; null: the layer's own tile again). The port outlives its use.
+  void attach_tile(std::size_t k, tile_port* port);
 
   void save(state_writer& w) const;
   void load(state_reader& r);
