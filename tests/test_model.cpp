@@ -543,7 +543,7 @@ TEST(Model, OneSampleSparseUpdateEqualsTheBatchProduct) {
 // tile. Non-mca layers refuse a port, naming the layer.
 class hand_tile : public tile_port {
  public:
-  explicit hand_tile(crossbar& xb) : xb_(xb) {}
+  hand_tile(crossbar& xb, const refresh_config& rc) : xb_(xb), rc_(rc) {}
   void forward(const float* x, std::size_t n, float* y) override {
     ++forward_blocks;
     const std::size_t rows = xb_.rows(), cols = xb_.cols();
@@ -572,12 +572,16 @@ class hand_tile : public tile_port {
       xb_.pulse(c.row, c.col, c.p, now_s);
     }
   }
-  void refresh(std::size_t, std::size_t, double) override { ++refreshes; }
+  void refresh(std::size_t r0, std::size_t r1, double now_s) override {
+    ++refreshes;
+    xb_.refresh_rows(r0, r1, rc_, now_s);
+  }
   int forward_blocks = 0, backward_blocks = 0, refreshes = 0;
   std::size_t pulses = 0;
 
  private:
   crossbar& xb_;
+  refresh_config rc_;
 };
 
 TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
@@ -591,11 +595,15 @@ TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
   c.mca.pcm.drift = false;
   c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
   c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  c.mca.refresh_every_images = 2;  // a slice of the rows before every sample
+  c.mca.refresh_spread = true;
   model own(net, c, 4), ported(net, c, 4);
-  hand_tile ta(*ported.array(0)), tb(*ported.array(1));
+  hand_tile ta(*ported.array(0), c.mca.refresh), tb(*ported.array(1), c.mca.refresh);
   ported.attach_tile(0, &ta);
   ported.attach_tile(1, &tb);
-  const auto s0 = ported.stats();  // the initial programming's pulses
+  // The pulses of the initial programming (refresh pulses are counted apart).
+  const uint64_t a0 = ported.array(0)->counters().set_pulses;
+  const uint64_t b0 = ported.array(1)->counters().set_pulses;
   const std::vector<float> x = random_batch(3, 6, 9);
   const uint8_t labels[3] = {0, 2, 1};
   for (int step = 0; step < 6; ++step) {
@@ -609,10 +617,12 @@ TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
   EXPECT_EQ(tb.forward_blocks, 7);
   EXPECT_EQ(ta.backward_blocks, 0);  // the first layer needs no input error
   EXPECT_EQ(tb.backward_blocks, 7);
+  EXPECT_EQ(ta.refreshes, 9);  // one slice per sample
+  EXPECT_EQ(tb.refreshes, 9);
   EXPECT_GT(ta.pulses + tb.pulses, 0u);
   const auto so = own.stats(), sp = ported.stats();
-  EXPECT_EQ(sp[0].set_pulses - s0[0].set_pulses, ta.pulses);
-  EXPECT_EQ(sp[1].set_pulses - s0[1].set_pulses, tb.pulses);
+  EXPECT_EQ(ported.array(0)->counters().set_pulses - a0, ta.pulses);
+  EXPECT_EQ(ported.array(1)->counters().set_pulses - b0, tb.pulses);
   for (std::size_t l = 0; l < 2; ++l) {
     EXPECT_EQ(so[l].set_pulses, sp[l].set_pulses) << "layer " << l;
     const std::vector<float> a = own.weights(l), b = ported.weights(l);

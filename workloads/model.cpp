@@ -777,9 +777,10 @@ struct model::impl {
       const float* zk = zp + k * classes;
       float* gk = gp + k * classes;
       // The prediction: the first largest output.
-      r.correct += static_cast<std::size_t>(std::max_element(zk, zk + classes) - zk) == y;
+      const float* best = std::max_element(zk, zk + classes);
+      r.correct += static_cast<std::size_t>(best - zk) == y;
       if (kind == layer_kind::cross_entropy) {
-        const float mx = *std::max_element(zk, zk + classes);
+        const float mx = *best;
         double sum = 0.0;
         for (std::size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(zk[c] - mx));
         const double lse = static_cast<double>(mx) + std::log(sum);
