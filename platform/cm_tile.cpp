@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "platform/payload.h"
 
@@ -23,6 +25,11 @@ const cm_tile_config& validated(const cm_tile_config& cfg) {
   return cfg;
 }
 
+crossbar& required(const std::unique_ptr<crossbar>& devices, const char* name) {
+  if (!devices) throw std::invalid_argument(std::string(name) + ": no device array");
+  return *devices;
+}
+
 std::size_t lines_of(const crossbar& devices) {
   return std::max(devices.rows(), devices.cols());
 }
@@ -31,14 +38,19 @@ std::size_t lines_of(const crossbar& devices) {
 
 cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
                  std::unique_ptr<crossbar> devices)
+    : cm_tile(nm, cfg, required(devices, nm)) {
+  owned_ = std::move(devices);
+}
+
+cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices)
     : sc_core::sc_module(nm),
       cfg_(validated(cfg)),
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
-      pwm("pwm", cfg.pwm, lines_of(*devices), period_),
-      array("array", cfg.array, std::move(devices)),
-      adc("adc", cfg.adc, lines_of(array.devices()), period_),
-      in_(lines_of(array.devices())),
-      out_(lines_of(array.devices())) {
+      pwm("pwm", cfg.pwm, lines_of(devices), period_),
+      array("array", cfg.array, devices),
+      adc("adc", cfg.adc, lines_of(devices), period_),
+      in_(lines_of(devices)),
+      out_(lines_of(devices)) {
   tgt_socket.register_b_transport(this, &cm_tile::b_transport);
   part_gp_.set_extension(&part_ext_);
 }

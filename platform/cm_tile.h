@@ -60,8 +60,11 @@ class cm_tile : public sc_core::sc_module {
   };
 
   SC_HAS_PROCESS(cm_tile);
+  // The tile owns `devices`.
   cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
           std::unique_ptr<crossbar> devices);
+  // The devices are someone else's (a model's mca layer) and outlive the tile.
+  cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices);
   ~cm_tile() override;
   cm_tile(const cm_tile&) = delete;
   cm_tile& operator=(const cm_tile&) = delete;
@@ -97,6 +100,7 @@ class cm_tile : public sc_core::sc_module {
   double in_scale_ = 1.0;
   tlm::tlm_generic_payload part_gp_;  // transactions to the parts
   mcasim_ext part_ext_;
+  std::unique_ptr<crossbar> owned_;  // the devices, when the tile owns them
 };
 
 }  // namespace mcasim

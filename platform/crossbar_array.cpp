@@ -19,19 +19,25 @@ void crossbar_array_config::validate(const std::string& name) const {
 
 namespace {
 
-std::unique_ptr<crossbar> required(std::unique_ptr<crossbar> devices, const char* name) {
+crossbar& required(const std::unique_ptr<crossbar>& devices, const char* name) {
   if (!devices) throw std::invalid_argument(std::string(name) + ": no device array");
-  return devices;
+  return *devices;
 }
 
 }  // namespace
 
 crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
                                std::unique_ptr<crossbar> devices)
+    : crossbar_array(nm, cfg, required(devices, nm)) {
+  owned_ = std::move(devices);
+}
+
+crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
+                               crossbar& devices)
     : sc_core::sc_module(nm),
       cfg_(cfg),
-      devices_(required(std::move(devices), name())),
-      g_read_rng_(devices_->seed(), stream_id(stream_kind::trace, 1000 + devices_->index())) {
+      devices_(&devices),
+      g_read_rng_(devices.seed(), stream_id(stream_kind::trace, 1000 + devices.index())) {
   cfg_.validate(name());
 }
 

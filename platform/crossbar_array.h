@@ -66,8 +66,13 @@ class crossbar_array : public sc_core::sc_module, public counted {
   };
 
   SC_HAS_PROCESS(crossbar_array);
+  // The module owns `devices`.
   crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
                  std::unique_ptr<crossbar> devices);
+  // The devices belong to someone else (a model's mca layer) and outlive
+  // the module.
+  crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
+                 crossbar& devices);
 
   crossbar& devices() { return *devices_; }
   const crossbar& devices() const { return *devices_; }
@@ -88,7 +93,8 @@ class crossbar_array : public sc_core::sc_module, public counted {
                              std::size_t devices_per_input) const;
 
   crossbar_array_config cfg_;
-  std::unique_ptr<crossbar> devices_;
+  std::unique_ptr<crossbar> owned_;
+  crossbar* devices_;
   rng g_read_rng_;  // conductance reads: their own stream, so observing never perturbs training
   action_counters counters_{{"device_read", "set_pulse", "reset_pulse"}};
 };

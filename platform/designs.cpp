@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "workloads/network_train.h"
+
 namespace mcasim {
 
 platform_config::platform_config() {
@@ -90,20 +92,23 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const experime
 
 namespace {
 
+std::unique_ptr<model> make_model(const experiment_config& exp, uint64_t seed) {
+  if (exp.mca.crossbar.synapse != synapse_kind::differential) {
+    throw std::invalid_argument("the MCA platform models differential synapses only");
+  }
+  return std::make_unique<model>(perceptron_network(exp.mlp), engine_config(exp), seed);
+}
+
 std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& exp,
-                                   const platform_config& pc, uint64_t seed, int layer) {
+                                   const platform_config& pc, model& net, std::size_t layer) {
   const mca_config& c = exp.mca;
-  const std::size_t rows = layer == 0 ? exp.mlp.inputs + 1 : exp.mlp.hidden + 1;
-  const std::size_t cols = layer == 0 ? exp.mlp.hidden : exp.mlp.outputs;
-  auto array = std::make_unique<crossbar>(rows, cols, c.crossbar, c.pcm, seed, layer);
-  array->initialize(0.0);
   cm_tile_config tc = pc.tile;
   tc.pwm.forward = c.pwm_forward;
   tc.pwm.backward = c.pwm_backward;
   tc.adc.forward = c.adc_forward;
   tc.adc.backward = c.adc_backward;
   tc.array.refresh = c.refresh;
-  return std::make_unique<cm_tile>(name, tc, std::move(array));
+  return std::make_unique<cm_tile>(name, tc, *net.array(layer));
 }
 
 }  // namespace
@@ -111,12 +116,14 @@ std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& ex
 mca_design::mca_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
                        const platform_config& pc, uint64_t seed)
     : design(nm),
-      tile0(make_tile("tile0", exp, pc, seed, 0)),
-      tile1(make_tile("tile1", exp, pc, seed, 1)),
+      net(make_model(exp, seed)),
+      tile0(make_tile("tile0", exp, pc, *net, 0)),
+      tile1(make_tile("tile1", exp, pc, *net, 1)),
       data_bus("data_bus", pc.bus),
       chi_sram("chi_sram", pc.chi_sram),
-      du(std::make_unique<mca_unit>("du", pc.du_mca, exp,
-                                    std::array<cm_tile*, 2>{tile0.get(), tile1.get()})) {
+      du(std::make_unique<mca_unit>("du", pc.du_mca, *net,
+                                    std::vector<cm_tile*>{tile0.get(), tile1.get()},
+                                    exp.mlp.learning_rate)) {
   kind_ = "mca";
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);

@@ -2,7 +2,9 @@
 //   digital32   digital unit + 32-bit weight SRAM + 32-bit MAC array
 //   digital-mp  digital unit + 32-bit weight SRAM + 4b x 8b MAC array
 //   mca         digital unit + chi SRAM + 16-bit bus + two CM tiles, each
-//               a PWM DAC bank (tileN.pwm), a crossbar and an ADC bank (tileN.adc)
+//               a PWM DAC bank (tileN.pwm), a crossbar and an ADC bank (tileN.adc);
+//               the digital unit trains the experiment's perceptron as a
+//               model (workloads/model.h) whose layers' devices the tiles hold
 // Their hardware parameters (platform_config) are the paper's designs;
 // docs/table1.md explains each.
 #pragma once
@@ -74,6 +76,7 @@ class mca_design : public design {
   digital_unit& unit() override { return *du; }
   std::string part_of(const counted& module) const override;
 
+  std::unique_ptr<model> net;  // the network the unit trains; its devices are the tiles'
   std::unique_ptr<cm_tile> tile0, tile1;
   bus data_bus;
   sram chi_sram;

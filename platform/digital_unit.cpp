@@ -131,7 +131,7 @@ void digital_unit::run() {
       }
       const int label = phase.data->labels[idx];
       const auto t0 = std::chrono::steady_clock::now();
-      correct += process(phase.data->image(idx), label, phase.train) == label;
+      correct += process(phase.data->image(idx), label, phase.train) ? 1 : 0;
       if (on_image_) on_image_();
       if (phase.train) {
         train_wall_s_ +=
@@ -146,166 +146,175 @@ void digital_unit::run() {
 
 // --- MCA -----------------------------------------------------------------------
 
-mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
-                   const experiment_config& exp, std::array<cm_tile*, 2> tiles)
-    : digital_unit(nm, cfg),
-      exp_(exp),
-      m_(exp.mlp),
-      tiles_(tiles),
-      xb_(m_.inputs + 1),
-      z1_(m_.hidden),
-      a1_(m_.hidden + 1),
-      y_(m_.outputs),
-      d2_(m_.outputs),
-      d1_(m_.hidden),
-      ux_(std::max(m_.inputs, m_.hidden) + 1),
-      ud_(std::max(m_.hidden, m_.outputs)) {
-  if (exp.mca.crossbar.synapse != synapse_kind::differential) {
-    throw std::invalid_argument("the MCA platform models differential synapses only");
-  }
-  for (int l = 0; l < 2; ++l) {
-    chi_[l] = std::make_unique<chi_memory>(tiles_[l]->devices().rows(), tiles_[l]->devices().cols(),
-                                           exp.mca.chi);
-  }
-}
+// Weight layer k's tile behind the model's tile_port: every MVM of a block
+// is an input write, a product command and an output read over the bus;
+// pulse lists and refresh checks go to the tile on the programming time line.
+class mca_unit::bus_tile : public tile_port {
+ public:
+  bus_tile(mca_unit& du, std::size_t k) : du_(du), k_(k) {}
 
-void mca_unit::tile_command(int l, uint64_t addr, const void* data, std::size_t bytes,
-                            mcasim_ext& ext, sc_core::sc_time& line_end) {
-  sc_core::sc_time delay = line_end - sc_core::sc_time_stamp();
-  call(bus_socket, tlm::TLM_WRITE_COMMAND, static_cast<uint64_t>(l) * cm_tile::addr_span + addr,
-       const_cast<void*>(data), bytes, ext, delay, name());
-  line_end = sc_core::sc_time_stamp() + delay;
-}
-
-void mca_unit::tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
-                        std::size_t n_out) {
-  const cm_tile_config& tc = tiles_[l]->config();
-  const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
-  const quantizer_config& adc = transposed ? tc.adc.backward : tc.adc.forward;
-  mcasim_ext in_ext;
-  in_ext.st = s;
-  in_ext.n_in = n;
-  in_ext.wire_bytes = (n * pwm.bits + 7) / 8;
-  transact(bus_socket, tlm::TLM_WRITE_COMMAND, l * cm_tile::addr_span + cm_tile::addr_input,
-           const_cast<float*>(in), n * sizeof(float), in_ext);
-  mcasim_ext cmd;
-  cmd.st = s;
-  cmd.n_out = n_out;
-  transact(bus_socket, tlm::TLM_WRITE_COMMAND,
-           l * cm_tile::addr_span + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr,
-           0, cmd);
-  mcasim_ext out_ext;
-  out_ext.st = s;
-  out_ext.n_out = n_out;
-  out_ext.wire_bytes = (n_out * adc.bits + 7) / 8;
-  transact(bus_socket, tlm::TLM_READ_COMMAND, l * cm_tile::addr_span + cm_tile::addr_output, out,
-           n_out * sizeof(float), out_ext);
-}
-
-int mca_unit::process(const float* x, int label, bool train) {
-  const std::size_t ni = m_.inputs + 1, nh = m_.hidden, no = m_.outputs;
-  const mca_config& c = exp_.mca;
-  if (train && trained_ > 0 && trained_ % static_cast<uint64_t>(c.drift_sync_images) == 0) {
-    // Drift is device physics, not a hardware action: re-evaluate it directly.
-    for (int l = 0; l < 2; ++l) tiles_[l]->devices().sync(now().to_seconds());
-  }
-  // Forward: the pixels are 8-bit codes already; hidden activations are
-  // re-quantised to 8 bits for the second tile.
-  begin_stage(stage::forward);
-  std::copy(x, x + m_.inputs, xb_.begin());
-  xb_[m_.inputs] = 1.0f;
-  tile_mvm(stage::forward, 0, xb_.data(), ni, false, z1_.data(), nh);
-  for (std::size_t h = 0; h < nh; ++h) a1_[h] = activate(m_.hidden_activation, z1_[h]);
-  a1_[nh] = 1.0f;
-  vector_op(stage::forward, activation, nh, cfg_.activation_lanes);
-  vector_op(stage::forward, quantize, nh + 1, cfg_.quantize_lanes);
-  tile_mvm(stage::forward, 1, a1_.data(), nh + 1, false, y_.data(), no);
-  end_stage();
-  const int pred = argmax(y_.data(), no);
-  if (!train) return pred;
-
-  // Backward: output error, transposed read of tile 2, derivative.
-  begin_stage(stage::backward);
-  output_delta(m_.loss, y_.data(), d2_.data(), no, label);
-  vector_op(stage::backward, error, no, cfg_.error_lanes);
-  vector_op(stage::backward, quantize, no, cfg_.quantize_lanes);
-  tile_mvm(stage::backward, 1, d2_.data(), no, true, d1_.data(), nh);
-  for (std::size_t h = 0; h < nh; ++h) d1_[h] *= activate_deriv(m_.hidden_activation, a1_[h]);
-  vector_op(stage::backward, derivative, nh, cfg_.derivative_lanes);
-  end_stage();
-
-  // Weight update: 3-bit outer product into chi, pulse lists to the tiles;
-  // programming runs in parallel with the digital computation.
-  begin_stage(stage::update);
-  const sc_core::sc_time start = now();
-  sc_core::sc_time program_end = start;
-  const float lr = static_cast<float>(m_.learning_rate);
-  const float* xs[2] = {xb_.data(), a1_.data()};
-  const float* ds[2] = {d1_.data(), d2_.data()};
-  for (int l = 0; l < 2; ++l) {
-    const std::size_t rows = tiles_[l]->devices().rows(), cols = tiles_[l]->devices().cols();
-    const std::size_t nz_d =
-        update_operands(c.update_x, c.update_d, xs[l], rows, ds[l], cols, ux_.data(), ud_.data());
-    vector_op(stage::update, quantize, rows + cols, cfg_.quantize_lanes);
-    uint64_t products = 0;
-    pulses_.clear();
-    if (nz_d > 0) {
-      for (std::size_t r = 0; r < rows; ++r) {
-        if (ux_[r] == 0.0f) continue;
-        products += nz_d;
-        chi_[l]->accumulate_row(r, lr * ux_[r], ud_.data(), nz_d, [&](std::size_t col, int p) {
-          pulses_.push_back({static_cast<uint32_t>(r), static_cast<uint32_t>(col), p});
-        });
-      }
+  void forward(const float* x, std::size_t n, float* y) override {
+    const crossbar& xb = du_.tiles_[k_]->devices();
+    const std::size_t rows = xb.rows(), cols = xb.cols();
+    for (std::size_t v = 0; v < n; ++v) {
+      du_.tile_mvm(stage::forward, k_, x + v * rows, rows, false, y + v * cols, cols);
     }
-    // The outer-product unit scans all entries; non-zero products update chi
-    // (read-modify-write) through the SRAM banks in parallel with the scan.
-    counters_.add(stage::update, outer_product, static_cast<double>(products));
-    counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
-    const uint64_t scan = (rows * cols + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes;
+  }
+  void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
+    const std::size_t cols = du_.tiles_[k_]->devices().cols();
+    for (std::size_t v = 0; v < n; ++v) {
+      du_.tile_mvm(stage::backward, k_, d + v * cols, cols, true, y + v * out_rows, out_rows);
+    }
+  }
+  // The device clock is the tile's SystemC time, not the model's now_s.
+  void program(const std::vector<pulse_cmd>& pulses, double /*now_s*/) override {
+    du_.counters_.add(stage::update, pulse_command, static_cast<double>(pulses.size()));
+    mcasim_ext ext;
+    ext.st = stage::update;
+    ext.ops = pulses.size();
+    ext.wire_bytes = pulses.size() * sizeof(pulse_cmd);
+    du_.tile_command(k_, cm_tile::addr_program, pulses.data(), pulses.size() * sizeof(pulse_cmd),
+                     ext);
+  }
+  void refresh(std::size_t r0, std::size_t r1, double /*now_s*/) override {
+    mcasim_ext ext;
+    ext.st = stage::update;
+    ext.n_in = r0;
+    ext.n_out = r1;
+    du_.tile_command(k_, cm_tile::addr_refresh, nullptr, 0, ext);
+  }
+
+ private:
+  mca_unit& du_;
+  std::size_t k_;
+};
+
+// The step's digital work as the unit's actions and time.
+class mca_unit::step_actions : public step_observer {
+ public:
+  explicit step_actions(mca_unit& du) : du_(du) {}
+
+  void begin_stage(step_stage s) override {
+    du_.begin_stage(static_cast<stage>(s));
+    // Programming runs in parallel with the digital unit from the start of
+    // the update; the stage ends when both are done.
+    if (s == step_stage::update) du_.program_end_ = du_.now();
+  }
+  void end_stage(step_stage s) override {
+    if (s == step_stage::update && du_.program_end_ > du_.now()) {
+      du_.advance(du_.program_end_ - du_.now());
+    }
+    du_.end_stage();
+  }
+  void vector_op(digital_op op, std::size_t n) override {
+    const digital_unit_config& c = du_.cfg_;
+    const stage st = static_cast<stage>(du_.current_stage());
+    switch (op) {
+      case digital_op::activation:
+        du_.vector_op(st, activation, n, c.activation_lanes);
+        break;
+      case digital_op::derivative:
+        du_.vector_op(st, derivative, n, c.derivative_lanes);
+        break;
+      case digital_op::error:
+        du_.vector_op(st, error, n, c.error_lanes);
+        break;
+      case digital_op::quantize:
+        du_.vector_op(st, quantize, n, c.quantize_lanes);
+        break;
+    }
+  }
+  // The outer-product unit scans all entries; non-zero products update chi
+  // (read-modify-write) through the SRAM banks in parallel with the scan.
+  void chi_update(std::size_t /*k*/, uint64_t entries, uint64_t products) override {
+    du_.counters_.add(stage::update, outer_product, static_cast<double>(products));
+    du_.counters_.add(stage::update, outer_scan, static_cast<double>(entries));
+    const auto lanes = static_cast<uint64_t>(du_.cfg_.outer_product_lanes);
+    const uint64_t scan = (entries + lanes - 1) / lanes;
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
     for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
       mcasim_ext ext;
       ext.st = stage::update;
       ext.ops = products;
       sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      call(sram_socket, cmd, 0, nullptr, 0, ext, d, name());
+      call(du_.sram_socket, cmd, 0, nullptr, 0, ext, d, du_.name());
       mem += d;
     }
-    advance(std::max(static_cast<double>(scan) * period_, mem));
-    if (!pulses_.empty()) {
-      counters_.add(stage::update, pulse_command, static_cast<double>(pulses_.size()));
-      mcasim_ext ext;
-      ext.st = stage::update;
-      ext.ops = pulses_.size();
-      ext.wire_bytes = pulses_.size() * sizeof(pulse_cmd);
-      tile_command(l, cm_tile::addr_program, pulses_.data(), pulses_.size() * sizeof(pulse_cmd),
-                   ext, program_end);
-    }
+    du_.advance(std::max(static_cast<double>(scan) * du_.period_, mem));
   }
-  ++trained_;
-  if (c.refresh_every_images > 0) {
-    const uint64_t every = static_cast<uint64_t>(c.refresh_every_images);
-    for (int l = 0; l < 2; ++l) {
-      const std::size_t rows = tiles_[l]->devices().rows();
-      std::pair<std::size_t, std::size_t> range{0, 0};
-      if (c.refresh_spread) {
-        range = refresh_slice(rows, (trained_ - 1) % every, every);
-      } else if (trained_ % every == 0) {
-        range = {0, rows};
-      } else {
-        continue;
-      }
-      mcasim_ext ext;
-      ext.st = stage::update;
-      ext.n_in = range.first;
-      ext.n_out = range.second;
-      tile_command(l, cm_tile::addr_refresh, nullptr, 0, ext, program_end);
-    }
+
+ private:
+  mca_unit& du_;
+};
+
+mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
+                   std::vector<cm_tile*> tiles, double learning_rate)
+    : digital_unit(nm, cfg),
+      net_(net),
+      tiles_(std::move(tiles)),
+      learning_rate_(learning_rate),
+      actions_(std::make_unique<step_actions>(*this)) {
+  const std::size_t layers = net_.spec().weight_layers().size();
+  if (tiles_.size() != layers) {
+    throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
+                                " tiles for " + std::to_string(layers) + " weight layers");
   }
-  if (program_end > now()) advance(program_end - now());
-  end_stage();
-  return pred;
+  for (std::size_t k = 0; k < layers; ++k) {
+    if (net_.array(k) != &tiles_[k]->devices()) {
+      throw std::invalid_argument(std::string(name()) + ": tile " + std::to_string(k) +
+                                  " does not hold the devices of weight layer " +
+                                  std::to_string(k));
+    }
+    ports_.push_back(std::make_unique<bus_tile>(*this, k));
+    net_.attach_tile(k, ports_.back().get());
+  }
+  net_.observe(actions_.get());
+}
+
+mca_unit::~mca_unit() {
+  net_.observe(nullptr);
+  for (std::size_t k = 0; k < ports_.size(); ++k) net_.attach_tile(k, nullptr);
+}
+
+void mca_unit::tile_command(std::size_t k, uint64_t addr, const void* data, std::size_t bytes,
+                            mcasim_ext& ext) {
+  sc_core::sc_time delay = program_end_ - sc_core::sc_time_stamp();
+  call(bus_socket, tlm::TLM_WRITE_COMMAND, k * cm_tile::addr_span + addr, const_cast<void*>(data),
+       bytes, ext, delay, name());
+  program_end_ = sc_core::sc_time_stamp() + delay;
+}
+
+void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, bool transposed,
+                        float* out, std::size_t n_out) {
+  const cm_tile_config& tc = tiles_[k]->config();
+  const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
+  const quantizer_config& adc = transposed ? tc.adc.backward : tc.adc.forward;
+  const uint64_t base = k * cm_tile::addr_span;
+  mcasim_ext in_ext;
+  in_ext.st = s;
+  in_ext.n_in = n;
+  in_ext.wire_bytes = (n * pwm.bits + 7) / 8;
+  transact(bus_socket, tlm::TLM_WRITE_COMMAND, base + cm_tile::addr_input, const_cast<float*>(in),
+           n * sizeof(float), in_ext);
+  mcasim_ext cmd;
+  cmd.st = s;
+  cmd.n_out = n_out;
+  transact(bus_socket, tlm::TLM_WRITE_COMMAND,
+           base + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr, 0, cmd);
+  mcasim_ext out_ext;
+  out_ext.st = s;
+  out_ext.n_out = n_out;
+  out_ext.wire_bytes = (n_out * adc.bits + 7) / 8;
+  transact(bus_socket, tlm::TLM_READ_COMMAND, base + cm_tile::addr_output, out,
+           n_out * sizeof(float), out_ext);
+}
+
+bool mca_unit::process(const float* x, int label, bool train) {
+  const auto y = static_cast<uint8_t>(label);
+  if (!train) return net_.evaluate(x, &y, 1).correct == 1;
+  // Drift is device physics, not a hardware action: the model re-reads it
+  // at the unit's time.
+  return net_.train_batch(x, &y, 1, learning_rate_, now().to_seconds()).correct == 1;
 }
 
 // --- digital designs -------------------------------------------------------------
@@ -341,7 +350,7 @@ void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in
   advance(std::max(mem, mac));
 }
 
-int digital_design_unit::process(const float* x, int label, bool train) {
+bool digital_design_unit::process(const float* x, int label, bool train) {
   const mlp_config& m = net_.mlp();
   const std::size_t ni = m.inputs + 1, nh = m.hidden, no = m.outputs;
   begin_stage(stage::forward);
@@ -351,7 +360,7 @@ int digital_design_unit::process(const float* x, int label, bool train) {
   if (mixed_) vector_op(stage::forward, quantize, nh + 1, cfg_.quantize_lanes);
   propagate(stage::forward, no, nh + 1, (nh + 1) * no, true);
   end_stage();
-  if (!train) return pred;
+  if (!train) return pred == label;
 
   begin_stage(stage::backward);
   net_.backward(label);
@@ -388,7 +397,7 @@ int digital_design_unit::process(const float* x, int label, bool train) {
   }
   advance(std::max(mem, compute));
   end_stage();
-  return pred;
+  return pred == label;
 }
 
 }  // namespace mcasim

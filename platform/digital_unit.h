@@ -20,12 +20,12 @@
 #include <systemc>
 #include <tlm>
 
-#include "models/chi_memory.h"
 #include "platform/cm_tile.h"
 #include "platform/counters.h"
 #include "workloads/digital_network.h"
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
+#include "workloads/model.h"
 
 namespace mcasim {
 
@@ -95,9 +95,11 @@ class digital_unit : public sc_core::sc_module, public counted {
                  std::function<void()> refresh);
 
  protected:
-  // Processes one image; returns the predicted class.
-  virtual int process(const float* x, int label, bool train) = 0;
+  // Processes one image; true when its prediction was the label.
+  virtual bool process(const float* x, int label, bool train) = 0;
 
+  // The stage begun and not yet ended (-1: none).
+  int current_stage() const { return current_stage_; }
   // Local time of the initiator (global time + quantum keeper offset).
   sc_core::sc_time now() const { return qk_.get_current_time(); }
   // Adds `t` to the local time and synchronises when the quantum is used up.
@@ -135,38 +137,49 @@ class digital_unit : public sc_core::sc_module, public counted {
 };
 
 // --- MCA ---------------------------------------------------------------------
-// Bus address map of the MCA design: tile l at l * cm_tile::addr_span.
+// The digital unit of the MCA runs the model's training step
+// (workloads/model.h): the step's element-wise work and chi updates are its
+// own actions (step_observer), and every mca weight layer k computes and is
+// programmed through tile k: its MVMs, pulse lists and refresh checks are
+// transactions over the bus (a tile_port per layer, on the tile whose
+// devices are the layer's). Bus address map: tile k at k * cm_tile::addr_span.
 class mca_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
 
-  mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
-           const experiment_config& exp, std::array<cm_tile*, 2> tiles);
+  // `net` (plain SGD at `learning_rate`) and the tiles, one per weight
+  // layer, outlive the unit.
+  mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
+           std::vector<cm_tile*> tiles, double learning_rate);
+  ~mca_unit() override;
+  mca_unit(const mca_unit&) = delete;
+  mca_unit& operator=(const mca_unit&) = delete;
 
-  const chi_memory& chi(std::size_t l) const { return *chi_[l]; }
+  model& network() { return net_; }
 
  protected:
-  int process(const float* x, int label, bool train) override;
+  bool process(const float* x, int label, bool train) override;
 
  private:
-  // Sends `n` values to tile l's input, runs its (transposed) MVM and reads
+  class bus_tile;
+  class step_actions;
+  // Sends `n` values to tile k's input, runs its (transposed) MVM and reads
   // `n_out` results into out.
-  void tile_mvm(stage s, int l, const float* in, std::size_t n, bool transposed, float* out,
+  void tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, bool transposed, float* out,
                 std::size_t n_out);
-  // A command through the bus to tile l on the programming time line, which
-  // runs in parallel with the digital unit: it starts at `line_end`
-  // (absolute simulated time) and moves `line_end` to the command's end.
-  void tile_command(int l, uint64_t addr, const void* data, std::size_t bytes, mcasim_ext& ext,
-                    sc_core::sc_time& line_end);
+  // A command through the bus to tile k on the programming time line, which
+  // runs in parallel with the digital unit: it starts at program_end_
+  // (absolute simulated time) and moves program_end_ to the command's end.
+  void tile_command(std::size_t k, uint64_t addr, const void* data, std::size_t bytes,
+                    mcasim_ext& ext);
 
-  experiment_config exp_;
-  mlp_config m_;
-  std::array<cm_tile*, 2> tiles_;
-  std::unique_ptr<chi_memory> chi_[2];
-  uint64_t trained_ = 0;
-  std::vector<float> xb_, z1_, a1_, y_, d2_, d1_, ux_, ud_;
-  std::vector<pulse_cmd> pulses_;
+  model& net_;
+  std::vector<cm_tile*> tiles_;
+  double learning_rate_;
+  std::vector<std::unique_ptr<bus_tile>> ports_;
+  std::unique_ptr<step_actions> actions_;
+  sc_core::sc_time program_end_;
 };
 
 // --- digital designs ---------------------------------------------------------
@@ -181,7 +194,7 @@ class digital_design_unit : public digital_unit {
   const digital_network& network() const { return net_; }
 
  protected:
-  int process(const float* x, int label, bool train) override;
+  bool process(const float* x, int label, bool train) override;
 
  private:
   // Streams an (n_out x n_in) weight block through the MAC array, read from

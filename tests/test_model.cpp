@@ -555,9 +555,10 @@ class hand_tile : public tile_port {
       }
     }
   }
-  void backward(const float* d, std::size_t n, float* y) override {
+  void backward(const float* d, std::size_t n, float* y, std::size_t rows) override {
     ++backward_blocks;
-    const std::size_t rows = xb_.rows(), cols = xb_.cols();
+    EXPECT_EQ(rows, xb_.rows() - 1) << "the bias row's error is never needed";
+    const std::size_t cols = xb_.cols();
     for (std::size_t k = 0; k < n; ++k) {
       for (std::size_t r = 0; r < rows; ++r) {
         double acc = 0.0;
@@ -640,6 +641,94 @@ TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("'b' is not an mca layer"), std::string::npos) << e.what();
   }
+}
+
+// The step's digital work as a hardware model sees it: stages in order,
+// element-wise operations per stage, the quantised inputs of every weight
+// layer but the first, the errors before the transposed MVMs, the update
+// operands, and every layer's chi update before its pulses.
+class counting_observer : public step_observer {
+ public:
+  void begin_stage(step_stage s) override {
+    EXPECT_EQ(open, -1) << "stages do not nest";
+    open = static_cast<int>(s);
+    order.push_back(open);
+  }
+  void end_stage(step_stage s) override {
+    EXPECT_EQ(open, static_cast<int>(s));
+    open = -1;
+  }
+  void vector_op(digital_op op, std::size_t n) override {
+    ASSERT_GE(open, 0) << "work outside a stage";
+    ops[open][static_cast<int>(op)] += n;
+  }
+  void chi_update(std::size_t k, uint64_t e, uint64_t p) override {
+    EXPECT_EQ(open, static_cast<int>(step_stage::update));
+    layers.push_back(k);
+    entries += e;
+    products += p;
+  }
+  int open = -1;
+  std::vector<int> order;
+  std::size_t ops[3][4] = {};
+  std::vector<std::size_t> layers;
+  uint64_t entries = 0, products = 0;
+};
+
+TEST(Model, ObserverSeesTheStepsDigitalWork) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
+        {"kind": "dense", "name": "a", "units": 4}, {"kind": "relu"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "l2svm"}]})"),
+                                         "test");
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  c.mca.update_x.ideal = c.mca.update_d.ideal = false;  // quantised update operands
+  model m(net, c, 3);
+  counting_observer obs;
+  m.observe(&obs);
+  const std::vector<float> x = random_batch(3, 6, 2);
+  const uint8_t labels[3] = {0, 2, 1};
+  m.train_batch(x.data(), labels, 1, 0.5);
+  const int f = 0, b = 1, u = 2;
+  const int act = static_cast<int>(digital_op::activation);
+  const int der = static_cast<int>(digital_op::derivative);
+  const int err = static_cast<int>(digital_op::error);
+  const int q = static_cast<int>(digital_op::quantize);
+  EXPECT_EQ(obs.order, (std::vector<int>{f, b, u}));
+  EXPECT_EQ(obs.ops[f][act], 4u);
+  EXPECT_EQ(obs.ops[f][q], 5u);  // layer b's inputs with the bias; the data set's are codes
+  EXPECT_EQ(obs.ops[b][err], 3u);
+  EXPECT_EQ(obs.ops[b][q], 3u);  // the errors before b's transposed MVM
+  EXPECT_EQ(obs.ops[b][der], 4u);
+  EXPECT_EQ(obs.ops[u][q], 7u + 4u + 5u + 3u);  // the update operands, rows + cols per layer
+  EXPECT_EQ(obs.layers, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(obs.entries, 7u * 4u + 5u * 3u);
+  EXPECT_LE(obs.products, obs.entries);
+  // A batch of three: three times the element-wise work, the operands of
+  // every sample, one chi update per layer.
+  obs = counting_observer();
+  m.train_batch(x.data(), labels, 3, 0.5);
+  EXPECT_EQ(obs.ops[f][act], 12u);
+  EXPECT_EQ(obs.ops[f][q], 15u);
+  EXPECT_EQ(obs.ops[b][err] + obs.ops[b][q] + obs.ops[b][der], 9u + 9u + 12u);
+  EXPECT_EQ(obs.ops[u][q], 3u * (7u + 4u + 5u + 3u));
+  EXPECT_EQ(obs.layers.size(), 2u);
+  EXPECT_EQ(obs.products, obs.entries) << "a batch's increment is dense";
+  // Inference: the forward stage only; a probe of the activity: nothing.
+  obs = counting_observer();
+  m.evaluate(x.data(), labels, 3);
+  EXPECT_EQ(obs.order, (std::vector<int>{f}));
+  m.activity(x.data(), 3);
+  EXPECT_EQ(obs.order.size(), 1u);
+  // Without an observer the step is the same: an fp32 network reports no
+  // quantisation.
+  model fp(net, fp32_config(), 3);
+  counting_observer o32;
+  fp.observe(&o32);
+  fp.train_batch(x.data(), labels, 1, 0.5);
+  EXPECT_EQ(o32.ops[f][q] + o32.ops[b][q] + o32.ops[u][q], 0u);
+  EXPECT_EQ(o32.ops[f][act], 4u);
+  EXPECT_TRUE(o32.layers.empty());
 }
 
 }  // namespace

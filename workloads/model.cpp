@@ -76,8 +76,9 @@ class weight_layer {
   virtual ~weight_layer() = default;
   // x [n, rows] -> [n, cols]
   virtual Tensor forward(const Tensor& x) = 0;
-  // d [n, cols] -> [n, rows]
-  virtual Tensor backward(const Tensor& d) = 0;
+  // d [n, cols] -> [n, out_rows]: the errors of the first out_rows inputs
+  // (a bias row's is never needed).
+  virtual Tensor backward(const Tensor& d, std::size_t out_rows) = 0;
   // Adds the optimizer's increment [rows, cols] at simulated time now_s.
   virtual void apply(const Tensor& inc, double now_s) = 0;
   // Plain SGD: adds scale x^T d (x [n, rows], the layer's inputs; d [n,
@@ -88,13 +89,16 @@ class weight_layer {
   // The weights the layer computes with (fp32 for the reference and
   // digital-mp's 32-bit words; mca: the drifted noise-free conductances).
   virtual Tensor weights() = 0;
-  // Before every training batch (drift, refresh), samples trained so far;
-  // true when the devices were read again (drift).
+  // Before every training batch (drift), samples trained so far; true when
+  // the devices were read again.
   virtual bool begin_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {
     return false;
   }
-  // The layer's PCM array (mca), else null.
+  // After every training batch's update (refresh), samples trained before it.
+  virtual void end_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {}
+  // The layer's PCM array and chi memory (mca), else null.
   virtual crossbar* array() { return nullptr; }
+  virtual const chi_memory* chi() const { return nullptr; }
   // single_ref: the weight scale of epoch e (1-based).
   virtual void begin_epoch(int /*epoch*/) {}
   virtual weight_layer_stats stats() const = 0;
@@ -104,6 +108,10 @@ class weight_layer {
   virtual bool exact() const { return false; }
   // The tensor weights() returns was written to (derived copies are stale).
   virtual void weights_written() {}
+  // The digital unit's observer of the step (may be null) and this layer's
+  // index among the weight layers.
+  step_observer* observer = nullptr;
+  std::size_t index = 0;
 };
 
 class fp32_layer : public weight_layer {
@@ -137,10 +145,10 @@ class fp32_layer : public weight_layer {
     }
     return y;
   }
-  Tensor backward(const Tensor& d) override {
-    if (d.size(0) != 1) return d.mm(w_.t());
+  Tensor backward(const Tensor& d, std::size_t rows) override {
+    if (d.size(0) != 1) return d.mm(w_.narrow(0, 0, static_cast<int64_t>(rows)).t());
     // One sample: a dot product per row of the weights.
-    const std::size_t rows = stats_.rows, cols = stats_.cols;
+    const std::size_t cols = stats_.cols;
     Tensor y = at::empty({1, static_cast<int64_t>(rows)}, f32());
     const Tensor dc = d.contiguous();
     const float* dp = dc.data_ptr<float>();
@@ -214,10 +222,10 @@ class digital_mp_layer : public fp32_layer {
     quantize_rows(cfg_.activations, xq);
     return xq.mm(quantized());
   }
-  Tensor backward(const Tensor& d) override {
+  Tensor backward(const Tensor& d, std::size_t rows) override {
     Tensor dq = d.contiguous().clone();
     quantize_rows(cfg_.errors, dq);
-    return dq.mm(quantized().t());
+    return dq.mm(quantized().narrow(0, 0, static_cast<int64_t>(rows)).t());
   }
   void apply(const Tensor& inc, double now_s) override {
     fp32_layer::apply(inc, now_s);
@@ -255,8 +263,12 @@ class local_tile : public tile_port {
              double adc_backward_range)
       : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {}
 
-  void forward(const float* x, std::size_t n, float* y) override { product(x, n, y, false); }
-  void backward(const float* d, std::size_t n, float* y) override { product(d, n, y, true); }
+  void forward(const float* x, std::size_t n, float* y) override {
+    product(x, n, y, false, xb_.cols());
+  }
+  void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
+    product(d, n, y, true, out_rows);
+  }
   void program(const std::vector<pulse_cmd>& pulses, double now_s) override {
     for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
   }
@@ -265,9 +277,9 @@ class local_tile : public tile_port {
   }
 
  private:
-  void product(const float* in, std::size_t n, float* out, bool transposed) {
+  void product(const float* in, std::size_t n, float* out, bool transposed, std::size_t out_n) {
     const auto rows = static_cast<int64_t>(xb_.rows()), cols = static_cast<int64_t>(xb_.cols());
-    const int64_t width = transposed ? cols : rows, out_width = transposed ? rows : cols;
+    const int64_t width = transposed ? cols : rows, out_width = static_cast<int64_t>(out_n);
     const auto nn = static_cast<int64_t>(n);
     Tensor q = at::from_blob(const_cast<float*>(in), {nn, width}, f32()).clone();
     const std::vector<double> s =
@@ -275,13 +287,16 @@ class local_tile : public tile_port {
     Tensor y = at::from_blob(out, {nn, out_width}, f32());
     if (n == 1) {  // the batch-1 kernels
       if (transposed) {
-        xb_.mvm_t(q.data_ptr<float>(), out, xb_.rows());
+        // A zero error reads zeros (no conversion, no read noise drawn).
+        if (s[0] != 0.0) xb_.mvm_t(q.data_ptr<float>(), out, out_n);
       } else {
         xb_.mvm(q.data_ptr<float>(), out);
       }
     } else {
-      const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols());
-      const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols());
+      const Tensor w =
+          view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, transposed ? out_width : rows);
+      const Tensor v =
+          view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, transposed ? out_width : rows);
       y.copy_(q.mm(transposed ? w.t() : w));
       if (xb_.noisy()) {
         const Tensor var = (q * q).mm(transposed ? v.t() : v).contiguous();
@@ -337,10 +352,11 @@ class mca_layer : public weight_layer {
     return y;
   }
 
-  Tensor backward(const Tensor& d) override {
+  Tensor backward(const Tensor& d, std::size_t out_rows) override {
     const Tensor c = d.contiguous();
-    Tensor y = at::empty({c.size(0), static_cast<int64_t>(xb_->rows())}, f32());
-    tile_->backward(c.data_ptr<float>(), static_cast<std::size_t>(c.size(0)), y.data_ptr<float>());
+    Tensor y = at::empty({c.size(0), static_cast<int64_t>(out_rows)}, f32());
+    tile_->backward(c.data_ptr<float>(), static_cast<std::size_t>(c.size(0)), y.data_ptr<float>(),
+                    out_rows);
     return y;
   }
 
@@ -350,7 +366,8 @@ class mca_layer : public weight_layer {
     chi_->accumulate(c.data_ptr<float>(), [&](std::size_t r, std::size_t col, int p) {
       pulses_.push_back({static_cast<uint32_t>(r), static_cast<uint32_t>(col), p});
     });
-    if (!pulses_.empty()) tile_->program(pulses_, now_s);
+    const uint64_t entries = xb_->rows() * xb_->cols();
+    program(entries, entries, now_s);
   }
 
   void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
@@ -365,17 +382,19 @@ class mca_layer : public weight_layer {
       const std::size_t nonzero =
           update_operands(cfg_.update_x, cfg_.update_d, xc.data_ptr<float>(), rows,
                           dc.data_ptr<float>(), cols, ux_.data(), ud_.data());
-      if (nonzero == 0) return;
+      if (observer != nullptr && !ideal) observer->vector_op(digital_op::quantize, rows + cols);
       const float s = static_cast<float>(scale);
       pulses_.clear();
-      for (std::size_t r = 0; r < rows; ++r) {
+      uint64_t products = 0;
+      for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
         if (ux_[r] == 0.0f) continue;
+        products += nonzero;
         const auto row = static_cast<uint32_t>(r);
         chi_->accumulate_row(r, s * ux_[r], ud_.data(), nonzero, [&](std::size_t c, int p) {
           pulses_.push_back({row, static_cast<uint32_t>(c), p});
         });
       }
-      if (!pulses_.empty()) tile_->program(pulses_, now_s);
+      program(rows * cols, products, now_s);
       return;
     }
     if (ideal) {
@@ -387,6 +406,9 @@ class mca_layer : public weight_layer {
     Tensor xq = x.contiguous().clone(), dq = d.contiguous().clone();
     quantize_rows(cfg_.update_x, xq);
     quantize_rows(cfg_.update_d, dq);
+    if (observer != nullptr) {
+      observer->vector_op(digital_op::quantize, static_cast<std::size_t>(xq.numel() + dq.numel()));
+    }
     weight_layer::apply_outer(xq, dq, scale, now_s);
   }
 
@@ -399,20 +421,25 @@ class mca_layer : public weight_layer {
     };
     const bool synced = due(cfg_.drift_sync_images);
     if (synced) xb_->sync(now_s);
-    const int every = cfg_.refresh_every_images;
-    if (every > 0 && cfg_.refresh_spread) {  // 1/every of the rows before every sample
-      for (uint64_t k = samples; k < samples + n; ++k) {
-        const auto [r0, r1] = refresh_slice(xb_->rows(), k % static_cast<uint64_t>(every),
-                                            static_cast<uint64_t>(every));
-        tile_->refresh(r0, r1, now_s);
-      }
-    } else if (due(every)) {
-      tile_->refresh(0, xb_->rows(), now_s);
-    }
     return synced;
   }
 
+  void end_batch(uint64_t samples, std::size_t n, double now_s) override {
+    const int every = cfg_.refresh_every_images;
+    if (every <= 0) return;
+    const auto e = static_cast<uint64_t>(every);
+    if (cfg_.refresh_spread) {  // 1/every of the rows after every sample
+      for (uint64_t k = samples; k < samples + n; ++k) {
+        const auto [r0, r1] = refresh_slice(xb_->rows(), k % e, e);
+        tile_->refresh(r0, r1, now_s);
+      }
+    } else if ((samples + n) / e > samples / e) {  // every `every` samples, after the update
+      tile_->refresh(0, xb_->rows(), now_s);
+    }
+  }
+
   crossbar* array() override { return xb_.get(); }
+  const chi_memory* chi() const override { return chi_.get(); }
   void attach(tile_port* port) { tile_ = port ? port : own_tile_.get(); }
 
   void begin_epoch(int epoch) override { scale_for_epoch(epoch); }
@@ -439,6 +466,12 @@ class mca_layer : public weight_layer {
   }
 
  private:
+  // The chi update is reported, then its pulses go to the tile.
+  void program(uint64_t entries, uint64_t products, double now_s) {
+    if (observer != nullptr) observer->chi_update(index, entries, products);
+    if (!pulses_.empty()) tile_->program(pulses_, now_s);
+  }
+
   // single_ref: the weight scale of epoch e from the schedule.
   void scale_for_epoch(int epoch) {
     if (xb_->synapse() != synapse_kind::single_ref) return;
@@ -480,6 +513,7 @@ struct model::impl {
   std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch (conv)
   std::vector<Tensor> errs;                       // dense layers: dL/d(output) of the last batch
   rng dropout_rng;
+  step_observer* obs = nullptr;
   uint64_t samples = 0;
   std::size_t first_weight = 0;  // index of the first weight layer (needs no input error)
 
@@ -540,6 +574,7 @@ struct model::impl {
       }
       velocity[i] =
           at::zeros({static_cast<int64_t>(l.rows()), static_cast<int64_t>(l.cols())}, f32());
+      wl[i]->index = index;
       ++index;
     }
     first_weight = spec.weight_layers().front();
@@ -616,6 +651,7 @@ struct model::impl {
       case layer_kind::dense: {
         const Tensor in = l.bias ? with_ones(x) : x.contiguous();
         aux[i] = in;
+        quantized_inputs(i, in.numel());
         return wl[i]->forward(in);
       }
       case layer_kind::conv2d: {
@@ -637,7 +673,9 @@ struct model::impl {
         Tensor y = at::empty({n * L, f}, f32());
         for (int64_t s = 0; s < n; s += per) {
           const int64_t c = std::min(per, n - s);
-          y.narrow(0, s * L, c * L).copy_(wl[i]->forward(patch_matrix(l, x.narrow(0, s, c))));
+          const Tensor p = patch_matrix(l, x.narrow(0, s, c));
+          quantized_inputs(i, p.numel());
+          y.narrow(0, s * L, c * L).copy_(wl[i]->forward(p));
         }
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
             .permute({0, 3, 1, 2})
@@ -666,10 +704,13 @@ struct model::impl {
       case layer_kind::flatten:
         return x.reshape({n, -1});
       case layer_kind::sigmoid:
+        count(digital_op::activation, x.numel());
         return aux[i] = at::sigmoid(x);
       case layer_kind::relu:
+        count(digital_op::activation, x.numel());
         return aux[i] = at::relu(x);
       case layer_kind::tanh:
+        count(digital_op::activation, x.numel());
         return aux[i] = at::tanh(x);
       default:  // losses: handled by the step
         return x;
@@ -687,8 +728,8 @@ struct model::impl {
       case layer_kind::dense: {
         errs[i] = g;
         if (!need_input_grad) return Tensor();
-        const Tensor gi = wl[i]->backward(g.contiguous());
-        return l.bias ? gi.narrow(1, 0, gi.size(1) - 1) : gi;
+        count_quantized(g.numel());
+        return wl[i]->backward(g.contiguous(), l.rows() - (l.bias ? 1 : 0));
       }
       case layer_kind::conv2d: {
         const int64_t k = static_cast<int64_t>(l.kernel), pad = k / 2;
@@ -719,9 +760,9 @@ struct model::impl {
           const Tensor dc = d.narrow(0, s * L, c * L);
           gw.addmm_(patch_matrix(l, x.narrow(0, s, c)).t(), dc);
           if (!need_input_grad) continue;
-          Tensor gc = wl[i]->backward(dc);  // [c L, rows]
-          if (l.bias) gc = gc.narrow(1, 0, ckk);
-          gc = gc.reshape({c, L, ckk}).transpose(1, 2).contiguous();  // [c, ckk, L]
+          count_quantized(dc.numel());
+          Tensor gc = wl[i]->backward(dc, static_cast<std::size_t>(ckk));  // [c L, ckk]
+          gc = gc.reshape({c, L, ckk}).transpose(1, 2).contiguous();       // [c, ckk, L]
           gi.narrow(0, s, c).copy_(
               at::col2im(gc, {static_cast<int64_t>(l.in.h), static_cast<int64_t>(l.in.w)}, {k, k},
                          {1, 1}, {pad, pad}, {1, 1}));
@@ -739,14 +780,35 @@ struct model::impl {
       case layer_kind::flatten:
         return g.reshape(x.sizes());
       case layer_kind::sigmoid:
+        count(digital_op::derivative, g.numel());
         return at::sigmoid_backward(g, aux[i]);
       case layer_kind::relu:
+        count(digital_op::derivative, g.numel());
         return at::threshold_backward(g, aux[i], 0);
       case layer_kind::tanh:
+        count(digital_op::derivative, g.numel());
         return at::tanh_backward(g, aux[i]);
       default:
         return g;
     }
+  }
+
+  void count(digital_op op, int64_t n) const {
+    if (obs != nullptr) obs->vector_op(op, static_cast<std::size_t>(n));
+  }
+  // A weight layer's inputs (quantised unless they are the network's) and
+  // its errors before the transposed MVMs, in the numerics that quantise.
+  void quantized_inputs(std::size_t i, int64_t n) const {
+    if (i != first_weight) count_quantized(n);
+  }
+  void count_quantized(int64_t n) const {
+    if (cfg.numerics != numerics_kind::fp32) count(digital_op::quantize, n);
+  }
+  void begin(step_stage s) const {
+    if (obs != nullptr) obs->begin_stage(s);
+  }
+  void end(step_stage s) const {
+    if (obs != nullptr) obs->end_stage(s);
   }
 
   Tensor input(const float* x, std::size_t n) const {
@@ -836,14 +898,20 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
     if (w) synced |= w->begin_batch(m.samples, n, now_s);
   }
   if (synced) m.share_reference();
+  m.begin(step_stage::forward);
   const Tensor z = m.forward_all(x, n, true);
+  m.end(step_stage::forward);
+  m.begin(step_stage::backward);
   auto [res, g] = m.loss(z, labels, n);
+  m.count(digital_op::error, g.numel());
   // Backward through every layer; the first weight layer needs no input error.
   const std::size_t first_weight = m.first_weight;
   for (std::size_t i = m.spec.layers.size() - 1; i-- > 0;) {
     g = m.backward(i, g, i > first_weight);
     if (i == first_weight) break;
   }
+  m.end(step_stage::backward);
+  m.begin(step_stage::update);
   // SGD with momentum and weight decay in the digital unit, then the update
   // of every weight layer in its numerics. Plain SGD hands a dense layer the
   // operands of its outer products instead of their sum.
@@ -870,6 +938,10 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
     }
     m.wl[i]->apply(step * (-lr), now_s);
   }
+  for (const auto& w : m.wl) {
+    if (w) w->end_batch(m.samples, n, now_s);
+  }
+  m.end(step_stage::update);
   m.samples += n;
   return res;
 }
@@ -889,13 +961,18 @@ void model::age_to(double now_s) {
 
 batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t n) {
   at::NoGradGuard no_grad;
+  p_->begin(step_stage::forward);
   const Tensor z = p_->forward_all(x, n, false);
+  p_->end(step_stage::forward);
   return p_->loss(z, labels, n).first;
 }
 
 std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
   at::NoGradGuard no_grad;
   impl& m = *p_;
+  // A probe, not a step: nothing reaches the observer.
+  step_observer* const obs = m.obs;
+  observe(nullptr);
   std::vector<layer_activity> out;
   Tensor a = m.input(x, n);
   for (std::size_t i = 0; i + 1 < m.spec.layers.size(); ++i) {
@@ -918,6 +995,7 @@ std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
     }
     out.push_back(s);
   }
+  observe(obs);
   return out;
 }
 
@@ -966,6 +1044,10 @@ crossbar* model::array(std::size_t k) {
   return p_->wl[weight_layer_index(p_->spec, k)]->array();
 }
 
+const chi_memory* model::chi(std::size_t k) const {
+  return p_->wl[weight_layer_index(p_->spec, k)]->chi();
+}
+
 void model::attach_tile(std::size_t k, tile_port* port) {
   const std::size_t i = weight_layer_index(p_->spec, k);
   auto* layer = dynamic_cast<mca_layer*>(p_->wl[i].get());
@@ -974,6 +1056,13 @@ void model::attach_tile(std::size_t k, tile_port* port) {
                                 p_->spec.layers[i].name + "' is not an mca layer");
   }
   layer->attach(port);
+}
+
+void model::observe(step_observer* obs) {
+  p_->obs = obs;
+  for (const auto& w : p_->wl) {
+    if (w) w->observer = obs;
+  }
 }
 
 void model::save(state_writer& w) const {

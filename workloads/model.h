@@ -23,6 +23,7 @@
 
 namespace mcasim {
 
+class chi_memory;
 class crossbar;
 struct pulse_cmd;
 
@@ -37,12 +38,42 @@ class tile_port {
   virtual ~tile_port() = default;
   // A block of n MVMs: x [n, rows] row-major in, y [n, cols] out.
   virtual void forward(const float* x, std::size_t n, float* y) = 0;
-  // A block of n transposed MVMs: d [n, cols] in, y [n, rows] out.
-  virtual void backward(const float* d, std::size_t n, float* y) = 0;
+  // A block of n transposed MVMs: d [n, cols] in, y [n, out_rows] out, the
+  // first out_rows rows (a bias row's error is never needed).
+  virtual void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) = 0;
   // The blind pulses of one update, in the order chi released them.
   virtual void program(const std::vector<pulse_cmd>& pulses, double now_s) = 0;
   // The refresh check of rows [r0, r1).
   virtual void refresh(std::size_t r0, std::size_t r1, double now_s) = 0;
+};
+
+// The stages of a training step, in order.
+enum class step_stage { forward, backward, update };
+// The digital unit's element-wise work in a step.
+enum class digital_op {
+  activation,  // an activation function, per element
+  derivative,  // an activation's derivative times the error, per element
+  error,       // the loss's error at an output
+  quantize,    // a value scaled and rounded for a converter or the update
+};
+
+// What the digital unit does in a step, for a hardware model to count and
+// time: the stages, the element-wise operations, and the chi update of
+// every mca layer (the tiles' own work goes through their tile_port). A
+// weight layer's inputs are quantised by the digital unit except the
+// network's input (the data set's codes), its errors before every block of
+// transposed MVMs, and a one-sample update's operands (rows + cols values)
+// when they are quantised.
+class step_observer {
+ public:
+  virtual ~step_observer() = default;
+  virtual void begin_stage(step_stage s) = 0;
+  virtual void end_stage(step_stage s) = 0;
+  virtual void vector_op(digital_op op, std::size_t n) = 0;
+  // The update of weight layer k: `entries` outer-product entries
+  // examined, `products` of them non-zero and added to chi
+  // (read-modify-write), before its pulses go to the tile.
+  virtual void chi_update(std::size_t k, uint64_t entries, uint64_t products) = 0;
 };
 
 // Per weight layer, since construction.
@@ -111,9 +142,14 @@ class model {
 
   // The PCM array of the k-th weight layer (mca), else null.
   crossbar* array(std::size_t k);
+  // The chi memory of the k-th weight layer (mca), else null.
+  const chi_memory* chi(std::size_t k) const;
   // Routes the k-th weight layer's MVMs and programming through `port`
   // (mca only; null: the layer's own tile again). The port outlives its use.
   void attach_tile(std::size_t k, tile_port* port);
+  // Reports every step's digital work to `obs` (null: none). The observer
+  // outlives its use.
+  void observe(step_observer* obs);
 
   void save(state_writer& w) const;
   void load(state_reader& r);

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <numeric>
 #include <set>
 
@@ -20,10 +22,13 @@
 
 #include "../test_util.h"
 #include "app/table1.h"
+#include "models/chi_memory.h"
+#include "models/crossbar.h"
 #include "platform/designs.h"
 #include "platform/measure.h"
 #include "power/technology.h"
-#include "workloads/network.h"
+#include "workloads/model.h"
+#include "workloads/network_train.h"
 
 namespace mcasim {
 namespace {
@@ -46,8 +51,23 @@ std::vector<job_phase> make_job(const dataset& train, std::size_t n) {
   return phases;
 }
 
-// The platform and the functional model of the same design, same seed,
-// same images: bit-identical weights (and chi).
+// A functional run of the platform's model: the same network, numerics and
+// seed, its layers on their own tiles, one image per step at `period_s`.
+std::unique_ptr<model> functional_model(const experiment_config& exp, uint64_t seed,
+                                        const dataset& train, double period_s,
+                                        const std::function<void(model&)>& before = nullptr) {
+  auto m = std::make_unique<model>(perceptron_network(exp.mlp), engine_config(exp), seed);
+  if (before) before(*m);
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    const auto y = static_cast<uint8_t>(train.labels[i]);
+    m->train_batch(train.image(i), &y, 1, exp.mlp.learning_rate, static_cast<double>(i) * period_s);
+  }
+  return m;
+}
+
+// The platform (the model's step with its MVMs and programming as tile
+// transactions) and the functional model (its own tiles), same seed, same
+// images: bit-identical devices, chi and state.
 TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   sim_guard();
   const dataset train = make_synthetic_dataset(400, 3);
@@ -57,25 +77,26 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
 
-  mca_network ref(exp, 7, 0.0);
-  for (std::size_t i = 0; i < train.size(); ++i) {
-    ref.train(train.image(i), train.labels[i], static_cast<double>(i) * exp.image_period_s);
-  }
+  const auto ref = functional_model(exp, 7, train, exp.image_period_s);
   uint64_t pulses = 0;
-  for (int l = 0; l < 2; ++l) {
+  for (std::size_t l = 0; l < 2; ++l) {
     crossbar& a = l == 0 ? d.tile0->devices() : d.tile1->devices();
-    crossbar& b = ref.layer(l);
+    ASSERT_EQ(&a, d.net->array(l)) << "the tile holds the model's devices";
+    crossbar& b = *ref->array(l);
     ASSERT_EQ(a.weights().size(), b.weights().size());
     for (std::size_t k = 0; k < a.weights().size(); ++k) {
       ASSERT_EQ(a.weights()[k], b.weights()[k]) << "layer " << l + 1 << " weight " << k;
     }
-    const auto& ca = d.du->chi(l).values();
-    const auto& cb = ref.chi(l).values();
-    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
     pulses += b.counters().set_pulses;
     EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
+    const std::vector<float>& ca = d.net->chi(l)->values();
+    const std::vector<float>& cb = ref->chi(l)->values();
+    ASSERT_EQ(ca.size(), a.weights().size());
+    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
+    EXPECT_EQ(d.net->stats()[l].nonzero_chi_updates, ref->stats()[l].nonzero_chi_updates);
   }
-  EXPECT_GT(pulses, 0u) << "the run must program devices for the comparison to mean anything";
+  EXPECT_GT(pulses, 1000u) << "the run must program devices for the comparison to mean anything";
+  EXPECT_EQ(d.net->samples_trained(), train.size());
   // Each tile holds its converter banks; they count every image's
   // conversions (8-bit: one each) and belong to the computational memory.
   EXPECT_STREQ(d.tile0->pwm.name(), "mca.tile0.pwm");
@@ -426,15 +447,13 @@ void platform_refresh(bool spread) {
 
   // The functional model with the same cells and images refreshes the same
   // cells: equal counters and bit-identical devices.
-  mca_network ref(exp, 13, 0.0);
-  for (int l = 0; l < 2; ++l) arm_refresh_cells(ref.layer(l), l);
-  for (std::size_t i = 0; i < train.size(); ++i) {
-    ref.train(train.image(i), train.labels[i], static_cast<double>(i) * exp.image_period_s);
-  }
+  const auto ref = functional_model(exp, 13, train, exp.image_period_s, [](model& m) {
+    for (int l = 0; l < 2; ++l) arm_refresh_cells(*m.array(static_cast<std::size_t>(l)), l);
+  });
   const std::size_t want_cells[2] = {6, 3};
   for (int l = 0; l < 2; ++l) {
     crossbar& a = tiles[l]->devices();
-    crossbar& b = ref.layer(l);
+    crossbar& b = *ref->array(static_cast<std::size_t>(l));
     EXPECT_EQ(a.counters().refreshed_cells, want_cells[l]);
     EXPECT_EQ(b.counters().refreshed_cells, want_cells[l]);
     EXPECT_EQ(a.counters().refresh_set_pulses, b.counters().refresh_set_pulses);
