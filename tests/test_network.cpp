@@ -1,6 +1,8 @@
-// workloads/network.h: the neuron math, the fp64 reference (SGD step checked
-// against finite-difference gradients) and the mixed-precision machine
-// (pulses follow chi, weight-scale schedule, drift sync, refresh, determinism).
+// workloads/network.h: the neuron math; the paper's perceptron experiments
+// on the engine (tests/perceptron_model.h): the fp64 reference (SGD step
+// checked against finite-difference gradients) and the mixed-precision
+// machine (pulses follow chi, weight-scale schedule, drift sync, refresh,
+// determinism).
 #include "workloads/network.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +14,9 @@
 
 #include "models/rng.h"
 #include "models/state_io.h"
+#include "perceptron_model.h"
 #include "test_util.h"
+#include "workloads/digital_network.h"
 
 namespace mcasim {
 namespace {
@@ -89,15 +93,20 @@ TEST_P(Fp64Gradient, SgdStepIsMinusLearningRateTimesGradient) {
   cfg.mlp.loss = GetParam().loss;
   cfg.mlp.learning_rate = 0.3;
   cfg.fp_init_std = 0.5;
-  fp64_network net(cfg, 3);
+  test::perceptron net(cfg, 3);
+  auto weights = [&](std::size_t l) {
+    const std::vector<float> w = net.net().weights(l);
+    return std::vector<double>(w.begin(), w.end());
+  };
   const std::vector<float> x{0.2f, 0.9f, 0.0f, 0.5f, 1.0f};
   const int label = 2;
-  const auto w1 = net.w1(), w2 = net.w2();
+  const auto w1 = weights(0), w2 = weights(1);
   ASSERT_EQ(w1.size(), 6u * 4u);
   ASSERT_EQ(w2.size(), 5u * 3u);
   net.train(x.data(), label, 0.0);
 
-  // Central differences, step 1e-6: error ~1e-10, compared at 1e-6.
+  // Central differences, step 1e-6: error ~1e-10; the float step adds
+  // ~1e-7 relative; compared at 1e-6.
   const double h = 1e-6, lr = cfg.mlp.learning_rate;
   auto check = [&](const std::vector<double>& before, const std::vector<double>& after,
                    bool first) {
@@ -111,11 +120,11 @@ TEST_P(Fp64Gradient, SgdStepIsMinusLearningRateTimesGradient) {
       EXPECT_NEAR(after[k] - before[k], -lr * grad, 1e-6) << (first ? "w1[" : "w2[") << k << "]";
     }
   };
-  check(w1, net.w1(), true);
-  check(w2, net.w2(), false);
+  check(w1, weights(0), true);
+  check(w2, weights(1), false);
 
   // The step lowers the loss.
-  EXPECT_LT(reference_loss(cfg.mlp, net.w1(), net.w2(), x, label),
+  EXPECT_LT(reference_loss(cfg.mlp, weights(0), weights(1), x, label),
             reference_loss(cfg.mlp, w1, w2, x, label));
 }
 
@@ -130,29 +139,29 @@ INSTANTIATE_TEST_SUITE_P(Variants, Fp64Gradient,
                                   (info.param.loss == loss_kind::mse ? "Mse" : "L2svm");
                          });
 
-TEST(Fp64Network, CountsNonZeroWeightChanges) {
+TEST(Fp64Perceptron, CountsNonZeroWeightChanges) {
   experiment_config cfg = make_experiment("fp64");
   cfg.mlp.inputs = 6;
   cfg.mlp.hidden = 5;
   cfg.mlp.outputs = 4;
-  fp64_network net(cfg, 4);
+  test::perceptron net(cfg, 4);
   const std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f, 0.0f, 0.75f};  // 4 non-zero + bias
   net.train(x.data(), 1, 0.0);
-  const auto c = net.counters();
+  const auto c = net.net().stats();
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].weight_updates, 5u * 5u);  // (4 inputs + bias) x 5 hidden
   EXPECT_EQ(c[1].weight_updates, 6u * 4u);  // (5 hidden + bias) x 4 outputs
   EXPECT_EQ(c[0].set_pulses, 0u);
 }
 
-TEST(Fp64Network, SameSeedSameWeights) {
+TEST(Fp64Perceptron, SameSeedSameWeights) {
   const experiment_config cfg = make_experiment("fp64");
-  fp64_network a(cfg, 9), b(cfg, 9), c(cfg, 10);
-  EXPECT_EQ(a.w1(), b.w1());
-  EXPECT_NE(a.w1(), c.w1());
+  test::perceptron a(cfg, 9), b(cfg, 9), c(cfg, 10);
+  EXPECT_EQ(a.net().weights(0), b.net().weights(0));
+  EXPECT_NE(a.net().weights(0), c.net().weights(0));
   // Initial weights ~ N(0, 0.147): 196k weights, SE of the std 2.3e-4.
   test::moments m;
-  for (double w : a.w1()) m.add(w);
+  for (float w : a.net().weights(0)) m.add(w);
   EXPECT_NEAR(m.mean(), 0.0, 2e-3);
   EXPECT_NEAR(m.stddev(), 0.147, 2e-3);
 }
@@ -172,26 +181,26 @@ std::vector<float> random_image(rng& r, std::size_t n) {
   return x;
 }
 
-TEST(McaNetwork, ProgrammedCellsFollowChiPulseEvents) {
+TEST(McaPerceptron, ProgrammedCellsFollowChiPulseEvents) {
   experiment_config cfg = small_mca();
   // The small network back-propagates small deltas: a larger learning rate
   // lets layer-1 chi values reach epsilon within a few hundred images.
   cfg.mlp.learning_rate = 4.0;
-  mca_network net(cfg, 5, 0.0);
+  test::perceptron net(cfg, 5);
   rng r(5, 1);
   for (int i = 0; i < 400; ++i) {
     const auto x = random_image(r, cfg.mlp.inputs);
     net.train(x.data(), i % 3, 0.1 * i);
   }
-  EXPECT_EQ(net.images_trained(), 400u);
-  const auto c = net.counters();
+  EXPECT_EQ(net.net().samples_trained(), 400u);
+  const auto c = net.net().stats();
   for (std::size_t l = 0; l < 2; ++l) {
     EXPECT_GT(c[l].weight_updates, 0u) << "layer " << l;
     EXPECT_EQ(c[l].weight_updates, net.chi(l).counters().pulse_events) << "layer " << l;
-    EXPECT_GE(c[l].set_pulses, c[l].weight_updates) << "layer " << l;
+    EXPECT_GE(net.layer(l).counters().set_pulses, c[l].weight_updates) << "layer " << l;
     EXPECT_EQ(c[l].nonzero_chi_updates, net.chi(l).counters().nonzero_updates);
     EXPECT_GT(c[l].nonzero_chi_updates, c[l].weight_updates) << "layer " << l;
-    EXPECT_EQ(c[l].reset_pulses, 0u) << "differential depression uses SET on Gn";
+    EXPECT_EQ(net.layer(l).counters().reset_pulses, 0u) << "differential depression uses SET on Gn";
   }
 }
 
@@ -202,20 +211,21 @@ TEST(McaNetwork, ProgrammedCellsFollowChiPulseEvents) {
 // cleared chi (the network state is reloaded before every image) chi holds
 // exactly the update lr * x_i * delta_j of the ideal "mca" operands; the
 // bias rows (x = 1) give lr * delta.
-TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
+TEST(McaPerceptron, NoiselessForwardMatchesCrossbarWeights) {
   experiment_config cfg = small_mca();
   cfg.mca.pcm.read_noise = false;
   cfg.mca.chi.eps_p = cfg.mca.chi.eps_d = 1e6;  // never fires
-  mca_network net(cfg, 6, 0.0);
+  test::perceptron net(cfg, 6);
   state_writer initial;
-  net.save(initial);
+  net.net().save(initial);
   const std::size_t ni = cfg.mlp.inputs, nh = cfg.mlp.hidden, no = cfg.mlp.outputs;
   const double lr = cfg.mlp.learning_rate;
   // Float error bounds (u = 2^-24): a float sum of n products is within
   // n u sum |terms| of the exact one; the sigmoid has slope <= 1/4 and its
   // exp and division add 3u; d = (t - s) s (1 - s) and s (1 - s) have slope
   // <= 1 in s on [0, 1]; chi = fl(fl(lr x) d) adds 2u relative, and lr is a
-  // float (relative error dlr).
+  // float (relative error dlr). The engine's sigmoid derivative, (g (1 - s)) s,
+  // adds no more than the bounds below allow for.
   const double u = 0x1p-24;
   const double dlr = std::fabs(static_cast<float>(lr) - lr) / lr;
   const auto& w1 = net.layer(0).weights();
@@ -224,7 +234,7 @@ TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
   double max_tol = 0, max_value = 0;
   for (int n = 0; n < 50; ++n) {
     state_reader back(initial.bytes(), "initial state");
-    net.load(back);
+    net.net().load(back);
     const auto x = random_image(r, ni);
     const int label = n % static_cast<int>(no);
     std::vector<double> a1(nh + 1, 1.0), ea1(nh + 1, 0.0), y(no, 0.0), d2(no), ed2(no);
@@ -250,8 +260,8 @@ TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
       ed2[o] = (e + (nh + 1) * u * abs_sum) / 4 + 3 * u + 4 * u;
     }
     const int want = argmax(y.data(), no);
-    EXPECT_EQ(net.predict(x.data(), 0.0), want) << "image " << n;
-    EXPECT_EQ(net.train(x.data(), label, 0.0), want) << "image " << n;
+    EXPECT_TRUE(net.predicts(x.data(), want)) << "image " << n;
+    EXPECT_EQ(net.train(x.data(), label, 0.0), want == label) << "image " << n;
     const chi_memory& c1 = net.chi(0);
     const chi_memory& c2 = net.chi(1);
     auto check = [&](float got, double want_chi, double tol, const char* what, std::size_t i,
@@ -294,12 +304,12 @@ TEST(McaNetwork, NoiselessForwardMatchesCrossbarWeights) {
   EXPECT_LT(max_tol, 1e-4 * max_value);
 }
 
-TEST(McaNetwork, NonDifferentialWeightScaleFollowsSchedule) {
-  mca_network net(small_mca("mca-nondiff"), 7, 0.0);
+TEST(McaPerceptron, NonDifferentialWeightScaleFollowsSchedule) {
+  test::perceptron net(small_mca("mca-nondiff"), 7);
   const double span = 8.0 - 0.1;
   const double expected[] = {0.7, 0.85, 1.0, 1.0};  // the last value holds
   for (int epoch = 1; epoch <= 4; ++epoch) {
-    net.begin_epoch(epoch, 0.0);
+    net.net().begin_epoch(epoch);
     const double per_us = 2.0 * expected[epoch - 1] / span;
     for (std::size_t l = 0; l < 2; ++l) {
       EXPECT_NEAR(net.layer(l).weight_per_us(), per_us, 1e-12) << "epoch " << epoch;
@@ -309,10 +319,10 @@ TEST(McaNetwork, NonDifferentialWeightScaleFollowsSchedule) {
   }
 }
 
-TEST(McaNetwork, DriftIsResynchronisedEveryNImages) {
+TEST(McaPerceptron, DriftIsResynchronisedEveryNImages) {
   experiment_config cfg = small_mca();
   cfg.mca.drift_sync_images = 10;
-  mca_network net(cfg, 8, 0.0);
+  test::perceptron net(cfg, 8);
   rng r(8, 1);
   for (int i = 0; i < 10; ++i) {
     const auto x = random_image(r, cfg.mlp.inputs);
@@ -325,21 +335,21 @@ TEST(McaNetwork, DriftIsResynchronisedEveryNImages) {
   EXPECT_EQ(net.layer(1).synced_at_s(), 10.0);
 }
 
-TEST(McaNetwork, AgeToLowersWeightsByDrift) {
-  mca_network net(small_mca(), 9, 0.0);
+TEST(McaPerceptron, AgeToLowersWeightsByDrift) {
+  test::perceptron net(small_mca(), 9);
   const std::vector<float> w0 = net.layer(0).weights();
   const double t = 1000.0 * 38.6;
-  net.age_to(t);
+  net.net().age_to(t);
   const double factor = std::pow(1000.0, -0.04);
   for (std::size_t k = 0; k < w0.size(); ++k) {
     ASSERT_NEAR(net.layer(0).weights()[k], w0[k] * factor, 1e-5 * std::abs(w0[k]) + 1e-7);
   }
 }
 
-TEST(McaNetwork, RefreshRunsEveryNImages) {
+TEST(McaPerceptron, RefreshRunsEveryNImages) {
   experiment_config cfg = small_mca();
   cfg.mca.refresh_every_images = 5;
-  mca_network net(cfg, 10, 0.0);
+  test::perceptron net(cfg, 10);
   // Saturate a few layer-2 pairs so the refresh has work to do.
   crossbar& l2 = net.layer(1);
   for (std::size_t k = 0; k < 6; ++k) {
@@ -352,22 +362,22 @@ TEST(McaNetwork, RefreshRunsEveryNImages) {
     const auto x = random_image(r, cfg.mlp.inputs);
     net.train(x.data(), 1, 0.1 * i);
   }
-  EXPECT_EQ(net.counters()[1].refreshed_cells, 0u);
+  EXPECT_EQ(net.layer(1).counters().refreshed_cells, 0u);
   const auto x = random_image(r, cfg.mlp.inputs);
-  net.train(x.data(), 1, 0.4);
-  const auto c = net.counters()[1];
+  net.train(x.data(), 1, 0.4);  // the fifth image: refresh after its update
+  const device_counters& c = net.layer(1).counters();
   EXPECT_GE(c.refreshed_cells, 6u);
   EXPECT_EQ(c.refresh_reset_pulses, 2 * c.refreshed_cells);
 }
 
-TEST(McaNetwork, SameSeedSameTraining) {
+TEST(McaPerceptron, SameSeedSameTraining) {
   const experiment_config cfg = small_mca();
-  mca_network a(cfg, 11, 0.0), b(cfg, 11, 0.0), c(cfg, 12, 0.0);
+  test::perceptron a(cfg, 11), b(cfg, 11), c(cfg, 12);
   rng r(11, 1);
   for (int i = 0; i < 30; ++i) {
     const auto x = random_image(r, cfg.mlp.inputs);
-    const int pa = a.train(x.data(), i % 3, 0.1 * i);
-    const int pb = b.train(x.data(), i % 3, 0.1 * i);
+    const bool pa = a.train(x.data(), i % 3, 0.1 * i);
+    const bool pb = b.train(x.data(), i % 3, 0.1 * i);
     c.train(x.data(), i % 3, 0.1 * i);
     ASSERT_EQ(pa, pb) << "image " << i;
   }
@@ -378,12 +388,19 @@ TEST(McaNetwork, SameSeedSameTraining) {
   }
 }
 
-TEST(MakeNetwork, ChoosesTheMachineAndValidates) {
-  experiment_config fp = make_experiment("fp64");
-  fp.mlp.hidden = 4;
-  EXPECT_NE(dynamic_cast<fp64_network*>(make_network(fp, 1).get()), nullptr);
-  EXPECT_NE(dynamic_cast<mca_network*>(make_network(small_mca(), 1).get()), nullptr);
-  experiment_config bad = small_mca();
+TEST(MakeNetwork, BuildsTheDigitalMachinesAndValidates) {
+  EXPECT_NE(
+      dynamic_cast<digital_network*>(make_network(make_experiment("table1-digital32"), 1).get()),
+      nullptr);
+  for (const char* engine : {"fp64", "mca"}) {
+    try {
+      make_network(make_experiment(engine), 1);
+      ADD_FAILURE() << engine << " built outside the engine";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("engine"), std::string::npos) << e.what();
+    }
+  }
+  experiment_config bad = make_experiment("table1-digital-mp");
   bad.mlp.learning_rate = -1.0;
   EXPECT_THROW(make_network(bad, 1), std::invalid_argument);
 }

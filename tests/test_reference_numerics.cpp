@@ -7,7 +7,7 @@
 // the float code under test. The MCA update rule (chi += lr Qx(x) Qd(delta),
 // p = trunc(chi / epsilon) pulses, SET on Gp for p > 0 and on Gn for p < 0,
 // chi - p epsilon left behind) is worked by hand for chi_memory and
-// recomputed for one full mca_network::train step.
+// recomputed for one full training step of the Table I MCA perceptron.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include "models/converters.h"
 #include "models/rng.h"
 #include "models/state_io.h"
+#include "perceptron_model.h"
 #include "workloads/digital_network.h"
 #include "workloads/experiment.h"
 #include "workloads/network.h"
@@ -613,7 +614,7 @@ TEST(McaUpdateByHand, ChiPulsesAndRemainderAfterTwoImages) {
   EXPECT_EQ(chi.counters().nonzero_updates, 2u * 4u * 3u);  // 4 rows x 3 non-zero deltas
 }
 
-// One full mca_network::train step of the Table I MCA (5-3-2, noiseless
+// One full training step of the Table I MCA (5-3-2, noiseless
 // reads, no refresh, learning rate 0.4 so that one image fires pulses):
 // the forward and backward passes are recomputed here from the crossbar
 // weights with the reference quantiser (8-bit PWM inputs with a power-of-two
@@ -627,7 +628,7 @@ TEST(McaUpdateReference, OneTrainStepChiPulsesAndDevices) {
   cfg.mca.refresh_every_images = 0;
   const mca_config& mc = cfg.mca;
   const std::size_t ni = 5, nh = 3, no = 2;
-  mca_network net(cfg, 23, 0.0);
+  test::perceptron net(cfg, 23);
   mat w1, w2;
   for (float v : net.layer(0).weights()) w1.push_back(v);
   for (float v : net.layer(1).weights()) w2.push_back(v);
@@ -687,8 +688,9 @@ TEST(McaUpdateReference, OneTrainStepChiPulsesAndDevices) {
     d1[h] *= a[h] > 0 ? 1.0 : 0.0;
     ed1[h] = 2 * k_u * std::fabs(d1[h]);
   }
-  EXPECT_EQ(net.train(xin.data(), label, 0.0),
-            static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin()));
+  const int pred = static_cast<int>(std::max_element(y.begin(), y.end()) - y.begin());
+  EXPECT_TRUE(net.predicts(xin.data(), pred));
+  EXPECT_EQ(net.train(xin.data(), label, 0.0), pred == label);
 
   // The update, cell by cell.
   const double eps = static_cast<float>(mc.chi.eps_p);  // chi holds epsilon as a float

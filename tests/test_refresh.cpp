@@ -1,4 +1,4 @@
-// Refresh of saturated differential pairs in the functional MCA machine, in
+// Refresh of saturated differential pairs in the functional MCA perceptron, in
 // the two modes: spread (Table I: 1/N of the rows after every image) and
 // periodic (all rows every N images). The arrays are set by hand so that
 // some cells must be refreshed and others not; the expectations (which rows
@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "perceptron_model.h"
 #include "workloads/experiment.h"
-#include "workloads/network.h"
 
 namespace mcasim {
 namespace {
@@ -115,7 +115,7 @@ void program(crossbar& x, std::size_t k, pair_us g, double now_s) {
 
 // Every device to the background pair, then the planned cells; programming
 // time `now_s` marks devices that refresh has not touched.
-void arm_all(mca_network& net, double now_s) {
+void arm_all(test::perceptron& net, double now_s) {
   for (std::size_t l = 0; l < 2; ++l) {
     crossbar& x = net.layer(l);
     for (std::size_t k = 0; k < x.rows() * x.cols(); ++k) program(x, k, k_background, now_s);
@@ -159,7 +159,7 @@ std::vector<float> zero_image(9, 0.0f);
 TEST(refresh, spread_checks_each_rows_slice_once_per_period_and_refreshes_by_the_rule) {
   constexpr int every = 8;
   const experiment_config e = small_experiment(true, every);
-  mca_network net(e, 5, 0.0);
+  test::perceptron net(e, 5);
   arm_all(net, 0.0);
   // Image (0-based, mod 8) whose slice holds each row: layer 1, 10 rows:
   // 10k/8 = 0, 1.25, 2.5, 3.75, 5, 6.25, 7.5, 8.75, 10; layer 2, 5 rows: the
@@ -217,7 +217,7 @@ TEST(refresh, spread_checks_each_rows_slice_once_per_period_and_refreshes_by_the
 // and 2; image 3 checks every row of both layers at once.
 TEST(refresh, periodic_checks_all_rows_every_nth_image_only) {
   const experiment_config e = small_experiment(false, 3);
-  mca_network net(e, 5, 0.0);
+  test::perceptron net(e, 5);
   arm_all(net, 0.0);
   const std::vector<cell_plan> cells = plan();
   for (int image = 0; image < 3; ++image) {
@@ -236,9 +236,10 @@ TEST(refresh, periodic_checks_all_rows_every_nth_image_only) {
   EXPECT_EQ(net.layer(0).counters().refresh_set_pulses, 10u + 5u);
   EXPECT_EQ(net.layer(1).counters().refreshed_cells, 5u);
   EXPECT_EQ(net.layer(1).counters().refresh_set_pulses, 9u);
-  const std::vector<layer_counters> lc = net.counters();
+  const std::vector<weight_layer_stats> lc = net.net().stats();
   EXPECT_EQ(lc[0].refreshed_cells, 10u);
-  EXPECT_EQ(lc[1].refresh_reset_pulses, 10u);
+  EXPECT_EQ(lc[1].refreshed_cells, 5u);
+  EXPECT_EQ(net.layer(1).counters().refresh_reset_pulses, 10u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The two-layer perceptron as an abstract machine (train one image, predict
-// one image) and its functional implementations: fp64 reference weights, and
-// the mixed-precision computational-memory machine on PCM crossbars.
+// one image), built for the digital designs' experiments
+// (workloads/digital_network.h), and the neuron math they share. The fp64
+// and mca experiments train on the network engine (workloads/model.h).
 #pragma once
 
 #include <cmath>
@@ -47,8 +48,9 @@ class network {
   virtual void load(state_reader& r) = 0;
 };
 
-std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed,
-                                      double now_s = 0.0);
+// The machine of a digital design's experiment; throws std::invalid_argument
+// for the others (they run on the engine) and for an invalid configuration.
+std::unique_ptr<network> make_network(const experiment_config& cfg, uint64_t seed);
 
 // --- shared neuron math ----------------------------------------------------
 template <class T>
@@ -83,55 +85,5 @@ inline int argmax(const T* y, std::size_t n) {
   }
   return static_cast<int>(best);
 }
-
-// --- fp64 reference ---------------------------------------------------------
-class fp64_network : public network {
- public:
-  fp64_network(const experiment_config& cfg, uint64_t seed);
-  int train(const float* x, int label, double now_s) override;
-  int predict(const float* x, double now_s) override;
-  std::vector<layer_counters> counters() const override { return counters_; }
-  void save(state_writer& w) const override;
-  void load(state_reader& r) override;
-  const std::vector<double>& w1() const { return w1_; }
-  const std::vector<double>& w2() const { return w2_; }
-
- private:
-  int forward(const float* x);
-  mlp_config m_;
-  std::vector<double> w1_, w2_;  // (inputs+1) x hidden, (hidden+1) x outputs
-  std::vector<double> xb_, a1_, y_, d2_, d1_;
-  std::vector<layer_counters> counters_;
-};
-
-// --- mixed-precision computational memory -----------------------------------
-class mca_network : public network {
- public:
-  mca_network(const experiment_config& cfg, uint64_t seed, double now_s);
-  int train(const float* x, int label, double now_s) override;
-  int predict(const float* x, double now_s) override;
-  void begin_epoch(int epoch, double now_s) override;
-  void age_to(double now_s) override;
-  std::vector<layer_counters> counters() const override;
-  void save(state_writer& w) const override;
-  void load(state_reader& r) override;
-
-  crossbar& layer(std::size_t l) { return *xbar_[l]; }
-  const chi_memory& chi(std::size_t l) const { return *chi_[l]; }
-  uint64_t images_trained() const { return images_; }
-
- private:
-  int forward(const float* x, double now_s);
-  void apply_weight_scale(int epoch);
-  // Re-evaluates drift of both arrays at now_s (and the shared reference).
-  void sync_arrays(double now_s);
-
-  mlp_config m_;
-  mca_config c_;
-  std::unique_ptr<crossbar> xbar_[2];
-  std::unique_ptr<chi_memory> chi_[2];
-  uint64_t images_ = 0;
-  std::vector<float> xb_, z1_, a1_, y_, d2_, d1_, tmp_, ux_, ud_;
-};
 
 }  // namespace mcasim

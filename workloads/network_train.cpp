@@ -267,7 +267,7 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   setup.learning_rate = cfg.mlp.learning_rate;
   setup.image_period_s = cfg.image_period_s;
   if (cfg.machine == machine_kind::digital) {
-    machine_adapter machine(make_network(cfg, opt.seed, 0.0));
+    machine_adapter machine(make_network(cfg, opt.seed));
     machine.set_pixels(train.pixels);
     return train_loop(machine, setup, train, test, opt);
   }
