@@ -101,16 +101,18 @@ std::string to_set_value(const nlohmann::json& v) {
   return v.dump();
 }
 
-}  // namespace
-
-sweep_spec load_sweep_spec(const std::string& path) {
+// The JSON of a file (`what`: "sweep spec" or "configuration file"); every
+// failure a sweep_error naming the file.
+nlohmann::json read_json(const std::string& path, const char* what) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw sweep_error(path + ": is a directory, not a sweep spec");
+  if (fs::is_directory(path, ec)) {
+    throw sweep_error(path + ": is a directory, not a " + std::string(what));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw sweep_error(path + ": cannot open sweep spec");
-  nlohmann::json j;
+  if (!in) throw sweep_error(path + ": cannot open " + std::string(what));
   try {
-    j = nlohmann::json::parse(in, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    return nlohmann::json::parse(in, [&](int depth, nlohmann::json::parse_event_t,
+                                         nlohmann::json&) {
       if (depth > k_max_depth) {
         throw sweep_error(path + ": nested deeper than " + std::to_string(k_max_depth) + " levels");
       }
@@ -121,6 +123,38 @@ sweep_spec load_sweep_spec(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond a double's range
     throw sweep_error(path + ": unusable JSON: " + e.what());
   }
+}
+
+// "base": a configuration patch, a configuration file (a path relative to
+// the spec's folder) or a list of them, merged in order (later ones win).
+nlohmann::json load_base(const std::string& path, const nlohmann::json& base) {
+  const nlohmann::json parts = base.is_array() ? base : nlohmann::json::array({base});
+  nlohmann::json merged = nlohmann::json::object();
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const nlohmann::json& part = parts[k];
+    const std::string where =
+        path + ": base" + (base.is_array() ? "[" + std::to_string(k) + "]" : "");
+    if (part.is_string()) {
+      const std::string file =
+          (fs::path(path).parent_path() / part.get<std::string>()).lexically_normal().string();
+      const nlohmann::json cfg = read_json(file, "configuration file");
+      if (!cfg.is_object()) throw sweep_error(where + ": " + file + " is not a JSON object");
+      merged.merge_patch(cfg);
+    } else if (part.is_object()) {
+      merged.merge_patch(part);
+    } else {
+      throw sweep_error(where +
+                        " must be an object (a configuration patch), a file name or a list "
+                        "of them");
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+sweep_spec load_sweep_spec(const std::string& path) {
+  const nlohmann::json j = read_json(path, "sweep spec");
   if (!j.is_object()) throw sweep_error(path + ": the spec must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     static const char* known[] = {"command", "args", "base", "grid", "zip", "seed"};
@@ -152,10 +186,7 @@ sweep_spec load_sweep_spec(const std::string& path) {
       s.args.push_back(arg);
     }
   }
-  if (j.contains("base")) {
-    if (!j["base"].is_object()) throw sweep_error(path + ": base must be an object");
-    s.base = j["base"];
-  }
+  if (j.contains("base")) s.base = load_base(path, j["base"]);
   if (j.contains("seed")) {
     if (!j["seed"].is_number_unsigned()) throw sweep_error(path + ": seed must be an integer >= 0");
     s.seed = j["seed"].get<uint64_t>();

@@ -16,6 +16,9 @@
 //             "experiment.mca.chi.eps_d": [0.048, 0.096]},
 //     "seed": 1
 //   }
+// "base" may also name a configuration file (relative to the spec's folder),
+// or list files and patches merged in order, later ones winning:
+//   "base": ["cnn-cifar10.json", {"training": {"epochs": 3}}]
 // A value list may also be {"range": [start, stop, step]} (stop included).
 // A grid value that is an object sets several keys in one step, e.g.
 //   "grid": {"adc": [{"experiment.mca.adc_forward.bits": 4,

@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "../test_util.h"
 #include "app/sweep.h"
 
@@ -110,6 +112,53 @@ TEST(sweep_spec, errors_name_the_file_and_the_key) {
   EXPECT_NE(err(R"({"grdi": {}})").find("unknown key 'grdi'"), std::string::npos);
   EXPECT_NE(err(R"({"grid": {"a": {"range": [0, 1e9, 1]}}})").find("100,000"), std::string::npos);
   EXPECT_EQ(load_sweep_spec(write_spec(dir, "{}")).points.size(), 1u);  // no parameters: one point
+}
+
+TEST(sweep_spec, base_merges_configuration_files_and_patches_in_order) {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.file("cfg"));
+  std::ofstream(dir.file("cfg/train.json"))
+      << R"({"training": {"batch": 51, "momentum": 0.9, "augment": {"flip": true}}})";
+  const std::string spec = dir.file("spec.json");
+  std::ofstream(spec) << R"({"command": "train",
+      "base": ["cfg/train.json", {"training": {"batch": 10, "augment": {"flip": false}}}]})";
+  const sweep_spec s = load_sweep_spec(spec);
+  EXPECT_EQ(s.base,
+            nlohmann::json::parse(
+                R"({"training": {"batch": 10, "momentum": 0.9, "augment": {"flip": false}}})"));
+  // One file alone; a missing file, a file that is not an object and a
+  // number are refused, naming the spec, the entry and the file.
+  std::ofstream(spec) << R"({"base": "cfg/train.json"})";
+  EXPECT_EQ(load_sweep_spec(spec).base["training"]["batch"], 51);
+  auto err = [&](const std::string& text) {
+    std::ofstream(spec) << text;
+    try {
+      load_sweep_spec(spec);
+    } catch (const sweep_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string missing = err(R"({"base": ["cfg/train.json", "cfg/none.json"]})");
+  EXPECT_NE(missing.find("cfg/none.json: cannot open configuration file"), std::string::npos)
+      << missing;
+  std::ofstream(dir.file("cfg/list.json")) << "[1, 2]";
+  const std::string list = err(R"({"base": "cfg/list.json"})");
+  EXPECT_NE(list.find("spec.json: base: "), std::string::npos) << list;
+  EXPECT_NE(list.find("list.json is not a JSON object"), std::string::npos) << list;
+  const std::string number = err(R"({"base": [{}, 3]})");
+  EXPECT_NE(number.find("base[1] must be an object"), std::string::npos) << number;
+}
+
+// The dropout study of Fig. 4c takes the CNN's training configuration from
+// configs/cnn-cifar10.json: both numerics x seven dropout scales.
+TEST(sweep_spec, the_dropout_study_uses_the_cnn_configuration) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec s = load_sweep_spec(configs + "cnn_dropout_study.json");
+  EXPECT_EQ(s.points.size(), 2u * 7u);
+  std::ifstream in(configs + "cnn-cifar10.json");
+  EXPECT_EQ(s.base, nlohmann::json::parse(in));
+  EXPECT_EQ(s.base["training"]["batch"], 51);
 }
 
 // Each of these once escaped as another exception, overflowed the stack or
