@@ -80,11 +80,12 @@ void design::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last
 digital_design::digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
                                const platform_config& pc, uint64_t seed)
     : design(nm),
+      net(std::make_unique<model>(perceptron_network(exp.mlp), engine_config(exp), seed)),
       weight_sram("weight_sram",
                   exp.digital.kind == digital_kind::fixed32 ? pc.weight_sram32 : pc.weight_sram_mp),
       mac("mac", exp.digital.kind == digital_kind::fixed32 ? pc.mac32 : pc.mac_mp),
-      du("du", exp.digital.kind == digital_kind::fixed32 ? pc.du_digital32 : pc.du_digital_mp, exp,
-         seed) {
+      du("du", exp.digital.kind == digital_kind::fixed32 ? pc.du_digital32 : pc.du_digital_mp, *net,
+         exp.digital.kind == digital_kind::mixed, exp.mlp.learning_rate) {
   kind_ = exp.digital.kind == digital_kind::fixed32 ? "digital32" : "digital-mp";
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);

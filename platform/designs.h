@@ -64,6 +64,7 @@ class digital_design : public design {
                  const platform_config& pc, uint64_t seed);
   digital_unit& unit() override { return du; }
 
+  std::unique_ptr<model> net;  // the network the unit trains
   sram weight_sram;
   mac_array mac;
   digital_design_unit du;

@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "models/converters.h"
-#include "workloads/network.h"
 
 namespace mcasim {
 
@@ -48,10 +47,28 @@ void digital_unit_config::validate() const {
   }
 }
 
-digital_unit::digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg)
-    : sc_core::sc_module(nm), cfg_(cfg), period_(1e3 / cfg.clock_mhz, sc_core::SC_NS) {
+digital_unit::digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+                           model& net, double learning_rate)
+    : sc_core::sc_module(nm),
+      cfg_(cfg),
+      period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
+      net_(net),
+      learning_rate_(learning_rate) {
   cfg_.validate();
+  net_.observe(this);
   SC_THREAD(run);
+}
+
+digital_unit::~digital_unit() {
+  net_.observe(nullptr);
+}
+
+bool digital_unit::process(const float* x, int label, bool train) {
+  const auto y = static_cast<uint8_t>(label);
+  if (!train) return net_.evaluate(x, &y, 1).correct == 1;
+  // Drift is device physics, not a hardware action: the model re-reads it
+  // at the unit's time.
+  return net_.train_batch(x, &y, 1, learning_rate_, now().to_seconds()).correct == 1;
 }
 
 void digital_unit::clear_stage_times() {
@@ -63,7 +80,7 @@ void digital_unit::advance(const sc_core::sc_time& t) {
   if (qk_.need_sync()) qk_.sync();
 }
 
-void digital_unit::vector_op(stage s, action a, std::size_t n, int lanes) {
+void digital_unit::count_op(stage s, action a, std::size_t n, int lanes) {
   if (n == 0) return;
   counters_.add(s, a, static_cast<double>(n));
   const uint64_t cycles = (n + lanes - 1) / lanes + cfg_.op_latency_cycles;
@@ -81,7 +98,37 @@ void digital_unit::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_
   sc_core::sc_trace(tf, vcd_image_, n + ".image");
 }
 
-void digital_unit::begin_stage(stage s) {
+void digital_unit::begin_stage(step_stage s) {
+  open_stage(static_cast<stage>(s));
+}
+
+void digital_unit::end_stage(step_stage /*s*/) {
+  close_stage();
+}
+
+void digital_unit::vector_op(digital_op op, std::size_t n) {
+  if (current_stage_ < 0) {
+    SC_REPORT_ERROR("mcasim/digital_unit", "element-wise work reported outside a stage");
+    return;
+  }
+  const auto st = static_cast<stage>(current_stage_);
+  switch (op) {
+    case digital_op::activation:
+      count_op(st, activation, n, cfg_.activation_lanes);
+      break;
+    case digital_op::derivative:
+      count_op(st, derivative, n, cfg_.derivative_lanes);
+      break;
+    case digital_op::error:
+      count_op(st, error, n, cfg_.error_lanes);
+      break;
+    case digital_op::quantize:
+      count_op(st, quantize, n, cfg_.quantize_lanes);
+      break;
+  }
+}
+
+void digital_unit::open_stage(stage s) {
   current_stage_ = static_cast<int>(s);
   stage_start_ = now();
   if (vcd_on_) {
@@ -91,7 +138,7 @@ void digital_unit::begin_stage(stage s) {
   }
 }
 
-void digital_unit::end_stage() {
+void digital_unit::close_stage() {
   const sc_core::sc_time spent = now() - stage_start_;
   stage_time_[current_stage_] += spent;
   counters_.add(static_cast<stage>(current_stage_), cycle, spent / period_);
@@ -189,71 +236,45 @@ class mca_unit::bus_tile : public tile_port {
   std::size_t k_;
 };
 
-// The step's digital work as the unit's actions and time.
-class mca_unit::step_actions : public step_observer {
- public:
-  explicit step_actions(mca_unit& du) : du_(du) {}
+void mca_unit::begin_stage(step_stage s) {
+  digital_unit::begin_stage(s);
+  if (s == step_stage::update) program_end_ = now();
+}
 
-  void begin_stage(step_stage s) override {
-    du_.begin_stage(static_cast<stage>(s));
-    // Programming runs in parallel with the digital unit from the start of
-    // the update; the stage ends when both are done.
-    if (s == step_stage::update) du_.program_end_ = du_.now();
-  }
-  void end_stage(step_stage s) override {
-    if (s == step_stage::update && du_.program_end_ > du_.now()) {
-      du_.advance(du_.program_end_ - du_.now());
-    }
-    du_.end_stage();
-  }
-  void vector_op(digital_op op, std::size_t n) override {
-    const digital_unit_config& c = du_.cfg_;
-    const stage st = static_cast<stage>(du_.current_stage());
-    switch (op) {
-      case digital_op::activation:
-        du_.vector_op(st, activation, n, c.activation_lanes);
-        break;
-      case digital_op::derivative:
-        du_.vector_op(st, derivative, n, c.derivative_lanes);
-        break;
-      case digital_op::error:
-        du_.vector_op(st, error, n, c.error_lanes);
-        break;
-      case digital_op::quantize:
-        du_.vector_op(st, quantize, n, c.quantize_lanes);
-        break;
-    }
-  }
-  // The outer-product unit scans all entries; non-zero products update chi
-  // (read-modify-write) through the SRAM banks in parallel with the scan.
-  void chi_update(std::size_t /*k*/, uint64_t entries, uint64_t products) override {
-    du_.counters_.add(stage::update, outer_product, static_cast<double>(products));
-    du_.counters_.add(stage::update, outer_scan, static_cast<double>(entries));
-    const auto lanes = static_cast<uint64_t>(du_.cfg_.outer_product_lanes);
-    const uint64_t scan = (entries + lanes - 1) / lanes;
-    sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
-    for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
-      mcasim_ext ext;
-      ext.st = stage::update;
-      ext.ops = products;
-      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      call(du_.sram_socket, cmd, 0, nullptr, 0, ext, d, du_.name());
-      mem += d;
-    }
-    du_.advance(std::max(static_cast<double>(scan) * du_.period_, mem));
-  }
+void mca_unit::end_stage(step_stage s) {
+  if (s == step_stage::update && program_end_ > now()) advance(program_end_ - now());
+  digital_unit::end_stage(s);
+}
 
- private:
-  mca_unit& du_;
-};
+void mca_unit::weight_products(std::size_t k, std::size_t, std::size_t, std::size_t) {
+  SC_REPORT_ERROR("mcasim/mca_unit",
+                  ("weight layer " + std::to_string(k) + " computes off the tiles").c_str());
+}
+
+// The outer-product unit scans all entries; non-zero products update chi
+// (read-modify-write) through the SRAM banks in parallel with the scan.
+void mca_unit::weight_update(std::size_t /*k*/, std::size_t rows, std::size_t cols,
+                             uint64_t products) {
+  const uint64_t entries = rows * cols;
+  counters_.add(stage::update, outer_product, static_cast<double>(products));
+  counters_.add(stage::update, outer_scan, static_cast<double>(entries));
+  const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
+  const uint64_t scan = (entries + lanes - 1) / lanes;
+  sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
+  for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
+    mcasim_ext ext;
+    ext.st = stage::update;
+    ext.ops = products;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    call(sram_socket, cmd, 0, nullptr, 0, ext, d, name());
+    mem += d;
+  }
+  advance(std::max(static_cast<double>(scan) * period_, mem));
+}
 
 mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
                    std::vector<cm_tile*> tiles, double learning_rate)
-    : digital_unit(nm, cfg),
-      net_(net),
-      tiles_(std::move(tiles)),
-      learning_rate_(learning_rate),
-      actions_(std::make_unique<step_actions>(*this)) {
+    : digital_unit(nm, cfg, net, learning_rate), tiles_(std::move(tiles)) {
   const std::size_t layers = net_.spec().weight_layers().size();
   if (tiles_.size() != layers) {
     throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
@@ -268,11 +289,9 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
     ports_.push_back(std::make_unique<bus_tile>(*this, k));
     net_.attach_tile(k, ports_.back().get());
   }
-  net_.observe(actions_.get());
 }
 
 mca_unit::~mca_unit() {
-  net_.observe(nullptr);
   for (std::size_t k = 0; k < ports_.size(); ++k) net_.attach_tile(k, nullptr);
 }
 
@@ -309,22 +328,12 @@ void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, 
            n_out * sizeof(float), out_ext);
 }
 
-bool mca_unit::process(const float* x, int label, bool train) {
-  const auto y = static_cast<uint8_t>(label);
-  if (!train) return net_.evaluate(x, &y, 1).correct == 1;
-  // Drift is device physics, not a hardware action: the model re-reads it
-  // at the unit's time.
-  return net_.train_batch(x, &y, 1, learning_rate_, now().to_seconds()).correct == 1;
-}
-
 // --- digital designs -------------------------------------------------------------
 
 digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
-                                         const digital_unit_config& cfg,
-                                         const experiment_config& exp, uint64_t seed)
-    : digital_unit(nm, cfg),
-      net_(exp.mlp, exp.digital, exp.fp_init_std, seed),
-      mixed_(exp.digital.kind == digital_kind::mixed) {}
+                                         const digital_unit_config& cfg, model& net, bool mixed,
+                                         double learning_rate)
+    : digital_unit(nm, cfg, net, learning_rate), mixed_(mixed) {}
 
 void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t words,
                                       sc_core::sc_time& delay) {
@@ -350,54 +359,54 @@ void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in
   advance(std::max(mem, mac));
 }
 
-bool digital_design_unit::process(const float* x, int label, bool train) {
-  const mlp_config& m = net_.mlp();
-  const std::size_t ni = m.inputs + 1, nh = m.hidden, no = m.outputs;
-  begin_stage(stage::forward);
-  const int pred = net_.forward(x);
-  propagate(stage::forward, nh, ni, ni * nh, true);
-  vector_op(stage::forward, activation, nh, cfg_.activation_lanes);
-  if (mixed_) vector_op(stage::forward, quantize, nh + 1, cfg_.quantize_lanes);
-  propagate(stage::forward, no, nh + 1, (nh + 1) * no, true);
-  end_stage();
-  if (!train) return pred == label;
+// Every product of the block streams the layer's weights through the MAC
+// array, read from the SRAM (pipelined: the slower of the two sets the time).
+// Backward, the mixed design's 4-bit weights of the layer (2,510 x 4 bits for
+// the perceptron's second layer) are still in a local buffer from the
+// forward pass; the 32-bit design reads its 32-bit weights again.
+void digital_design_unit::weight_products(std::size_t /*k*/, std::size_t n, std::size_t in,
+                                          std::size_t out) {
+  const auto st = static_cast<stage>(current_stage());
+  const bool from_sram = st == stage::forward || !mixed_;
+  for (std::size_t v = 0; v < n; ++v) propagate(st, out, in, in * out, from_sram);
+}
 
-  begin_stage(stage::backward);
-  net_.backward(label);
-  vector_op(stage::backward, error, no, cfg_.error_lanes);
-  if (mixed_) vector_op(stage::backward, quantize, no, cfg_.quantize_lanes);
-  // The 4-bit layer-2 weights (2,510 x 4 bits) stay in a local buffer after
-  // the forward pass; the 32-bit design reads its 32-bit weights again.
-  propagate(stage::backward, nh, no, nh * no, !mixed_);
-  vector_op(stage::backward, derivative, nh, cfg_.derivative_lanes);
-  if (mixed_) vector_op(stage::backward, quantize, nh, cfg_.quantize_lanes);
-  end_stage();
-
-  begin_stage(stage::update);
-  const uint64_t written = net_.update();
-  sc_core::sc_time mem = sc_core::SC_ZERO_TIME, compute = sc_core::SC_ZERO_TIME;
-  sram_access(stage::update, tlm::TLM_READ_COMMAND, written, mem);
-  sram_access(stage::update, tlm::TLM_WRITE_COMMAND, written, mem);
+// The 32-bit design reads and writes every weight and forms the outer
+// product in the MAC array; the mixed one scans the 3-bit outer product and
+// reads and writes the non-zero entries. Both run in parallel with the
+// memory; the stage's time is the slower of the two (end_stage).
+void digital_design_unit::weight_update(std::size_t /*k*/, std::size_t rows, std::size_t cols,
+                                        uint64_t products) {
   if (mixed_) {
-    vector_op(stage::update, quantize, ni + nh + (nh + 1) + no, cfg_.quantize_lanes);
-    counters_.add(stage::update, outer_product, static_cast<double>(written));
-    const uint64_t entries = ni * nh + (nh + 1) * no;
-    counters_.add(stage::update, outer_scan, static_cast<double>(entries));
-    const uint64_t cycles = (entries + cfg_.outer_product_lanes - 1) / cfg_.outer_product_lanes;
-    compute = static_cast<double>(cycles) * period_;
-  } else {
-    for (const auto& [rows, cols] : {std::pair<std::size_t, std::size_t>{ni, nh}, {nh + 1, no}}) {
-      mcasim_ext ext;
-      ext.st = stage::update;
-      ext.n_out = rows;
-      ext.n_in = cols;
-      ext.ops = rows * cols;
-      call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, compute, name());
-    }
+    written_ += products;
+    scanned_ += rows * cols;
+    counters_.add(stage::update, outer_product, static_cast<double>(products));
+    counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
+    return;
   }
-  advance(std::max(mem, compute));
-  end_stage();
-  return pred == label;
+  written_ += rows * cols;
+  mcasim_ext ext;
+  ext.st = stage::update;
+  ext.n_out = rows;
+  ext.n_in = cols;
+  ext.ops = rows * cols;
+  call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, update_compute_, name());
+}
+
+void digital_design_unit::end_stage(step_stage s) {
+  if (s == step_stage::update) {
+    sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
+    sram_access(stage::update, tlm::TLM_READ_COMMAND, written_, mem);
+    sram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_, mem);
+    if (mixed_) {
+      const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
+      update_compute_ = static_cast<double>((scanned_ + lanes - 1) / lanes) * period_;
+    }
+    advance(std::max(mem, update_compute_));
+    written_ = scanned_ = 0;
+    update_compute_ = sc_core::SC_ZERO_TIME;
+  }
+  digital_unit::end_stage(s);
 }
 
 }  // namespace mcasim

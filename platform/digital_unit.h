@@ -1,10 +1,11 @@
-// Digital units: the initiators that sequence forward propagation, backward
-// propagation and weight update for every training image, with every
-// transaction tagged by its stage. `digital_unit` holds what all designs
-// share (clocked element-wise datapath, quantum keeper, stage timing, the
-// image loop); `mca_unit` drives the computational-memory tiles over the bus
-// and the chi SRAM; `digital_design_unit` drives the weight SRAM and the MAC
-// array of the two all-digital designs.
+// Digital units: the initiators that run the network engine's training step
+// (workloads/model.h) for every training image, forward propagation,
+// backward propagation and weight update, with every transaction tagged by
+// its stage. `digital_unit` holds what all designs share (the step's stages
+// and element-wise work on a clocked datapath, quantum keeper, stage timing,
+// the image loop); `mca_unit` drives the computational-memory tiles over the
+// bus and the chi SRAM; `digital_design_unit` drives the weight SRAM and the
+// MAC array of the two all-digital designs.
 #pragma once
 
 #include <array>
@@ -22,7 +23,6 @@
 
 #include "platform/cm_tile.h"
 #include "platform/counters.h"
-#include "workloads/digital_network.h"
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
 #include "workloads/model.h"
@@ -56,7 +56,7 @@ struct job_phase {
   std::function<void(std::size_t correct)> after;
 };
 
-class digital_unit : public sc_core::sc_module, public counted {
+class digital_unit : public sc_core::sc_module, public counted, protected step_observer {
  public:
   enum action : std::size_t {
     quantize = 0,
@@ -71,7 +71,15 @@ class digital_unit : public sc_core::sc_module, public counted {
   };
 
   SC_HAS_PROCESS(digital_unit);
-  digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg);
+  // Trains `net` (plain SGD at `learning_rate`; the network outlives the
+  // unit), one image per step.
+  digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
+               double learning_rate);
+  ~digital_unit() override;
+  digital_unit(const digital_unit&) = delete;
+  digital_unit& operator=(const digital_unit&) = delete;
+
+  model& network() { return net_; }
 
   // The phases to run when the simulation starts.
   void set_job(std::vector<job_phase> phases) { phases_ = std::move(phases); }
@@ -95,8 +103,12 @@ class digital_unit : public sc_core::sc_module, public counted {
                  std::function<void()> refresh);
 
  protected:
-  // Processes one image; true when its prediction was the label.
-  virtual bool process(const float* x, int label, bool train) = 0;
+  // The model's step (step_observer): its stages and element-wise work on
+  // the unit's lanes; the designs add their weight layers' products and
+  // updates.
+  void begin_stage(step_stage s) override;
+  void end_stage(step_stage s) override;
+  void vector_op(digital_op op, std::size_t n) override;
 
   // The stage begun and not yet ended (-1: none).
   int current_stage() const { return current_stage_; }
@@ -105,21 +117,25 @@ class digital_unit : public sc_core::sc_module, public counted {
   // Adds `t` to the local time and synchronises when the quantum is used up.
   void advance(const sc_core::sc_time& t);
   // A vector operation of n elements on `lanes` lanes in stage s.
-  void vector_op(stage s, action a, std::size_t n, int lanes);
-  void begin_stage(stage s);
-  void end_stage();
+  void count_op(stage s, action a, std::size_t n, int lanes);
   // Issues a transaction on `socket` and advances local time by its delay.
   void transact(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_command cmd,
                 uint64_t addr, void* data, std::size_t bytes, mcasim_ext& ext);
 
   digital_unit_config cfg_;
   sc_core::sc_time period_;
+  model& net_;
   action_counters counters_{{"quantize", "activation", "derivative", "error", "outer_product",
                              "outer_scan", "weight_convert", "pulse_command", "cycle"}};
 
  private:
   void run();
+  // One image through the model's step; true when its prediction was the label.
+  bool process(const float* x, int label, bool train);
+  void open_stage(stage s);
+  void close_stage();
 
+  double learning_rate_;
   tlm_utils::tlm_quantumkeeper qk_;
   std::vector<job_phase> phases_;
   std::function<void()> on_image_;
@@ -148,22 +164,24 @@ class mca_unit : public digital_unit {
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
 
-  // `net` (plain SGD at `learning_rate`) and the tiles, one per weight
-  // layer, outlive the unit.
+  // The tiles, one per weight layer of `net`, hold its devices and outlive
+  // the unit.
   mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
            std::vector<cm_tile*> tiles, double learning_rate);
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
 
-  model& network() { return net_; }
-
  protected:
-  bool process(const float* x, int label, bool train) override;
+  // Programming runs in parallel with the digital unit from the start of
+  // the update; the stage ends when both are done.
+  void begin_stage(step_stage s) override;
+  void end_stage(step_stage s) override;
+  void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) override;
+  void weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t products) override;
 
  private:
   class bus_tile;
-  class step_actions;
   // Sends `n` values to tile k's input, runs its (transposed) MVM and reads
   // `n_out` results into out.
   void tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, bool transposed, float* out,
@@ -174,27 +192,27 @@ class mca_unit : public digital_unit {
   void tile_command(std::size_t k, uint64_t addr, const void* data, std::size_t bytes,
                     mcasim_ext& ext);
 
-  model& net_;
   std::vector<cm_tile*> tiles_;
-  double learning_rate_;
   std::vector<std::unique_ptr<bus_tile>> ports_;
-  std::unique_ptr<step_actions> actions_;
   sc_core::sc_time program_end_;
 };
 
 // --- digital designs ---------------------------------------------------------
+// The weight layers compute in the MAC array from the weight SRAM (fp32 for
+// the 32-bit design, digital-mp for the mixed-precision one); the update
+// reads and writes the weights it changes (the 32-bit design: every weight).
 class digital_design_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
 
-  digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
-                      const experiment_config& exp, uint64_t seed);
-
-  const digital_network& network() const { return net_; }
+  digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
+                      bool mixed, double learning_rate);
 
  protected:
-  bool process(const float* x, int label, bool train) override;
+  void end_stage(step_stage s) override;
+  void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) override;
+  void weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t products) override;
 
  private:
   // Streams an (n_out x n_in) weight block through the MAC array, read from
@@ -203,8 +221,11 @@ class digital_design_unit : public digital_unit {
   void propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs, bool from_sram);
   void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
 
-  digital_network net_;
   bool mixed_;
+  // The update stage so far: weight words read and written, outer-product
+  // entries scanned (mixed), the MAC array's time (32-bit).
+  uint64_t written_ = 0, scanned_ = 0;
+  sc_core::sc_time update_compute_;
 };
 
 }  // namespace mcasim

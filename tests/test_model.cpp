@@ -12,6 +12,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/converters.h"
@@ -662,10 +663,14 @@ class counting_observer : public step_observer {
     ASSERT_GE(open, 0) << "work outside a stage";
     ops[open][static_cast<int>(op)] += n;
   }
-  void chi_update(std::size_t k, uint64_t e, uint64_t p) override {
+  void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) override {
+    ASSERT_GE(open, 0) << "products outside a stage";
+    blocks.push_back({open, k, n, in, out});
+  }
+  void weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t p) override {
     EXPECT_EQ(open, static_cast<int>(step_stage::update));
     layers.push_back(k);
-    entries += e;
+    entries += rows * cols;
     products += p;
   }
   int open = -1;
@@ -673,6 +678,8 @@ class counting_observer : public step_observer {
   std::size_t ops[3][4] = {};
   std::vector<std::size_t> layers;
   uint64_t entries = 0, products = 0;
+  // stage, layer, products, values in, values out
+  std::vector<std::tuple<int, std::size_t, std::size_t, std::size_t, std::size_t>> blocks;
 };
 
 TEST(Model, ObserverSeesTheStepsDigitalWork) {
@@ -704,6 +711,7 @@ TEST(Model, ObserverSeesTheStepsDigitalWork) {
   EXPECT_EQ(obs.layers, (std::vector<std::size_t>{0, 1}));
   EXPECT_EQ(obs.entries, 7u * 4u + 5u * 3u);
   EXPECT_LE(obs.products, obs.entries);
+  EXPECT_TRUE(obs.blocks.empty()) << "an mca layer's products go to its tile";
   // A batch of three: three times the element-wise work, the operands of
   // every sample, one chi update per layer.
   obs = counting_observer();
@@ -720,15 +728,32 @@ TEST(Model, ObserverSeesTheStepsDigitalWork) {
   EXPECT_EQ(obs.order, (std::vector<int>{f}));
   m.activity(x.data(), 3);
   EXPECT_EQ(obs.order.size(), 1u);
-  // Without an observer the step is the same: an fp32 network reports no
-  // quantisation.
+  // fp32 weight layers compute in the digital unit: their products (the
+  // first layer's backward is not needed, the bias row's error neither) and
+  // updates are reported, no quantisation.
   model fp(net, fp32_config(), 3);
   counting_observer o32;
   fp.observe(&o32);
   fp.train_batch(x.data(), labels, 1, 0.5);
   EXPECT_EQ(o32.ops[f][q] + o32.ops[b][q] + o32.ops[u][q], 0u);
   EXPECT_EQ(o32.ops[f][act], 4u);
-  EXPECT_TRUE(o32.layers.empty());
+  using block = std::tuple<int, std::size_t, std::size_t, std::size_t, std::size_t>;
+  EXPECT_EQ(o32.blocks, (std::vector<block>{{f, 0, 1, 7, 4}, {f, 1, 1, 5, 3}, {b, 1, 1, 3, 4}}));
+  EXPECT_EQ(o32.layers, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(o32.entries, 7u * 4u + 5u * 3u);
+  // digital-mp with quantised update operands: the operands of both layers.
+  network_run_config mp = fp32_config();
+  mp.numerics = numerics_kind::digital_mp;
+  mp.digital_mp.update_x.ideal = mp.digital_mp.update_d.ideal = false;
+  model dm(net, mp, 3);
+  counting_observer omp;
+  dm.observe(&omp);
+  dm.train_batch(x.data(), labels, 1, 0.5);
+  EXPECT_EQ(omp.ops[f][q], 5u);
+  EXPECT_EQ(omp.ops[b][q], 3u);
+  EXPECT_EQ(omp.ops[u][q], 7u + 4u + 5u + 3u + 4u + 3u);  // and the 8-bit errors
+  EXPECT_EQ(omp.blocks.size(), 3u);
+  EXPECT_LE(omp.products, omp.entries);
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_config, pcm, crossbar, chi, 
                                                 weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
                                                 adc_backward, update_x, update_d)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, frac_bits, weights,
-                                                activations, errors, update_x, update_d)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, weights, activations, errors,
+                                                update_x, update_d)
 NLOHMANN_JSON_SERIALIZE_ENUM(numerics_kind, {{numerics_kind::fp32, "fp32"},
                                              {numerics_kind::mca, "mca"},
                                              {numerics_kind::digital_mp, "digital-mp"}})
@@ -54,7 +54,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps
                                                 map_hi_us, weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
                                                 adc_backward, update_x, update_d)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors,
+                                                update_x, update_d)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(lr_schedule, gamma, step_epochs)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, standardize, flip, brightness,
                                                 contrast)

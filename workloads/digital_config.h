@@ -1,4 +1,7 @@
-// Configuration of the digital designs (see workloads/digital_network.h).
+// Configuration of the digital designs of Table I: which design (fixed32:
+// the 32-bit design, computing in fp32 on the engine; mixed: the
+// mixed-precision design) and the mixed-precision design's converters
+// (workloads/network_train.h engine_config maps them to digital-mp).
 #pragma once
 
 #include "models/converters.h"
@@ -9,7 +12,6 @@ enum class digital_kind { fixed32, mixed };
 
 struct digital_config {
   digital_kind kind = digital_kind::fixed32;
-  int frac_bits = 24;  // fixed32: Q7.24
   quantizer_config weights{false, 4, true, 1.0, true, true, false};
   quantizer_config activations{false, 8, false, 1.0, true, true, false};
   quantizer_config errors{false, 8, true, 1.0, true, true, false};

@@ -112,4 +112,12 @@ experiment_config make_experiment(const std::string& name) {
   return e;
 }
 
+void digital_config::validate() const {
+  weights.validate("digital.weights");
+  activations.validate("digital.activations");
+  errors.validate("digital.errors");
+  update_x.validate("digital.update_x");
+  update_d.validate("digital.update_d");
+}
+
 }  // namespace mcasim

@@ -164,7 +164,9 @@ class fp32_layer : public weight_layer {
   }
   void apply(const Tensor& inc, double) override {
     w_.add_(inc);
-    stats_.weight_updates += static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
+    const auto written = static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
+    stats_.weight_updates += written;
+    if (observer != nullptr) observer->weight_update(index, stats_.rows, stats_.cols, written);
   }
   void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
     if (x.size(0) != 1) {
@@ -181,13 +183,16 @@ class fp32_layer : public weight_layer {
         static_cast<uint64_t>(std::count_if(dp, dp + cols, [](float v) { return v != 0.0f; }));
     float* w = w_.data_ptr<float>();
     const float sc = static_cast<float>(scale);
+    uint64_t written = 0;
     for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
       const float s = sc * xp[r];
       if (s == 0.0f) continue;
       float* wr = w + r * cols;
       for (std::size_t c = 0; c < cols; ++c) wr[c] += s * dp[c];
-      stats_.weight_updates += nonzero;
+      written += nonzero;
     }
+    stats_.weight_updates += written;
+    if (observer != nullptr) observer->weight_update(index, rows, cols, written);
     weights_written();
   }
   Tensor weights() override { return w_; }
@@ -231,6 +236,50 @@ class digital_mp_layer : public fp32_layer {
     fp32_layer::apply(inc, now_s);
     weights_written();
   }
+  void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
+    if (cfg_.update_x.ideal && cfg_.update_d.ideal) {
+      fp32_layer::apply_outer(x, d, scale, now_s);
+      return;
+    }
+    // The layer's errors are 8-bit values (as in its transposed products);
+    // then the outer product's operands are quantised.
+    Tensor d8 = d.contiguous().clone();
+    quantize_rows(cfg_.errors, d8);
+    if (x.size(0) != 1) {  // every sample's operands quantised, the products summed
+      Tensor xq = x.contiguous().clone();
+      quantize_rows(cfg_.update_x, xq);
+      quantize_rows(cfg_.update_d, d8);
+      if (observer != nullptr) {
+        observer->vector_op(digital_op::quantize,
+                            static_cast<std::size_t>(xq.numel() + 2 * d8.numel()));
+      }
+      fp32_layer::apply_outer(xq, d8, scale, now_s);
+      return;
+    }
+    // One sample: the quantised operands' non-zero products added to the
+    // 32-bit weights, rows whose operand is 0 skipped.
+    const std::size_t rows = stats_.rows, cols = stats_.cols;
+    const Tensor xc = x.contiguous();
+    ux_.resize(rows);
+    ud_.resize(cols);
+    const std::size_t nonzero =
+        update_operands(cfg_.update_x, cfg_.update_d, xc.data_ptr<float>(), rows,
+                        d8.data_ptr<float>(), cols, ux_.data(), ud_.data());
+    if (observer != nullptr) observer->vector_op(digital_op::quantize, rows + 2 * cols);
+    float* w = w_.data_ptr<float>();
+    const float sc = static_cast<float>(scale);
+    uint64_t written = 0;
+    for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
+      if (ux_[r] == 0.0f) continue;
+      const float s = sc * ux_[r];
+      float* wr = w + r * cols;
+      for (std::size_t c = 0; c < cols; ++c) wr[c] += s * ud_[c];
+      written += nonzero;
+    }
+    stats_.weight_updates += written;
+    if (observer != nullptr) observer->weight_update(index, rows, cols, written);
+    weights_written();
+  }
   void load(state_reader& r) override {
     fp32_layer::load(r);
     weights_written();
@@ -252,6 +301,7 @@ class digital_mp_layer : public fp32_layer {
   digital_mp_numerics cfg_;
   Tensor wq_;
   bool valid_ = false;
+  std::vector<float> ux_, ud_;  // update operands of one sample
 };
 
 // The functional tile of an mca layer: PWM inputs, the crossbar's MVMs (the
@@ -366,8 +416,7 @@ class mca_layer : public weight_layer {
     chi_->accumulate(c.data_ptr<float>(), [&](std::size_t r, std::size_t col, int p) {
       pulses_.push_back({static_cast<uint32_t>(r), static_cast<uint32_t>(col), p});
     });
-    const uint64_t entries = xb_->rows() * xb_->cols();
-    program(entries, entries, now_s);
+    program(xb_->rows() * xb_->cols(), now_s);
   }
 
   void apply_outer(const Tensor& x, const Tensor& d, double scale, double now_s) override {
@@ -394,7 +443,7 @@ class mca_layer : public weight_layer {
           pulses_.push_back({row, static_cast<uint32_t>(c), p});
         });
       }
-      program(rows * cols, products, now_s);
+      program(products, now_s);
       return;
     }
     if (ideal) {
@@ -467,8 +516,8 @@ class mca_layer : public weight_layer {
 
  private:
   // The chi update is reported, then its pulses go to the tile.
-  void program(uint64_t entries, uint64_t products, double now_s) {
-    if (observer != nullptr) observer->chi_update(index, entries, products);
+  void program(uint64_t products, double now_s) {
+    if (observer != nullptr) observer->weight_update(index, xb_->rows(), xb_->cols(), products);
     if (!pulses_.empty()) tile_->program(pulses_, now_s);
   }
 
@@ -652,6 +701,7 @@ struct model::impl {
         const Tensor in = l.bias ? with_ones(x) : x.contiguous();
         aux[i] = in;
         quantized_inputs(i, in.numel());
+        products(i, n, l.rows(), l.cols());
         return wl[i]->forward(in);
       }
       case layer_kind::conv2d: {
@@ -663,6 +713,7 @@ struct model::impl {
           const Tensor kw =
               w.narrow(0, 0, ckk).t().reshape({f, static_cast<int64_t>(l.in.c), k, k});
           const Tensor b = l.bias ? w.select(0, ckk) : Tensor();
+          products(i, n * static_cast<int64_t>(l.out.h * l.out.w), l.rows(), l.cols());
           return at::conv2d(x, kw.contiguous(), b, 1, pad);
         }
         // The MVMs one patch per row, a few images at a time: each block's
@@ -675,6 +726,7 @@ struct model::impl {
           const int64_t c = std::min(per, n - s);
           const Tensor p = patch_matrix(l, x.narrow(0, s, c));
           quantized_inputs(i, p.numel());
+          products(i, p.size(0), l.rows(), l.cols());
           y.narrow(0, s * L, c * L).copy_(wl[i]->forward(p));
         }
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
@@ -729,6 +781,7 @@ struct model::impl {
         errs[i] = g;
         if (!need_input_grad) return Tensor();
         count_quantized(g.numel());
+        products(i, n, l.cols(), l.rows() - (l.bias ? 1 : 0));
         return wl[i]->backward(g.contiguous(), l.rows() - (l.bias ? 1 : 0));
       }
       case layer_kind::conv2d: {
@@ -745,6 +798,10 @@ struct model::impl {
           auto [gi, gw, gb] = at::convolution_backward(
               g, x, kw, l.bias ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(),
               {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1, {need_input_grad, true, l.bias});
+          if (need_input_grad) {
+            products(i, n * static_cast<int64_t>(l.out.h * l.out.w), l.cols(),
+                     static_cast<std::size_t>(ckk));
+          }
           Tensor gw2 = gw.reshape({f, ckk}).t();
           if (l.bias) gw2 = at::cat({gw2, gb.reshape({1, f})}, 0);
           grads[i] = gw2 / norm;
@@ -761,6 +818,7 @@ struct model::impl {
           gw.addmm_(patch_matrix(l, x.narrow(0, s, c)).t(), dc);
           if (!need_input_grad) continue;
           count_quantized(dc.numel());
+          products(i, dc.size(0), l.cols(), static_cast<std::size_t>(ckk));
           Tensor gc = wl[i]->backward(dc, static_cast<std::size_t>(ckk));  // [c L, ckk]
           gc = gc.reshape({c, L, ckk}).transpose(1, 2).contiguous();       // [c, ckk, L]
           gi.narrow(0, s, c).copy_(
@@ -800,6 +858,13 @@ struct model::impl {
   // its errors before the transposed MVMs, in the numerics that quantise.
   void quantized_inputs(std::size_t i, int64_t n) const {
     if (i != first_weight) count_quantized(n);
+  }
+  // A block of n products of weight layer i computed in the digital unit
+  // (not on a tile).
+  void products(std::size_t i, int64_t n, std::size_t in, std::size_t out) const {
+    if (obs != nullptr && wl[i]->array() == nullptr) {
+      obs->weight_products(wl[i]->index, static_cast<std::size_t>(n), in, out);
+    }
   }
   void count_quantized(int64_t n) const {
     if (cfg.numerics != numerics_kind::fp32) count(digital_op::quantize, n);

@@ -58,22 +58,29 @@ enum class digital_op {
 };
 
 // What the digital unit does in a step, for a hardware model to count and
-// time: the stages, the element-wise operations, and the chi update of
-// every mca layer (the tiles' own work goes through their tile_port). A
-// weight layer's inputs are quantised by the digital unit except the
-// network's input (the data set's codes), its errors before every block of
-// transposed MVMs, and a one-sample update's operands (rows + cols values)
-// when they are quantised.
+// time: the stages, the element-wise operations, the products of the weight
+// layers it computes itself (fp32, digital-mp; an mca layer's go through its
+// tile_port), and the update of every weight layer. A weight layer's inputs
+// are quantised by the digital unit (mca, digital-mp) except the network's
+// input (the data set's codes), its errors before every block of transposed
+// products, and the update's operands (rows + cols values per sample) when
+// they are quantised.
 class step_observer {
  public:
   virtual ~step_observer() = default;
   virtual void begin_stage(step_stage s) = 0;
   virtual void end_stage(step_stage s) = 0;
   virtual void vector_op(digital_op op, std::size_t n) = 0;
-  // The update of weight layer k: `entries` outer-product entries
-  // examined, `products` of them non-zero and added to chi
-  // (read-modify-write), before its pulses go to the tile.
-  virtual void chi_update(std::size_t k, uint64_t entries, uint64_t products) = 0;
+  // A block of n products of weight layer k in the current stage, each of
+  // `in` values to `out` values, with the layer's weights as they are held
+  // (fp32: 32-bit words; digital-mp: converted to 4 bits).
+  virtual void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) = 0;
+  // The update of weight layer k (rows x cols): its rows x cols
+  // outer-product entries examined, `products` of them non-zero and written
+  // (mca: added to chi, read-modify-write, before its pulses go to the tile;
+  // fp32 and digital-mp: added to the 32-bit weights).
+  virtual void weight_update(std::size_t k, std::size_t rows, std::size_t cols,
+                             uint64_t products) = 0;
 };
 
 // Per weight layer, since construction.

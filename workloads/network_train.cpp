@@ -7,7 +7,6 @@
 
 #include "workloads/config_json.h"
 #include "workloads/model.h"
-#include "workloads/network.h"
 
 namespace mcasim {
 
@@ -71,37 +70,6 @@ class model_adapter : public trainable {
 
  private:
   model m_;
-};
-
-// The digital designs' perceptron machines, one image at a time.
-class machine_adapter : public trainable {
- public:
-  explicit machine_adapter(std::unique_ptr<network> net) : net_(std::move(net)) {}
-  step_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double,
-                          double now_s) override {
-    step_result r;
-    for (std::size_t k = 0; k < n; ++k) r.correct += net_->train(x, labels[k], now_s) == labels[k];
-    return r;
-  }
-  step_result evaluate(const float* x, const uint8_t* labels, std::size_t n,
-                       double now_s) override {
-    step_result r;
-    for (std::size_t k = 0; k < n; ++k) {
-      r.correct += net_->predict(x + k * pixels_, now_s) == labels[k];
-    }
-    return r;
-  }
-  void begin_epoch(int epoch, double now_s) override { net_->begin_epoch(epoch, now_s); }
-  void age_to(double now_s) override { net_->age_to(now_s); }
-  bool has_loss() const override { return false; }
-  std::vector<layer_counters> counters() const override { return net_->counters(); }
-  void save(state_writer& w) const override { net_->save(w); }
-  void load(state_reader& r) override { net_->load(r); }
-  void set_pixels(std::size_t p) { pixels_ = p; }
-
- private:
-  std::unique_ptr<network> net_;
-  std::size_t pixels_ = 0;
 };
 
 }  // namespace
@@ -179,8 +147,20 @@ network_run_config engine_config(const experiment_config& e) {
       break;
     }
     case machine_kind::digital:
-      throw std::invalid_argument("experiment '" + e.name +
-                                  "': the digital designs' machines do not run on the engine");
+      // The 32-bit design computes in fp32; the mixed-precision one in
+      // digital-mp with the Table I design's converters.
+      ln.weight_std = e.fp_init_std;
+      if (e.digital.kind == digital_kind::fixed32) {
+        c.numerics = numerics_kind::fp32;
+      } else {
+        c.numerics = numerics_kind::digital_mp;
+        c.digital_mp.weights = e.digital.weights;
+        c.digital_mp.activations = e.digital.activations;
+        c.digital_mp.errors = e.digital.errors;
+        c.digital_mp.update_x = e.digital.update_x;
+        c.digital_mp.update_d = e.digital.update_d;
+      }
+      break;
   }
   c.layers["hidden"] = ln;
   c.layers["output"] = ln;
@@ -266,11 +246,6 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
   setup.batch = 1;
   setup.learning_rate = cfg.mlp.learning_rate;
   setup.image_period_s = cfg.image_period_s;
-  if (cfg.machine == machine_kind::digital) {
-    machine_adapter machine(make_network(cfg, opt.seed));
-    machine.set_pixels(train.pixels);
-    return train_loop(machine, setup, train, test, opt);
-  }
   const network_spec net = perceptron_network(cfg.mlp);
   const network_run_config rc = engine_config(cfg);
   model_adapter machine(net, rc, opt.seed);

@@ -25,16 +25,15 @@ void check_input(const network_spec& net, const dataset& ds, const std::string& 
 // outputs with MSE or linear outputs with the L2-SVM loss (`mlp-paper` and
 // `mlp-table1` for the paper's sizes).
 network_spec perceptron_network(const mlp_config& m);
-// An experiment's fp64 or mca machine as the engine's run configuration
-// (fp64 becomes the fp32 reference): the same device, converter, chi and
-// refresh settings, mapped per layer; batch 1, plain SGD, one thread.
-// Throws std::invalid_argument for the digital machines.
+// An experiment's machine as the engine's run configuration (fp64 and the
+// 32-bit digital design become the fp32 reference, the mixed-precision
+// design digital-mp): the same device, converter, chi and refresh settings,
+// mapped per layer; batch 1, plain SGD, one thread.
 network_run_config engine_config(const experiment_config& e);
 
 // The paper's perceptron experiments (workloads/experiment.h) through the
-// loop: batch 1, the experiment's own learning rate. fp64 and mca run on
-// the engine (engine_config); the digital designs' machines one image at a
-// time (workloads/digital_network.h).
+// loop on the engine (engine_config): batch 1, the experiment's own
+// learning rate.
 nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,
                             const train_options& opt);
 

@@ -84,16 +84,21 @@ void network_run_config::validate() const {
   mca.adc_backward.validate("mca.adc_backward");
   mca.update_x.validate("mca.update_x");
   mca.update_d.validate("mca.update_d");
-  const bool quantized_update = !mca.update_x.ideal || !mca.update_d.ideal;
-  if (numerics == numerics_kind::mca && quantized_update && (momentum > 0 || weight_decay > 0)) {
-    throw std::invalid_argument(
-        "mca.update_x/update_d: quantised update operands need plain SGD (momentum " +
-        std::to_string(momentum) + " and weight_decay " + std::to_string(weight_decay) +
-        " must be 0): they form each sample's outer product");
-  }
   digital_mp.weights.validate("digital_mp.weights");
   digital_mp.activations.validate("digital_mp.activations");
   digital_mp.errors.validate("digital_mp.errors");
+  digital_mp.update_x.validate("digital_mp.update_x");
+  digital_mp.update_d.validate("digital_mp.update_d");
+  const bool mca_q = numerics == numerics_kind::mca && (!mca.update_x.ideal || !mca.update_d.ideal);
+  const bool mp_q = numerics == numerics_kind::digital_mp &&
+                    (!digital_mp.update_x.ideal || !digital_mp.update_d.ideal);
+  if ((mca_q || mp_q) && (momentum > 0 || weight_decay > 0)) {
+    throw std::invalid_argument(
+        std::string(mca_q ? "mca" : "digital_mp") +
+        ".update_x/update_d: quantised update operands need plain SGD (momentum " +
+        std::to_string(momentum) + " and weight_decay " + std::to_string(weight_decay) +
+        " must be 0): they form each sample's outer product");
+  }
   for (const auto& [name, l] : layers) {
     const std::string p = "layers." + name + ".";
     require(finite_at_least(l.weight_std, 0), p + "weight_std", l.weight_std, "must be >= 0");

@@ -67,6 +67,10 @@ struct digital_mp_numerics {
   quantizer_config weights{false, 4, true, 1.0, true, true, false};
   quantizer_config activations{false, 8, true, 1.0, true, true, false};
   quantizer_config errors{false, 8, true, 1.0, true, true, false};
+  // Quantisers of the outer product's operands, as mca.update_x/update_d
+  // (ideal: the exact increment; the Table I design: signed 3-bit).
+  quantizer_config update_x{true, 3, true, 1.0, true, true, true};
+  quantizer_config update_d{true, 3, true, 1.0, true, true, true};
 };
 
 // Learning rate of epoch e (1-based): lr * gamma^floor((e - 1) / step_epochs).

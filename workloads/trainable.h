@@ -1,8 +1,7 @@
 // What the training loop (workloads/trainer.h) trains: a machine that takes
 // a mini-batch, evaluates a batch, keeps per-layer device counters and saves
 // its state. Implemented by the network engine (workloads/model.h, any
-// network in any numerics) and by the paper's perceptron machines
-// (workloads/network.h, trained one image at a time).
+// network in any numerics, the paper's perceptron experiments included).
 #pragma once
 
 #include <cstddef>
@@ -13,11 +12,21 @@
 #include <nlohmann/json.hpp>
 
 #include "models/state_io.h"
-#include "workloads/network.h"
 
 namespace mcasim {
 
 class crossbar;
+
+// Per-layer update statistics since construction.
+struct layer_counters {
+  uint64_t weight_updates = 0;  // fp64: non-zero weight changes; PCM: cells programmed
+  uint64_t set_pulses = 0;
+  uint64_t reset_pulses = 0;
+  uint64_t nonzero_chi_updates = 0;
+  uint64_t refreshed_cells = 0;
+  uint64_t refresh_set_pulses = 0;
+  uint64_t refresh_reset_pulses = 0;
+};
 
 struct step_result {
   double loss_sum = 0.0;  // summed over the batch (0 when the machine has no loss)

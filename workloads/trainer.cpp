@@ -16,7 +16,6 @@
 #include "util/io.h"
 #include "util/progress.h"
 #include "workloads/config_json.h"
-#include "workloads/network.h"
 
 namespace mcasim {
 namespace {

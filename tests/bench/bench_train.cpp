@@ -1,9 +1,8 @@
 // One training image (forward, backward, weight update) of each functional
 // machine (workloads/experiment.h): the paper's training experiments fp64,
 // mca, mca-nondiff, and the Table I workload of each design, table1-digital32,
-// table1-digital-mp, table1-mca; fp64 and the mca experiments on the network
-// engine as `mcasim train --experiment` runs them (workloads/network_train.h),
-// the digital designs on their machines. Real MNIST: the first 10,000 training
+// table1-digital-mp, table1-mca, on the network engine as `mcasim train
+// --experiment` runs them (workloads/network_train.h). Real MNIST: the first 10,000 training
 // images, cycled, the machine training on (items/s: training images per
 // second on one core). Needs the data set (scripts/setup.sh --mnist);
 // MCASIM_DATA overrides data/mnist; without it the benchmarks skip.
@@ -17,7 +16,6 @@
 #include "tests/bench/bench_data.h"
 #include "workloads/experiment.h"
 #include "workloads/model.h"
-#include "workloads/network.h"
 #include "workloads/network_train.h"
 
 namespace {
@@ -29,22 +27,13 @@ void BM_train(benchmark::State& state, const char* experiment) {
   const auto cfg = mcasim::make_experiment(experiment);
   std::size_t i = 0;
   uint64_t image = 0;
-  if (cfg.machine == mcasim::machine_kind::digital) {
-    auto net = mcasim::make_network(cfg, 1);
-    for (auto _ : state) {
-      benchmark::DoNotOptimize(net->train(ds.image(i), ds.labels[i], image * cfg.image_period_s));
-      ++image;
-      if (++i == ds.size()) i = 0;
-    }
-  } else {
-    mcasim::model m(mcasim::perceptron_network(cfg.mlp), mcasim::engine_config(cfg), 1);
-    const double lr = cfg.mlp.learning_rate;
-    for (auto _ : state) {
-      benchmark::DoNotOptimize(
-          m.train_batch(ds.image(i), &ds.labels[i], 1, lr, image * cfg.image_period_s));
-      ++image;
-      if (++i == ds.size()) i = 0;
-    }
+  mcasim::model m(mcasim::perceptron_network(cfg.mlp), mcasim::engine_config(cfg), 1);
+  const double lr = cfg.mlp.learning_rate;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        m.train_batch(ds.image(i), &ds.labels[i], 1, lr, image * cfg.image_period_s));
+    ++image;
+    if (++i == ds.size()) i = 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }

@@ -121,6 +121,10 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   EXPECT_DOUBLE_EQ(pwm(0, stage::backward) + adc(0, stage::backward), 0.0);
 }
 
+// The digital designs: the platform (the model's step, its weight layers'
+// products as MAC-array transactions from the weight SRAM) and the
+// functional model, same seed and images: bit-identical weights, and the
+// MACs of every product counted per stage.
 void digital_equivalence(const char* experiment) {
   sim_guard();
   const dataset train = make_synthetic_dataset(300, 5);
@@ -128,14 +132,22 @@ void digital_equivalence(const char* experiment) {
   digital_design d("dig", exp, platform_config(), 9);
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
-  digital_network ref(exp.mlp, exp.digital, exp.fp_init_std, 9);
-  for (std::size_t i = 0; i < train.size(); ++i) ref.train(train.image(i), train.labels[i], 0.0);
-  for (int l = 0; l < 2; ++l) {
-    const auto& a = d.du.network().weights(l);
-    const auto& b = ref.weights(l);
+  const auto ref = functional_model(exp, 9, train, exp.image_period_s);
+  uint64_t written = 0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    const std::vector<float> a = d.net->weights(l), b = ref->weights(l);
+    ASSERT_EQ(a.size(), b.size());
     for (std::size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]) << "layer " << l + 1;
+    EXPECT_EQ(d.net->stats()[l].weight_updates, ref->stats()[l].weight_updates);
+    written += ref->stats()[l].weight_updates;
   }
+  EXPECT_GT(written, 0u);
   EXPECT_EQ(d.unit().images_done(), train.size());
+  const double n = static_cast<double>(train.size());
+  const double ni = exp.mlp.inputs + 1, nh = exp.mlp.hidden, no = exp.mlp.outputs;
+  EXPECT_DOUBLE_EQ(d.mac.counters().count(stage::forward, mac_array::mac),
+                   n * (ni * nh + (nh + 1) * no));
+  EXPECT_DOUBLE_EQ(d.mac.counters().count(stage::backward, mac_array::mac), n * nh * no);
 }
 
 TEST(equivalence, digital32_platform_matches_functional_model) {
