@@ -29,7 +29,7 @@ struct layer_counters {
 };
 
 struct step_result {
-  double loss_sum = 0.0;  // summed over the batch (0 when the machine has no loss)
+  double loss_sum = 0.0;  // summed over the batch
   std::size_t correct = 0;
 };
 
@@ -46,8 +46,6 @@ class trainable {
   virtual void begin_epoch(int /*epoch*/, double /*now_s*/) {}
   // Re-evaluates device drift at now_s (inference after training).
   virtual void age_to(double /*now_s*/) {}
-  // The machine reports a loss (the perceptron machines do not).
-  virtual bool has_loss() const { return true; }
   // Per weight layer, since construction.
   virtual std::vector<layer_counters> counters() const = 0;
   virtual std::vector<std::string> layer_names() const;

@@ -434,7 +434,6 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     return doc;
   };
 
-  const bool loss = machine.has_loss();
   const bool augment = augments(setup.augment);
   std::vector<float> batch(setup.batch * train.pixels);
   std::vector<uint8_t> labels(setup.batch);
@@ -488,7 +487,7 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
         x = batch.data();
       }
       const step_result r = machine.train_batch(x, labels.data(), b, lr, st.now_s);
-      if (loss && !std::isfinite(r.loss_sum)) {
+      if (!std::isfinite(r.loss_sum)) {
         const std::string msg =
             "the training loss became " + std::string(std::isnan(r.loss_sum) ? "NaN" : "infinite") +
             " at epoch " + std::to_string(epoch) + ", batch " +
@@ -536,12 +535,10 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
                      {"train_wall_s", wall},
                      {"train_images_per_wall_s", wall > 0 ? n / wall : 0.0}};
     if (!opt.eval_train) e["train_accuracy_source"] = "online";
-    if (loss) {
-      e["learning_rate"] = lr;
-      e["online_train_loss"] = st.online_loss / static_cast<double>(n);
-      if (opt.eval_train) e["train_loss"] = tr.loss;
-      e["test_loss"] = te.loss;
-    }
+    e["learning_rate"] = lr;
+    e["online_train_loss"] = st.online_loss / static_cast<double>(n);
+    if (opt.eval_train) e["train_loss"] = tr.loss;
+    e["test_loss"] = te.loss;
     // What every layer puts out on the first test samples (dead units,
     // a collapsed output): the machine's own statistics, if it has them.
     if (test.size() > 0) {
@@ -558,19 +555,19 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     uint64_t updates = 0, refreshed = 0;
     for (std::size_t l = 0; l < after.size(); ++l) {
       nlohmann::json lj = layer_json(after[l], st.before[l]);
-      if (loss) lj["name"] = names[l];
+      lj["name"] = names[l];
       e["layers"].push_back(lj);
       updates += after[l].weight_updates - st.before[l].weight_updates;
       refreshed += after[l].refreshed_cells - st.before[l].refreshed_cells;
     }
     e["weight_updates"] = updates;
-    if (loss) e["refreshed_cells"] = refreshed;
+    e["refreshed_cells"] = refreshed;
     st.before = after;
     doc["epochs"].push_back(e);
     bar.finish();
     char train_txt[32] = "-", loss_txt[48] = "";
     std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
-    if (loss) std::snprintf(loss_txt, sizeof loss_txt, "  test loss %.4f", te.loss);
+    std::snprintf(loss_txt, sizeof loss_txt, "  test loss %.4f", te.loss);
     std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s  updates %llu  %.0f samples/s\n",
                 label.c_str(), epoch, opt.epochs, train_txt, 100.0 * te.accuracy, loss_txt,
                 static_cast<unsigned long long>(updates), n / wall);
