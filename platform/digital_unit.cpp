@@ -400,7 +400,8 @@ void digital_design_unit::end_stage(step_stage s) {
     sram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_, mem);
     if (mixed_) {
       const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
-      update_compute_ = static_cast<double>((scanned_ + lanes - 1) / lanes) * period_;
+      const uint64_t cycles = (scanned_ + lanes - 1) / lanes;  // whole cycles
+      update_compute_ = static_cast<double>(cycles) * period_;
     }
     advance(std::max(mem, update_compute_));
     written_ = scanned_ = 0;
