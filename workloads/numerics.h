@@ -41,7 +41,7 @@ struct mca_numerics {
   int max_pulses = 0;  // per cell and update (0: no limit)
   refresh_config refresh;
   int refresh_every_images = 100;  // all rows every N training samples; 0 = never
-  bool refresh_spread = false;     // instead: 1/N of the rows before every sample
+  bool refresh_spread = false;     // instead: 1/N of the rows after every sample
   int drift_sync_images = 100;     // re-evaluate drift of every device every N samples
   // single_ref synapses (crossbar.synapse): W = (G - Gref) x 2 w / (map_hi -
   // map_lo), w the weight range of the epoch from the schedule (its last
