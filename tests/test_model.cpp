@@ -313,7 +313,7 @@ TEST(Model, McaLayerComputesWithConductancesAndProgramsThroughChi) {
   const uint8_t label = 1;
   double want = 0;
   for (std::size_t col = 0; col < 3; ++col) {
-    double y = w[6 * 3 + col];  // bias row
+    double y = w[std::size_t{6} * 3 + col];  // bias row
     for (std::size_t r = 0; r < 6; ++r) y += x[r] * w[r * 3 + col];
     const double e = y - (col == 1 ? 1.0 : 0.0);
     want += 0.5 * e * e;
@@ -665,7 +665,7 @@ class counting_observer : public step_observer {
   }
   void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) override {
     ASSERT_GE(open, 0) << "products outside a stage";
-    blocks.push_back({open, k, n, in, out});
+    blocks.emplace_back(open, k, n, in, out);
   }
   void weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t p) override {
     EXPECT_EQ(open, static_cast<int>(step_stage::update));
