@@ -287,6 +287,17 @@ TEST(Model, ActivityReportsDeadUnitsAndWeightStatistics) {
   EXPECT_EQ(a[2].name, "out");
 }
 
+// mca without read noise or drift and with ideal converters.
+network_run_config noiseless_mca() {
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  c.mca.pcm.read_noise = false;
+  c.mca.pcm.drift = false;
+  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
+  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  return c;
+}
+
 // mca without read noise and with ideal converters computes with the
 // crossbar's weights; an update accumulates in chi and programs devices only
 // where |chi| passes epsilon.
@@ -294,12 +305,7 @@ TEST(Model, McaLayerComputesWithConductancesAndProgramsThroughChi) {
   const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
         {"kind": "dense", "name": "d", "units": 3}, {"kind": "mse"}]})"),
                                          "test");
-  network_run_config c = fp32_config();
-  c.numerics = numerics_kind::mca;
-  c.mca.pcm.read_noise = false;
-  c.mca.pcm.drift = false;
-  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
-  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  network_run_config c = noiseless_mca();
   model m(net, c, 3);
   const auto st = m.stats();
   ASSERT_EQ(st.size(), 1u);
@@ -385,15 +391,10 @@ TEST(Model, EveryNumericsLearnsAndResumesExactly) {
 // Devices whose every pulse moves them by exactly 0.77 uS, no drift or read
 // noise, ideal converters: a weight moves by exactly p epsilon.
 network_run_config exact_mca() {
-  network_run_config c = fp32_config();
-  c.numerics = numerics_kind::mca;
+  network_run_config c = noiseless_mca();
   pcm_params& p = c.mca.pcm;
   p.a1 = p.a2 = p.m1 = p.m2 = p.c2 = 0.0;
   p.c1 = 0.77;
-  p.read_noise = false;
-  p.drift = false;
-  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
-  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
   return c;
 }
 
@@ -591,12 +592,7 @@ TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
         {"kind": "dense", "name": "a", "units": 4}, {"kind": "sigmoid"},
         {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
                                          "test");
-  network_run_config c = fp32_config();
-  c.numerics = numerics_kind::mca;
-  c.mca.pcm.read_noise = false;
-  c.mca.pcm.drift = false;
-  c.mca.pwm_forward.ideal = c.mca.adc_forward.ideal = true;
-  c.mca.pwm_backward.ideal = c.mca.adc_backward.ideal = true;
+  network_run_config c = noiseless_mca();
   c.mca.refresh_every_images = 2;  // a slice of the rows before every sample
   c.mca.refresh_spread = true;
   model own(net, c, 4), ported(net, c, 4);

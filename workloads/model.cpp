@@ -242,43 +242,18 @@ class digital_mp_layer : public fp32_layer {
       return;
     }
     // The layer's errors are 8-bit values (as in its transposed products);
-    // then the outer product's operands are quantised.
-    Tensor d8 = d.contiguous().clone();
-    quantize_rows(cfg_.errors, d8);
-    if (x.size(0) != 1) {  // every sample's operands quantised, the products summed
-      Tensor xq = x.contiguous().clone();
-      quantize_rows(cfg_.update_x, xq);
-      quantize_rows(cfg_.update_d, d8);
-      if (observer != nullptr) {
-        observer->vector_op(digital_op::quantize,
-                            static_cast<std::size_t>(xq.numel() + 2 * d8.numel()));
-      }
-      fp32_layer::apply_outer(xq, d8, scale, now_s);
-      return;
+    // then every sample's outer-product operands are quantised, and the
+    // 32-bit weights take their products as fp32's do (one sample: the
+    // non-zero products, rows whose operand is 0 skipped).
+    Tensor xq = x.contiguous().clone(), dq = d.contiguous().clone();
+    quantize_rows(cfg_.errors, dq);
+    quantize_rows(cfg_.update_x, xq);
+    quantize_rows(cfg_.update_d, dq);
+    if (observer != nullptr) {
+      observer->vector_op(digital_op::quantize,
+                          static_cast<std::size_t>(xq.numel() + 2 * dq.numel()));
     }
-    // One sample: the quantised operands' non-zero products added to the
-    // 32-bit weights, rows whose operand is 0 skipped.
-    const std::size_t rows = stats_.rows, cols = stats_.cols;
-    const Tensor xc = x.contiguous();
-    ux_.resize(rows);
-    ud_.resize(cols);
-    const std::size_t nonzero =
-        update_operands(cfg_.update_x, cfg_.update_d, xc.data_ptr<float>(), rows,
-                        d8.data_ptr<float>(), cols, ux_.data(), ud_.data());
-    if (observer != nullptr) observer->vector_op(digital_op::quantize, rows + 2 * cols);
-    float* w = w_.data_ptr<float>();
-    const float sc = static_cast<float>(scale);
-    uint64_t written = 0;
-    for (std::size_t r = 0; r < rows && nonzero > 0; ++r) {
-      if (ux_[r] == 0.0f) continue;
-      const float s = sc * ux_[r];
-      float* wr = w + r * cols;
-      for (std::size_t c = 0; c < cols; ++c) wr[c] += s * ud_[c];
-      written += nonzero;
-    }
-    stats_.weight_updates += written;
-    if (observer != nullptr) observer->weight_update(index, rows, cols, written);
-    weights_written();
+    fp32_layer::apply_outer(xq, dq, scale, now_s);
   }
   void load(state_reader& r) override {
     fp32_layer::load(r);
@@ -301,7 +276,6 @@ class digital_mp_layer : public fp32_layer {
   digital_mp_numerics cfg_;
   Tensor wq_;
   bool valid_ = false;
-  std::vector<float> ux_, ud_;  // update operands of one sample
 };
 
 // The functional tile of an mca layer: PWM inputs, the crossbar's MVMs (the
