@@ -167,6 +167,40 @@ TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
   }
 }
 
+// The patch rows of kernels other than 3 x 3 (the general loops), on images
+// small enough that most patches cross the border.
+TEST(Model, Im2colPathEqualsLibraryConvolutionForEveryKernelSize) {
+  for (int kernel : {1, 5, 7}) {
+    const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [2, 6, 5], "layers": [
+            {"kind": "conv2d", "name": "c1", "filters": 3, "kernel": )" +
+                                                                 std::to_string(kernel) + R"(},
+            {"kind": "tanh"},
+            {"kind": "conv2d", "name": "c2", "filters": 2, "kernel": )" +
+                                                                 std::to_string(kernel) + R"(},
+            {"kind": "flatten"},
+            {"kind": "dense", "name": "d1", "units": 3},
+            {"kind": "cross_entropy"}]})"),
+                                           "test");
+    network_run_config a = fp32_config(), b = fp32_config();
+    b.numerics = numerics_kind::digital_mp;
+    b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
+    model ma(net, a, 5), mb(net, b, 5);
+    const std::vector<uint8_t> labels{2, 0, 1};
+    for (int step = 0; step < 3; ++step) {
+      const std::vector<float> x = random_batch(3, net.input.size(), 50 + step);
+      const batch_result ra = ma.train_batch(x.data(), labels.data(), 3, 0.3);
+      const batch_result rb = mb.train_batch(x.data(), labels.data(), 3, 0.3);
+      EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << kernel << " step " << step;
+    }
+    for (std::size_t k = 0; k < 3; ++k) {
+      const auto wa = ma.weights(k), wb = mb.weights(k);
+      for (std::size_t j = 0; j < wa.size(); ++j) {
+        ASSERT_NEAR(wa[j], wb[j], 1e-5) << "kernel " << kernel << " layer " << k << " weight " << j;
+      }
+    }
+  }
+}
+
 // "mean": a conv layer's update is the sum over its patches divided by the
 // number of patches (36 for c1 on 6 x 6, 9 for c2 on 3 x 3); dense layers
 // are unaffected.

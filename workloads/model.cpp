@@ -302,38 +302,54 @@ class local_tile : public tile_port {
 
  private:
   void product(const float* in, std::size_t n, float* out, bool transposed, std::size_t out_n) {
-    const auto rows = static_cast<int64_t>(xb_.rows()), cols = static_cast<int64_t>(xb_.cols());
-    const int64_t width = transposed ? cols : rows, out_width = static_cast<int64_t>(out_n);
-    const auto nn = static_cast<int64_t>(n);
-    Tensor q = at::from_blob(const_cast<float*>(in), {nn, width}, f32()).clone();
-    const std::vector<double> s =
-        quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
+    const std::size_t width = transposed ? xb_.cols() : xb_.rows();
+    const quantizer_config& pwm = transposed ? cfg_.pwm_backward : cfg_.pwm_forward;
+    // The PWM codes of every vector (row by row, in cache) and, for the read
+    // noise of a block, their squares.
+    const bool block = n > 1, squares = block && xb_.noisy();
+    q_.resize(n * width);
+    if (squares) q2_.resize(n * width);
+    scale_.assign(n, 1.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      float* qi = q_.data() + i * width;
+      std::copy(in + i * width, in + (i + 1) * width, qi);
+      if (!pwm.ideal) scale_[i] = quantize(pwm, qi, width);
+      if (!squares) continue;
+      float* q2i = q2_.data() + i * width;
+      for (std::size_t k = 0; k < width; ++k) q2i[k] = qi[k] * qi[k];
+    }
+    const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
     Tensor y = at::from_blob(out, {nn, out_width}, f32());
-    if (n == 1) {  // the batch-1 kernels
+    if (!block) {  // the batch-1 kernels
       if (transposed) {
         // A zero error reads zeros (no conversion, no read noise drawn).
-        if (s[0] != 0.0) xb_.mvm_t(q.data_ptr<float>(), out, out_n);
+        if (scale_[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
       } else {
-        xb_.mvm(q.data_ptr<float>(), out);
+        xb_.mvm(q_.data(), out);
       }
     } else {
-      const Tensor w =
-          view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, transposed ? out_width : rows);
-      const Tensor v =
-          view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, transposed ? out_width : rows);
-      y.copy_(q.mm(transposed ? w.t() : w));
-      if (xb_.noisy()) {
-        const Tensor var = (q * q).mm(transposed ? v.t() : v).contiguous();
-        xb_.add_read_noise(out, var.data_ptr<float>(), static_cast<std::size_t>(y.numel()));
+      const auto rows = transposed ? out_width : static_cast<int64_t>(xb_.rows());
+      const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+      const Tensor q = view(q_, n, width);
+      at::mm_out(y, q, transposed ? w.t() : w);
+      if (squares) {
+        // The aggregated read variance of every output, then its noise.
+        const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+        var_.resize(n * out_n);
+        Tensor var = view(var_, n, out_n);
+        at::mm_out(var, view(q2_, n, width), transposed ? v.t() : v);
+        xb_.add_read_noise(out, var_.data(), n * out_n);
       }
     }
     adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward,
-             transposed ? bwd_range_ : fwd_range_, s, y);
+             transposed ? bwd_range_ : fwd_range_, scale_, y);
   }
 
   crossbar& xb_;
   const mca_numerics& cfg_;
   double fwd_range_, bwd_range_;
+  std::vector<float> q_, q2_, var_;  // codes, their squares, read variances (reused)
+  std::vector<double> scale_;        // input scale of every vector
 };
 
 // Differential PCM pairs on a crossbar (models/crossbar.h) behind a tile
@@ -538,7 +554,8 @@ struct model::impl {
   rng dropout_rng;
   step_observer* obs = nullptr;
   uint64_t samples = 0;
-  std::size_t first_weight = 0;  // index of the first weight layer (needs no input error)
+  std::size_t first_weight = 0;            // index of the first weight layer (needs no input error)
+  Tensor patches = at::empty({0}, f32());  // a conv block's patch matrix (reused)
 
   impl(const network_spec& n, const network_run_config& c, uint64_t seed)
       : spec(n), cfg(c), dropout_rng(seed, stream_id(stream_kind::dropout)) {
@@ -647,16 +664,96 @@ struct model::impl {
     return y;
   }
 
-  // im2col of a conv layer's input x [c, ch, h, w]: one row per output pixel
-  // (image-major), (channel, ky, kx) per column, then the bias column of ones.
-  static Tensor patch_matrix(const layer_spec& l, const Tensor& x) {
-    const int64_t k = static_cast<int64_t>(l.kernel), pad = k / 2;
-    const Tensor cols = at::im2col(x, {k, k}, {1, 1}, {pad, pad}, {1, 1});  // [c, ckk, L]
-    const int64_t c = cols.size(0), ckk = cols.size(1), L = cols.size(2);
-    Tensor p = at::empty({c * L, static_cast<int64_t>(l.rows())}, f32());
-    p.narrow(1, 0, ckk).view({c, L, ckk}).copy_(cols.transpose(1, 2));
-    if (l.bias) p.select(1, ckk).fill_(1.0f);
-    return p;
+  // The patch rows of a block of c images of a conv layer's input (x: [c,
+  // ch, h, w], contiguous) into p [c L, rows]: one row per output pixel
+  // (image-major), (channel, ky, kx) per column, 0 outside the image ("same"
+  // padding), then the bias column of ones.
+  // K: the kernel size known at compile time (the inner loops unrolled), or
+  // 0 for any.
+  template <int64_t K>
+  static void patch_rows(const layer_spec& l, const float* x, int64_t c, float* p) {
+    const int64_t k = K > 0 ? K : static_cast<int64_t>(l.kernel), pad = k / 2;
+    const auto ch = static_cast<int64_t>(l.in.c), h = static_cast<int64_t>(l.in.h),
+               w = static_cast<int64_t>(l.in.w);
+    const auto rows = static_cast<int64_t>(l.rows());
+    for (int64_t b = 0; b < c; ++b) {
+      const float* img = x + b * ch * h * w;
+      for (int64_t oy = 0; oy < h; ++oy) {
+        for (int64_t ox = 0; ox < w; ++ox, p += rows) {
+          float* o = p;
+          for (int64_t cc = 0; cc < ch; ++cc) {
+            const float* plane = img + cc * h * w;
+            for (int64_t ky = 0; ky < k; ++ky, o += k) {
+              const int64_t iy = oy + ky - pad;
+              if (iy < 0 || iy >= h) {
+                std::fill(o, o + k, 0.0f);
+                continue;
+              }
+              const float* line = plane + iy * w;
+              if (ox >= pad && ox + pad < w) {  // inside the image: k pixels
+                for (int64_t kx = 0; kx < k; ++kx) o[kx] = line[ox - pad + kx];
+                continue;
+              }
+              for (int64_t kx = 0; kx < k; ++kx) {
+                const int64_t ix = ox + kx - pad;
+                o[kx] = ix >= 0 && ix < w ? line[ix] : 0.0f;
+              }
+            }
+          }
+          if (l.bias) *o = 1.0f;
+        }
+      }
+    }
+  }
+
+  // The inverse of patch_rows for errors: gi [c, ch, h, w] += every patch
+  // row's errors g [c L, ckk] at the input pixels it read. The patches go
+  // last to first so that every pixel sums its terms in kernel order
+  // (at::col2im's order: the same results).
+  template <int64_t K>
+  static void add_patch_rows(const layer_spec& l, const float* g, int64_t c, float* gi) {
+    const int64_t k = K > 0 ? K : static_cast<int64_t>(l.kernel), pad = k / 2;
+    const auto ch = static_cast<int64_t>(l.in.c), h = static_cast<int64_t>(l.in.h),
+               w = static_cast<int64_t>(l.in.w);
+    const int64_t ckk = ch * k * k;
+    for (int64_t b = 0; b < c; ++b) {
+      float* img = gi + b * ch * h * w;
+      for (int64_t oy = h - 1; oy >= 0; --oy) {
+        for (int64_t ox = w - 1; ox >= 0; --ox) {
+          const float* o = g + ((b * h + oy) * w + ox) * ckk;
+          for (int64_t cc = 0; cc < ch; ++cc) {
+            float* plane = img + cc * h * w;
+            for (int64_t ky = 0; ky < k; ++ky, o += k) {
+              const int64_t iy = oy + ky - pad;
+              if (iy < 0 || iy >= h) continue;
+              float* line = plane + iy * w;
+              if (ox >= pad && ox + pad < w) {  // inside the image: k pixels
+                for (int64_t kx = 0; kx < k; ++kx) line[ox - pad + kx] += o[kx];
+                continue;
+              }
+              for (int64_t kx = 0; kx < k; ++kx) {
+                const int64_t ix = ox + kx - pad;
+                if (ix >= 0 && ix < w) line[ix] += o[kx];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // A block's patch matrix in the reused buffer `patches`.
+  Tensor patch_matrix(const layer_spec& l, const Tensor& x, int64_t s, int64_t c) {
+    const auto L = static_cast<int64_t>(l.out.h * l.out.w);
+    patches.resize_({c * L, static_cast<int64_t>(l.rows())});
+    const float* in = x.data_ptr<float>() + s * x.stride(0);
+    float* p = patches.data_ptr<float>();
+    if (l.kernel == 3) {
+      patch_rows<3>(l, in, c, p);
+    } else {
+      patch_rows<0>(l, in, c, p);
+    }
+    return patches;
   }
 
   // Images per block of conv MVMs: a patch matrix of about 1 MiB at most.
@@ -695,10 +792,12 @@ struct model::impl {
         // pass rebuilds the patches it needs from the saved input.
         const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
         const int64_t per = images_per_block(l);
+        const Tensor xc = x.contiguous();
+        acts[i] = xc;
         Tensor y = at::empty({n * L, f}, f32());
         for (int64_t s = 0; s < n; s += per) {
           const int64_t c = std::min(per, n - s);
-          const Tensor p = patch_matrix(l, x.narrow(0, s, c));
+          const Tensor p = patch_matrix(l, xc, s, c);
           quantized_inputs(i, p.numel());
           products(i, p.size(0), l.rows(), l.cols());
           y.narrow(0, s * L, c * L).copy_(wl[i]->forward(p));
@@ -785,19 +884,21 @@ struct model::impl {
         const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
         const int64_t per = images_per_block(l);
         Tensor gw = at::zeros({static_cast<int64_t>(l.rows()), f}, f32());
-        Tensor gi = need_input_grad ? at::empty_like(x) : Tensor();
+        Tensor gi = need_input_grad ? at::zeros_like(x) : Tensor();
         for (int64_t s = 0; s < n; s += per) {
           const int64_t c = std::min(per, n - s);
           const Tensor dc = d.narrow(0, s * L, c * L);
-          gw.addmm_(patch_matrix(l, x.narrow(0, s, c)).t(), dc);
+          gw.addmm_(patch_matrix(l, x, s, c).t(), dc);
           if (!need_input_grad) continue;
           count_quantized(dc.numel());
           products(i, dc.size(0), l.cols(), static_cast<std::size_t>(ckk));
-          Tensor gc = wl[i]->backward(dc, static_cast<std::size_t>(ckk));  // [c L, ckk]
-          gc = gc.reshape({c, L, ckk}).transpose(1, 2).contiguous();       // [c, ckk, L]
-          gi.narrow(0, s, c).copy_(
-              at::col2im(gc, {static_cast<int64_t>(l.in.h), static_cast<int64_t>(l.in.w)}, {k, k},
-                         {1, 1}, {pad, pad}, {1, 1}));
+          const Tensor gc = wl[i]->backward(dc, static_cast<std::size_t>(ckk)).contiguous();
+          float* out = gi.data_ptr<float>() + s * gi.stride(0);
+          if (l.kernel == 3) {
+            add_patch_rows<3>(l, gc.data_ptr<float>(), c, out);
+          } else {
+            add_patch_rows<0>(l, gc.data_ptr<float>(), c, out);
+          }
         }
         grads[i] = norm == 1.0 ? gw : gw / norm;
         return gi;
