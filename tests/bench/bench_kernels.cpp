@@ -2,7 +2,9 @@
 // the sizes of the 785-250-10 network: PCM SET and RESET pulses, drift of a
 // whole array and single noisy reads (pcm_array); crossbar MVM and transposed
 // MVM with read noise (785x250 and 251x10); the chi update of one layer for
-// one image (chi_memory::accumulate_row on a sparse 3-bit operand).
+// one image (chi_memory::accumulate_row on a sparse 3-bit operand); the
+// aggregated read noise of a block of MVMs (add_read_noise on the outputs
+// of one CIFAR-10 image's transposed conv2 products, 1,024 x 289).
 // Device, crossbar and chi parameters are the table1-mca preset's.
 //
 //   build/bench_kernels --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -15,6 +17,7 @@
 
 #include "models/chi_memory.h"
 #include "models/crossbar.h"
+#include "models/noise_kernel.h"
 #include "models/pcm_device.h"
 #include "models/rng.h"
 #include "workloads/experiment.h"
@@ -243,5 +246,23 @@ BENCHMARK(BM_chi_update)
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
+
+// --- read noise ---------------------------------------------------------------
+
+// One Gaussian per output, scaled by its variance (items: outputs).
+void BM_read_noise(benchmark::State& state) {
+  constexpr std::size_t k_outputs = 1024 * 289;
+  std::vector<float> y(k_outputs, 0.0f), var(k_outputs);
+  mcasim::rng init(k_seed, 7);
+  for (float& v : var) v = static_cast<float>(init.uniform() * 1e-3);
+  mcasim::rng r(k_seed, 8);
+  for (auto _ : state) {
+    mcasim::add_read_noise(r, y.data(), var.data(), k_outputs);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(k_outputs));
+}
+BENCHMARK(BM_read_noise)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
