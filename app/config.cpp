@@ -28,9 +28,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(adc_bank_config, converters, col
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(crossbar_array_config, pulse_ns,
                                                 parallel_programming)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pwm, array, adc)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(tile_array_config, rows, cols, count)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(platform_config, du_digital32, du_digital_mp,
                                                 du_mca, weight_sram32, weight_sram_mp, chi_sram,
-                                                mac32, mac_mp, bus, tile)
+                                                mac32, mac_mp, bus, tile, tiles)
 
 namespace {
 

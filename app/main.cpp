@@ -20,6 +20,7 @@
 #include "app/sweep_mpi.h"
 #endif
 #include "app/table1.h"
+#include "platform/mapping.h"
 #include "power/technology.h"
 
 #include "models/state_io.h"
@@ -270,6 +271,11 @@ int sc_main(int argc, char** argv) {
   show->add_option("name", show_name, "mlp-paper | mlp-table1 | cnn-cifar10 | FILE")->required();
   show->add_flag("--summary", show_summary,
                  "a table of the layers (shapes, parameters, MVMs per sample) instead");
+  auto* map = nw->add_subcommand(
+      "map", "the network's weight layers on the MCA's tiles (platform.tiles: rows, cols, count)");
+  std::string map_name;
+  map->add_option("name", map_name, "mlp-paper | mlp-table1 | cnn-cifar10 | FILE")->required();
+  add_config(map);
 
   try {
     app.parse(argc, argv);
@@ -325,6 +331,10 @@ int sc_main(int argc, char** argv) {
       } else {
         std::printf("%s\n", mcasim::to_json(net).dump(2).c_str());
       }
+    } else if (*map) {
+      const auto net = mcasim::load_network(map_name);
+      const auto pc = effective("mca").platform;
+      std::fputs(mcasim::mapping_summary(net, mcasim::map_network(net, pc.tiles)).c_str(), stdout);
     } else if (*rp) {
       const int n = mcasim::write_report(report_dir, chartjs);
       std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());

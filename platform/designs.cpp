@@ -41,6 +41,7 @@ void platform_config::validate() const {
   mac_mp.validate();
   bus.validate();
   tile.validate();
+  tiles.validate();
 }
 
 std::string design::part_of(const counted&) const {

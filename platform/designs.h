@@ -20,6 +20,7 @@
 #include "platform/cm_tile.h"
 #include "platform/digital_unit.h"
 #include "platform/mac_array.h"
+#include "platform/mapping.h"
 #include "platform/sram.h"
 #include "workloads/experiment.h"
 
@@ -31,6 +32,9 @@ struct platform_config {
   mac_array_config mac32, mac_mp;
   bus_config bus;
   cm_tile_config tile;  // converter resolutions and refresh come from the experiment
+  // Fixed-size tiles for any network (platform/mapping.h): used by the
+  // mapper; the Table I designs' two tiles are sized to their layers.
+  tile_array_config tiles;
   platform_config();
   void validate() const;
 };

@@ -236,6 +236,27 @@ TEST(Cli, NetworkShowAndBadDescriptions) {
   EXPECT_NE(unknown.err.find("neither a built-in"), std::string::npos) << unknown.err;
 }
 
+// `network map` draws a network on the configured tiles and refuses one
+// that needs more tiles than the array has, naming the layer.
+TEST(Cli, NetworkMapOnConfiguredTiles) {
+  test::temp_dir dir;
+  const run_result m = run_mcasim(dir,
+                                  "network map mlp-paper --set platform.tiles.rows=256 "
+                                  "--set platform.tiles.cols=256");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NE(m.out.find("785 x 250    4 x 1      4"), std::string::npos) << m.out;
+  const run_result few = run_mcasim(dir,
+                                    "network map cnn-cifar10 --set platform.tiles.rows=256 "
+                                    "--set platform.tiles.cols=256 --set platform.tiles.count=20");
+  EXPECT_NE(few.exit_code, 0);
+  EXPECT_NE(few.err.find("layer 19 'fc1' (2049 x 512) needs 18 tiles"), std::string::npos)
+      << few.err;
+  const run_result bad = run_mcasim(dir, "network map mlp-paper --set platform.tiles.rows=0");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("platform.tiles.rows must be in [1, 65536], got 0"), std::string::npos)
+      << bad.err;
+}
+
 // train --network on generated MNIST files in every numerics: metrics.json
 // holds one object per epoch with the promised fields, the configuration is
 // recorded with the thread count; data that does not fit is refused.
