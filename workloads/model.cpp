@@ -38,6 +38,10 @@ void from_vector(Tensor& t, const std::vector<float>& v) {
   t.copy_(at::from_blob(const_cast<float*>(v.data()), t.sizes(), f32()));
 }
 
+// Vectors per task of the element-wise loops over a block of MVMs (rows are
+// independent: the same results for any thread count).
+constexpr int64_t k_rows_per_task = 64;
+
 // Every row of x [n, m] quantised with its own dynamic scale (or the fixed
 // range); returns the full scale of every row.
 std::vector<double> quantize_rows(const quantizer_config& q, Tensor& x) {
@@ -59,14 +63,16 @@ void adc_rows(const quantizer_config& q, double range, const std::vector<double>
   c.range = range;
   const int64_t n = y.size(0), m = y.size(1);
   float* p = y.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    const double s = in_scale[static_cast<std::size_t>(i)];
-    if (s == 0.0) {
-      std::fill(p + i * m, p + (i + 1) * m, 0.0f);
-    } else {
-      quantize(c, p + i * m, static_cast<std::size_t>(m), s);
+  at::parallel_for(0, n, k_rows_per_task, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const double s = in_scale[static_cast<std::size_t>(i)];
+      if (s == 0.0) {
+        std::fill(p + i * m, p + (i + 1) * m, 0.0f);
+      } else {
+        quantize(c, p + i * m, static_cast<std::size_t>(m), s);
+      }
     }
-  }
+  });
 }
 
 // --- weight layers: the numerics of one weight matrix (rows x cols) ---------
@@ -310,14 +316,16 @@ class local_tile : public tile_port {
     q_.resize(n * width);
     if (squares) q2_.resize(n * width);
     scale_.assign(n, 1.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      float* qi = q_.data() + i * width;
-      std::copy(in + i * width, in + (i + 1) * width, qi);
-      if (!pwm.ideal) scale_[i] = quantize(pwm, qi, width);
-      if (!squares) continue;
-      float* q2i = q2_.data() + i * width;
-      for (std::size_t k = 0; k < width; ++k) q2i[k] = qi[k] * qi[k];
-    }
+    at::parallel_for(0, static_cast<int64_t>(n), k_rows_per_task, [&](int64_t i0, int64_t i1) {
+      for (auto i = static_cast<std::size_t>(i0); i < static_cast<std::size_t>(i1); ++i) {
+        float* qi = q_.data() + i * width;
+        std::copy(in + i * width, in + (i + 1) * width, qi);
+        if (!pwm.ideal) scale_[i] = quantize(pwm, qi, width);
+        if (!squares) continue;
+        float* q2i = q2_.data() + i * width;
+        for (std::size_t k = 0; k < width; ++k) q2i[k] = qi[k] * qi[k];
+      }
+    });
     const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
     Tensor y = at::from_blob(out, {nn, out_width}, f32());
     if (!block) {  // the batch-1 kernels
@@ -676,11 +684,13 @@ struct model::impl {
     const auto ch = static_cast<int64_t>(l.in.c), h = static_cast<int64_t>(l.in.h),
                w = static_cast<int64_t>(l.in.w);
     const auto rows = static_cast<int64_t>(l.rows());
-    for (int64_t b = 0; b < c; ++b) {
-      const float* img = x + b * ch * h * w;
-      for (int64_t oy = 0; oy < h; ++oy) {
-        for (int64_t ox = 0; ox < w; ++ox, p += rows) {
-          float* o = p;
+    // One task per line of output pixels (image, oy).
+    at::parallel_for(0, c * h, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / h, oy = t % h;
+        const float* img = x + b * ch * h * w;
+        for (int64_t ox = 0; ox < w; ++ox) {
+          float* o = p + (t * w + ox) * rows;
           for (int64_t cc = 0; cc < ch; ++cc) {
             const float* plane = img + cc * h * w;
             for (int64_t ky = 0; ky < k; ++ky, o += k) {
@@ -703,26 +713,26 @@ struct model::impl {
           if (l.bias) *o = 1.0f;
         }
       }
-    }
+    });
   }
 
   // The inverse of patch_rows for errors: gi [c, ch, h, w] += every patch
-  // row's errors g [c L, ckk] at the input pixels it read. The patches go
-  // last to first so that every pixel sums its terms in kernel order
-  // (at::col2im's order: the same results).
+  // row's errors g [c L, ckk] at the input pixels it read, one task per
+  // input plane. The patches go last to first so that every pixel sums its
+  // terms in kernel order (at::col2im's order: the same results).
   template <int64_t K>
   static void add_patch_rows(const layer_spec& l, const float* g, int64_t c, float* gi) {
     const int64_t k = K > 0 ? K : static_cast<int64_t>(l.kernel), pad = k / 2;
     const auto ch = static_cast<int64_t>(l.in.c), h = static_cast<int64_t>(l.in.h),
                w = static_cast<int64_t>(l.in.w);
     const int64_t ckk = ch * k * k;
-    for (int64_t b = 0; b < c; ++b) {
-      float* img = gi + b * ch * h * w;
-      for (int64_t oy = h - 1; oy >= 0; --oy) {
-        for (int64_t ox = w - 1; ox >= 0; --ox) {
-          const float* o = g + ((b * h + oy) * w + ox) * ckk;
-          for (int64_t cc = 0; cc < ch; ++cc) {
-            float* plane = img + cc * h * w;
+    at::parallel_for(0, c * ch, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / ch, cc = t % ch;
+        float* plane = gi + t * h * w;
+        for (int64_t oy = h - 1; oy >= 0; --oy) {
+          for (int64_t ox = w - 1; ox >= 0; --ox) {
+            const float* o = g + ((b * h + oy) * w + ox) * ckk + cc * k * k;
             for (int64_t ky = 0; ky < k; ++ky, o += k) {
               const int64_t iy = oy + ky - pad;
               if (iy < 0 || iy >= h) continue;
@@ -739,7 +749,7 @@ struct model::impl {
           }
         }
       }
-    }
+    });
   }
 
   // A block's patch matrix in the reused buffer `patches`.
