@@ -103,28 +103,43 @@ TEST(Model, Fp32StepIsTheGradientForEveryLossAndActivation) {
 
 // digital-mp with ideal converters is fp32 arithmetic through im2col and
 // explicit matrix products: it must follow the library-convolution path of
-// fp32 step by step (float rounding only).
+// fp32 step by step (float rounding only). Trains both `steps` batches of
+// `labels.size()` random images and compares losses and every weight;
+// returns the largest weight change of fp32 per weight layer.
+std::vector<double> expect_im2col_follows_library(const network_spec& net, network_run_config a,
+                                                  const std::vector<uint8_t>& labels, int steps,
+                                                  double lr, uint64_t seed,
+                                                  const std::string& what) {
+  network_run_config b = a;
+  b.numerics = numerics_kind::digital_mp;
+  b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
+  model ma(net, a, seed), mb(net, b, seed);
+  const std::size_t n = labels.size(), layers = net.weight_layers().size();
+  std::vector<std::vector<float>> init(layers);
+  for (std::size_t k = 0; k < layers; ++k) init[k] = ma.weights(k);
+  for (int step = 0; step < steps; ++step) {
+    const std::vector<float> x =
+        random_batch(n, net.input.size(), seed * 10 + static_cast<uint64_t>(step));
+    const batch_result ra = ma.train_batch(x.data(), labels.data(), n, lr);
+    const batch_result rb = mb.train_batch(x.data(), labels.data(), n, lr);
+    EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << what << " step " << step;
+  }
+  std::vector<double> moved(layers, 0.0);
+  for (std::size_t k = 0; k < layers; ++k) {
+    const auto wa = ma.weights(k), wb = mb.weights(k);
+    for (std::size_t j = 0; j < wa.size(); ++j) {
+      EXPECT_NEAR(wa[j], wb[j], 1e-5) << what << " layer " << k << " weight " << j;
+      moved[k] = std::max(moved[k], std::abs(static_cast<double>(wa[j]) - init[k][j]));
+    }
+  }
+  return moved;
+}
+
 TEST(Model, Im2colPathEqualsLibraryConvolution) {
-  const network_spec net = tiny_cnn();
-  network_run_config a = fp32_config(), b = fp32_config();
   for (const char* rule : {"sum", "mean"}) {
-    a.conv_update = b.conv_update = rule;
-    b.numerics = numerics_kind::digital_mp;
-    b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
-    model ma(net, a, 4), mb(net, b, 4);
-    const std::vector<uint8_t> labels{1, 0, 2, 2, 1};
-    for (int step = 0; step < 3; ++step) {
-      const std::vector<float> x = random_batch(5, net.input.size(), 10 + step);
-      const batch_result ra = ma.train_batch(x.data(), labels.data(), 5, 0.5);
-      const batch_result rb = mb.train_batch(x.data(), labels.data(), 5, 0.5);
-      EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << rule << " step " << step;
-    }
-    for (std::size_t k = 0; k < 4; ++k) {
-      const auto wa = ma.weights(k), wb = mb.weights(k);
-      for (std::size_t j = 0; j < wa.size(); ++j) {
-        ASSERT_NEAR(wa[j], wb[j], 1e-5) << rule << " layer " << k << " weight " << j;
-      }
-    }
+    network_run_config a = fp32_config();
+    a.conv_update = rule;
+    expect_im2col_follows_library(tiny_cnn(), a, {1, 0, 2, 2, 1}, 3, 0.5, 4, rule);
   }
 }
 
@@ -142,28 +157,12 @@ TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
                  {"kind": "dense", "name": "d1", "units": 3},
                  {"kind": "cross_entropy"}]})"),
                                          "test");
-  network_run_config a = fp32_config(), b = fp32_config();
-  b.numerics = numerics_kind::digital_mp;
-  b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
-  model ma(net, a, 8), mb(net, b, 8);
-  const std::size_t n = 20;
-  std::vector<uint8_t> labels(n);
-  for (std::size_t k = 0; k < n; ++k) labels[k] = static_cast<uint8_t>(k % 3);
-  for (int step = 0; step < 2; ++step) {
-    const std::vector<float> x = random_batch(n, net.input.size(), 30 + step);
-    const batch_result ra = ma.train_batch(x.data(), labels.data(), n, 0.1);
-    const batch_result rb = mb.train_batch(x.data(), labels.data(), n, 0.1);
-    EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << "step " << step;
-  }
-  for (std::size_t k = 0; k < 3; ++k) {
-    const auto wa = ma.weights(k), wb = mb.weights(k);
-    double moved = 0;
-    const auto init = model(net, a, 8).weights(k);
-    for (std::size_t j = 0; j < wa.size(); ++j) {
-      ASSERT_NEAR(wa[j], wb[j], 1e-5) << "layer " << k << " weight " << j;
-      moved = std::max(moved, std::abs(static_cast<double>(wa[j]) - init[j]));
-    }
-    EXPECT_GT(moved, 1e-4) << "layer " << k << " did not learn";
+  std::vector<uint8_t> labels(20);
+  for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = static_cast<uint8_t>(k % 3);
+  const std::vector<double> moved =
+      expect_im2col_follows_library(net, fp32_config(), labels, 2, 0.1, 8, "blocks");
+  for (std::size_t k = 0; k < moved.size(); ++k) {
+    EXPECT_GT(moved[k], 1e-4) << "layer " << k << " did not learn";
   }
 }
 
@@ -181,23 +180,8 @@ TEST(Model, Im2colPathEqualsLibraryConvolutionForEveryKernelSize) {
             {"kind": "dense", "name": "d1", "units": 3},
             {"kind": "cross_entropy"}]})"),
                                            "test");
-    network_run_config a = fp32_config(), b = fp32_config();
-    b.numerics = numerics_kind::digital_mp;
-    b.digital_mp.weights.ideal = b.digital_mp.activations.ideal = b.digital_mp.errors.ideal = true;
-    model ma(net, a, 5), mb(net, b, 5);
-    const std::vector<uint8_t> labels{2, 0, 1};
-    for (int step = 0; step < 3; ++step) {
-      const std::vector<float> x = random_batch(3, net.input.size(), 50 + step);
-      const batch_result ra = ma.train_batch(x.data(), labels.data(), 3, 0.3);
-      const batch_result rb = mb.train_batch(x.data(), labels.data(), 3, 0.3);
-      EXPECT_NEAR(ra.loss_sum, rb.loss_sum, 1e-4 * ra.loss_sum) << kernel << " step " << step;
-    }
-    for (std::size_t k = 0; k < 3; ++k) {
-      const auto wa = ma.weights(k), wb = mb.weights(k);
-      for (std::size_t j = 0; j < wa.size(); ++j) {
-        ASSERT_NEAR(wa[j], wb[j], 1e-5) << "kernel " << kernel << " layer " << k << " weight " << j;
-      }
-    }
+    expect_im2col_follows_library(net, fp32_config(), {2, 0, 1}, 3, 0.3, 5,
+                                  "kernel " + std::to_string(kernel));
   }
 }
 
