@@ -49,9 +49,11 @@ std::vector<double> quantize_rows(const quantizer_config& q, Tensor& x) {
   std::vector<double> scale(static_cast<std::size_t>(n), 1.0);
   if (q.ideal) return scale;
   float* p = x.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    scale[static_cast<std::size_t>(i)] = quantize(q, p + i * m, static_cast<std::size_t>(m));
-  }
+  at::parallel_for(0, n, k_rows_per_task, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      scale[static_cast<std::size_t>(i)] = quantize(q, p + i * m, static_cast<std::size_t>(m));
+    }
+  });
   return scale;
 }
 
@@ -309,55 +311,45 @@ class local_tile : public tile_port {
  private:
   void product(const float* in, std::size_t n, float* out, bool transposed, std::size_t out_n) {
     const std::size_t width = transposed ? xb_.cols() : xb_.rows();
-    const quantizer_config& pwm = transposed ? cfg_.pwm_backward : cfg_.pwm_forward;
-    // The PWM codes of every vector (row by row, in cache) and, for the read
-    // noise of a block, their squares.
-    const bool block = n > 1, squares = block && xb_.noisy();
-    q_.resize(n * width);
-    if (squares) q2_.resize(n * width);
-    scale_.assign(n, 1.0);
-    at::parallel_for(0, static_cast<int64_t>(n), k_rows_per_task, [&](int64_t i0, int64_t i1) {
-      for (auto i = static_cast<std::size_t>(i0); i < static_cast<std::size_t>(i1); ++i) {
-        float* qi = q_.data() + i * width;
-        std::copy(in + i * width, in + (i + 1) * width, qi);
-        if (!pwm.ideal) scale_[i] = quantize(pwm, qi, width);
-        if (!squares) continue;
-        float* q2i = q2_.data() + i * width;
-        for (std::size_t k = 0; k < width; ++k) q2i[k] = qi[k] * qi[k];
-      }
-    });
+    // The PWM codes of every vector in a reused buffer.
+    q_.assign(in, in + n * width);
+    Tensor q = view(q_, n, width);
+    const std::vector<double> scale =
+        quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
     const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
     Tensor y = at::from_blob(out, {nn, out_width}, f32());
-    if (!block) {  // the batch-1 kernels
+    if (n == 1) {  // the batch-1 kernels
       if (transposed) {
         // A zero error reads zeros (no conversion, no read noise drawn).
-        if (scale_[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
+        if (scale[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
       } else {
         xb_.mvm(q_.data(), out);
       }
     } else {
       const auto rows = transposed ? out_width : static_cast<int64_t>(xb_.rows());
       const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
-      const Tensor q = view(q_, n, width);
       at::mm_out(y, q, transposed ? w.t() : w);
-      if (squares) {
-        // The aggregated read variance of every output, then its noise.
+      if (xb_.noisy()) {
+        // The aggregated read variance of every output (the squared codes
+        // times the cells' variances), then its noise.
         const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+        q2_.resize(n * width);
+        Tensor q2 = view(q2_, n, width);
+        at::mul_out(q2, q, q);
         var_.resize(n * out_n);
         Tensor var = view(var_, n, out_n);
-        at::mm_out(var, view(q2_, n, width), transposed ? v.t() : v);
+        at::mm_out(var, q2, transposed ? v.t() : v);
         xb_.add_read_noise(out, var_.data(), n * out_n);
       }
     }
     adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward,
-             transposed ? bwd_range_ : fwd_range_, scale_, y);
+             transposed ? bwd_range_ : fwd_range_, scale, y);
   }
 
   crossbar& xb_;
   const mca_numerics& cfg_;
   double fwd_range_, bwd_range_;
   std::vector<float> q_, q2_, var_;  // codes, their squares, read variances (reused)
-  std::vector<double> scale_;        // input scale of every vector
 };
 
 // Differential PCM pairs on a crossbar (models/crossbar.h) behind a tile
