@@ -40,6 +40,20 @@ cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
                  std::unique_ptr<crossbar> devices)
     : cm_tile(nm, cfg, required(devices, nm)) {
   owned_ = std::move(devices);
+  mca_numerics n;
+  n.pwm_forward = cfg_.pwm.forward;
+  n.pwm_backward = cfg_.pwm.backward;
+  n.adc_forward = cfg_.adc.forward;
+  n.adc_backward = cfg_.adc.backward;
+  n.refresh = cfg_.array.refresh;
+  own_values_ =
+      std::make_unique<analog_tile>(*owned_, n, cfg_.adc.forward.range, cfg_.adc.backward.range);
+  values_ = own_values_.get();
+}
+
+cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, analog_tile& values)
+    : cm_tile(nm, cfg, values.devices()) {
+  values_ = &values;
 }
 
 cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices)
@@ -48,9 +62,7 @@ cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, c
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
       pwm("pwm", cfg.pwm, lines_of(devices), period_),
       array("array", cfg.array, devices),
-      adc("adc", cfg.adc, lines_of(devices), period_),
-      in_(lines_of(devices)),
-      out_(lines_of(devices)) {
+      adc("adc", cfg.adc, lines_of(devices), period_) {
   tgt_socket.register_b_transport(this, &cm_tile::b_transport);
   part_gp_.set_extension(&part_ext_);
 }
@@ -78,23 +90,25 @@ tlm::tlm_generic_payload& cm_tile::part_command(uint64_t addr, void* data, std::
 bool cm_tile::product(uint64_t array_addr, stage st, std::size_t n_out, sc_core::sc_time& d) {
   // The array is read during the PWM window(s); the ADC rounds need the
   // integrated charge of the whole window, so they follow it.
-  const bool backward_out = array_addr == crossbar_array::addr_mvm_t;
-  sc_core::sc_time read_at = d;
-  pwm.b_transport(part_command(in_backward_ ? pwm_dac::addr_backward : pwm_dac::addr_forward,
-                               nullptr, 0, st, n_in_, n_out, 0),
-                  d);
-  if (!part_gp_.is_response_ok()) return false;
-  array_io io{in_.data(), out_.data(), in_scale_, pwm.window_weight(in_backward_)};
-  array.b_transport(part_command(array_addr, &io, sizeof io, st, n_in_, n_out, 0), read_at);
-  if (!part_gp_.is_response_ok()) return false;
-  // A zero backward input reads zeros, which need no conversion scale.
-  if (!backward_out || in_scale_ != 0.0) {
-    quantize(backward_out ? cfg_.adc.backward : cfg_.adc.forward, out_.data(), n_out, in_scale_);
+  const std::vector<float>& codes = values_->codes();
+  const std::vector<double>& scales = values_->scales();
+  const double window = pwm.window_weight(in_backward_);
+  for (std::size_t v = 0; v < vectors_; ++v) {
+    sc_core::sc_time read_at = d;
+    pwm.b_transport(part_command(in_backward_ ? pwm_dac::addr_backward : pwm_dac::addr_forward,
+                                 nullptr, 0, st, n_in_, n_out, 0),
+                    d);
+    if (!part_gp_.is_response_ok()) return false;
+    array_io io{codes.data() + v * n_in_, scales[v], window};
+    array.b_transport(part_command(array_addr, &io, sizeof io, st, n_in_, n_out, 0), read_at);
+    if (!part_gp_.is_response_ok()) return false;
+    adc.b_transport(part_command(array_addr == crossbar_array::addr_mvm_t ? adc_bank::addr_backward
+                                                                          : adc_bank::addr_forward,
+                                 nullptr, 0, st, n_in_, n_out, 0),
+                    d);
+    if (!part_gp_.is_response_ok()) return false;
   }
-  adc.b_transport(part_command(backward_out ? adc_bank::addr_backward : adc_bank::addr_forward,
-                               nullptr, 0, st, n_in_, n_out, 0),
-                  d);
-  return part_gp_.is_response_ok();
+  return true;
 }
 
 void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -107,28 +121,40 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
   switch (gp.get_address()) {
     case addr_input:
       n_in_ = ext.n_in;
-      if (n_in_ > in_.size()) {
+      vectors_ = ext.vectors;
+      if (vectors_ == 0 || gp.get_data_length() != vectors_ * n_in_ * sizeof(float)) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
-      std::memcpy(in_.data(), data, n_in_ * sizeof(float));
+      in_.assign(data, data + vectors_ * n_in_);
       in_backward_ = st == stage::backward;
-      in_scale_ = quantize(in_backward_ ? cfg_.pwm.backward : cfg_.pwm.forward, in_.data(), n_in_);
       break;
     case addr_mvm:
+      if (n_in_ != xb.rows()) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
       n_out_ = xb.cols();
+      out_.resize(vectors_ * n_out_);
+      values_->forward(in_.data(), vectors_, out_.data());
       ok = product(crossbar_array::addr_mvm, st, n_out_, d);
       break;
     case addr_mvm_t:
-      if (ext.n_out > out_.size()) {
+      if (n_in_ != xb.cols() || ext.n_out > xb.rows()) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
       n_out_ = ext.n_out;
+      out_.resize(vectors_ * n_out_);
+      values_->backward(in_.data(), vectors_, out_.data(), n_out_);
       ok = product(crossbar_array::addr_mvm_t, st, n_out_, d);
       break;
     case addr_output:
-      std::memcpy(data, out_.data(), n_out_ * sizeof(float));
+      if (gp.get_data_length() != out_.size() * sizeof(float)) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      std::memcpy(data, out_.data(), out_.size() * sizeof(float));
       break;
     case addr_program:
       array.b_transport(part_command(crossbar_array::addr_program, gp.get_data_ptr(),

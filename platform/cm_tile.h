@@ -1,16 +1,18 @@
 // Computational-memory tile: a hierarchical module of a PWM DAC bank
 // (child "pwm", platform/pwm_dac), the PCM crossbar (child "array",
 // platform/crossbar_array) and an ADC bank (child "adc", platform/adc_bank).
-// The tile decodes the address, quantises the values (models/converters) and
-// drives its parts by direct b_transport calls that add their delays: an MVM
-// takes the PWM window(s), during which the array is read, then the ADC
-// rounds of its outputs. The parts count the actions; the tile has none of
-// its own.
+// The tile decodes the address, computes a block's values with the layer's
+// functional tile (workloads/analog_tile: PWM codes, crossbar products, ADC
+// outputs; the same object the functional run uses, so both agree bit for
+// bit) and drives its parts by direct b_transport calls that add their
+// delays: every MVM of a block takes the PWM window(s), during which the
+// array is read, then the ADC rounds of its outputs. The parts count the
+// actions; the tile has none of its own.
 // Address map (relative to the tile's base on the bus):
-//   0x000 input    write n_in values (PWM-quantised on arrival)
-//   0x100 mvm      forward product of the input: cols outputs
-//   0x200 mvm_t    transposed product of the input (cols values): n_out rows
-//   0x300 output   read the ADC outputs
+//   0x000 input    write a block of ext.vectors vectors of n_in values each
+//   0x100 mvm      forward product of every input vector (rows values): cols outputs each
+//   0x200 mvm_t    transposed product of every input vector (cols values): n_out rows each
+//   0x300 output   read the block's ADC outputs
 //   0x400 program  write a pulse list (pulse_cmd[ops]) at the current time
 //   0x500 sync     re-evaluate drift of every device at the current time
 //   0x600 refresh  refresh check of rows [n_in, n_out)
@@ -34,6 +36,7 @@
 #include "platform/adc_bank.h"
 #include "platform/crossbar_array.h"
 #include "platform/pwm_dac.h"
+#include "workloads/analog_tile.h"
 
 namespace mcasim {
 
@@ -60,11 +63,13 @@ class cm_tile : public sc_core::sc_module {
   };
 
   SC_HAS_PROCESS(cm_tile);
-  // The tile owns `devices`.
+  // The tile owns `devices` and computes with its own converters (cfg.pwm
+  // and cfg.adc quantisers, ADC full scales cfg.adc.*.range).
   cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
           std::unique_ptr<crossbar> devices);
-  // The devices are someone else's (a model's mca layer) and outlive the tile.
-  cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices);
+  // The values come from `values` (a model's mca layer), whose devices the
+  // tile holds; both outlive the tile.
+  cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, analog_tile& values);
   ~cm_tile() override;
   cm_tile(const cm_tile&) = delete;
   cm_tile& operator=(const cm_tile&) = delete;
@@ -89,18 +94,23 @@ class cm_tile : public sc_core::sc_module {
   // bytes, and the operands), ready for the part's b_transport.
   tlm::tlm_generic_payload& part_command(uint64_t addr, void* data, std::size_t len, stage st,
                                          std::size_t n_in, std::size_t n_out, uint64_t ops);
-  // A product: the PWM window(s) of the n_in inputs, the array read during
+  // The parts' share of a block of products (values already computed):
+  // per vector, the PWM window(s) of its n_in codes, the array read during
   // them (`array_addr`), then the ADC conversion of the n_out outputs; the
   // parts advance `d`. False on a part's error response (left in part_gp_).
   bool product(uint64_t array_addr, stage st, std::size_t n_out, sc_core::sc_time& d);
 
+  // The parts on `devices`; the constructors above set values_.
+  cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices);
+
+  std::unique_ptr<crossbar> owned_;          // the devices, when the tile owns them
+  std::unique_ptr<analog_tile> own_values_;  // their functional tile, when it owns them
+  analog_tile* values_ = nullptr;
   std::vector<float> in_, out_;
-  std::size_t n_in_ = 0, n_out_ = 0;
-  bool in_backward_ = false;  // the input was quantised at the backward resolution
-  double in_scale_ = 1.0;
+  std::size_t n_in_ = 0, n_out_ = 0, vectors_ = 0;
+  bool in_backward_ = false;          // the input arrived in the backward stage
   tlm::tlm_generic_payload part_gp_;  // transactions to the parts
   mcasim_ext part_ext_;
-  std::unique_ptr<crossbar> owned_;  // the devices, when the tile owns them
 };
 
 }  // namespace mcasim

@@ -89,17 +89,11 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
       }
       const auto* io = reinterpret_cast<const array_io*>(gp.get_data_ptr());
       if (transposed) {
-        if (io->full_scale != 0.0) {
-          devices_->mvm_t(io->in, io->out, ext.n_out);
-        } else {
-          std::fill(io->out, io->out + ext.n_out, 0.0f);
-        }
         counters_.add(
             st, device_read,
             duty_weighted_reads(io->in, devices_->cols(), io->full_scale, ext.n_out * devices) *
                 io->window_weight);
       } else {
-        devices_->mvm(io->in, io->out);
         counters_.add(st, device_read,
                       duty_weighted_reads(io->in, devices_->rows(), io->full_scale,
                                           devices_->cols() * devices) *

@@ -1,14 +1,15 @@
 // The PCM crossbar of a computational-memory tile as a module of its own
 // (child "array" of the tile, between the PWM DAC bank and the ADC bank). It
-// holds the device array (models/crossbar), computes the products of the
-// PWM-quantised inputs, programs and refreshes the devices, and counts its
-// actions: device reads (duty-weighted, in 8-bit PWM windows), SET and RESET
-// pulses. A read happens during the PWM window, so it adds no time of its
-// own; programming takes the pulse time of its pulses.
+// holds the device array (models/crossbar), reads it for the products of the
+// PWM-quantised inputs (whose values the tile's functional model,
+// workloads/analog_tile, computes on the same devices), programs and
+// refreshes the devices, and counts its actions: device reads
+// (duty-weighted, in 8-bit PWM windows), SET and RESET pulses. A read
+// happens during the PWM window, so it adds no time of its own; programming
+// takes the pulse time of its pulses.
 // Address map (the tile calls b_transport directly; no socket inside a tile):
-//   0x00 mvm      forward product: data = array_io (in: rows values, out: cols)
-//   0x10 mvm_t    transposed product: data = array_io (in: cols values, out:
-//                 ext.n_out rows)
+//   0x00 mvm      forward read of one vector: data = array_io (rows codes, cols outputs)
+//   0x10 mvm_t    transposed read: data = array_io (cols codes, ext.n_out rows)
 //   0x20 program  data = pulse_cmd[ext.ops], applied at the current time
 //   0x30 sync     re-evaluate drift of every device at the current time
 //   0x40 refresh  refresh check of rows [ext.n_in, ext.n_out) (clipped to the array)
@@ -39,12 +40,11 @@ struct crossbar_array_config {
   void validate(const std::string& name) const;
 };
 
-// The operands of a product: the quantised inputs, where the products go,
-// and what the read counts need (the inputs' full scale and the length of
-// the PWM window in 8-bit windows, pwm_dac::window_weight).
+// What the read counts of one product need: the PWM codes of its input, their
+// full scale (0: an all-zero input, nothing read) and the length of the PWM
+// window in 8-bit windows (pwm_dac::window_weight).
 struct array_io {
   const float* in = nullptr;
-  float* out = nullptr;
   double full_scale = 1.0;
   double window_weight = 1.0;
 };

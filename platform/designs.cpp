@@ -78,61 +78,88 @@ void design::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last
   }
 }
 
-digital_design::digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
-                               const platform_config& pc, uint64_t seed)
+namespace {
+
+const network_run_config& checked(const network_run_config& rc, const char* design,
+                                  std::initializer_list<numerics_kind> kinds) {
+  rc.validate();
+  for (numerics_kind k : kinds) {
+    if (rc.numerics == k) return rc;
+  }
+  throw std::invalid_argument(std::string("the ") + design + " design does not compute in " +
+                              numerics_name(rc.numerics) + " numerics");
+}
+
+}  // namespace
+
+digital_design::digital_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
+                               const network_run_config& rc, const platform_config& pc,
+                               uint64_t seed)
     : design(nm),
-      net(std::make_unique<model>(perceptron_network(exp.mlp), engine_config(exp), seed)),
+      net(std::make_unique<model>(
+          net_spec, checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
+          seed)),
       weight_sram("weight_sram",
-                  exp.digital.kind == digital_kind::fixed32 ? pc.weight_sram32 : pc.weight_sram_mp),
-      mac("mac", exp.digital.kind == digital_kind::fixed32 ? pc.mac32 : pc.mac_mp),
-      du("du", exp.digital.kind == digital_kind::fixed32 ? pc.du_digital32 : pc.du_digital_mp, *net,
-         exp.digital.kind == digital_kind::mixed, exp.mlp.learning_rate) {
-  kind_ = exp.digital.kind == digital_kind::fixed32 ? "digital32" : "digital-mp";
+                  rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp),
+      mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
+      du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp, *net,
+         rc.numerics == numerics_kind::digital_mp, rc.batch, rc.learning_rate) {
+  kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
 }
 
 namespace {
 
-std::unique_ptr<model> make_model(const experiment_config& exp, uint64_t seed) {
-  if (exp.mca.crossbar.synapse != synapse_kind::differential) {
+std::unique_ptr<model> make_model(const network_spec& net, const network_run_config& rc,
+                                  uint64_t seed) {
+  checked(rc, "mca", {numerics_kind::mca});
+  if (rc.mca.crossbar.synapse != synapse_kind::differential) {
     throw std::invalid_argument("the MCA platform models differential synapses only");
   }
-  return std::make_unique<model>(perceptron_network(exp.mlp), engine_config(exp), seed);
+  return std::make_unique<model>(net, rc, seed);
 }
 
-std::unique_ptr<cm_tile> make_tile(const char* name, const experiment_config& exp,
-                                   const platform_config& pc, model& net, std::size_t layer) {
-  const mca_config& c = exp.mca;
+// Tile k: the platform's tile with the run's converters and refresh, on
+// weight layer k's devices and functional tile.
+cm_tile* make_tile(const char* name, std::size_t k, const network_run_config& rc,
+                   const platform_config& pc, model& net) {
+  const mca_numerics& c = rc.mca;
   cm_tile_config tc = pc.tile;
   tc.pwm.forward = c.pwm_forward;
   tc.pwm.backward = c.pwm_backward;
   tc.adc.forward = c.adc_forward;
   tc.adc.backward = c.adc_backward;
   tc.array.refresh = c.refresh;
-  return std::make_unique<cm_tile>(name, tc, *net.array(layer));
+  return new cm_tile(name, tc, *net.analog(k));
+}
+
+std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
+  std::vector<cm_tile*> out;
+  for (cm_tile& t : v) out.push_back(&t);
+  return out;
 }
 
 }  // namespace
 
-mca_design::mca_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
-                       const platform_config& pc, uint64_t seed)
+mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
+                       const network_run_config& rc, const platform_config& pc, uint64_t seed)
     : design(nm),
-      net(make_model(exp, seed)),
-      tile0(make_tile("tile0", exp, pc, *net, 0)),
-      tile1(make_tile("tile1", exp, pc, *net, 1)),
+      net(make_model(net_spec, rc, seed)),
+      tiles("tile"),
       data_bus("data_bus", pc.bus),
-      chi_sram("chi_sram", pc.chi_sram),
-      du(std::make_unique<mca_unit>("du", pc.du_mca, *net,
-                                    std::vector<cm_tile*>{tile0.get(), tile1.get()},
-                                    exp.mlp.learning_rate)) {
+      chi_sram("chi_sram", pc.chi_sram) {
+  tiles.init(net->spec().weight_layers().size(),
+             [&](const char* name, std::size_t k) { return make_tile(name, k, rc, pc, *net); });
+  du = std::make_unique<mca_unit>("du", pc.du_mca, *net, tile_list(tiles), rc.batch,
+                                  rc.learning_rate);
   kind_ = "mca";
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
-  data_bus.init_socket.bind(tile0->tgt_socket);
-  data_bus.init_socket.bind(tile1->tgt_socket);
-  data_bus.map(0, 0, cm_tile::addr_span);
-  data_bus.map(1, cm_tile::addr_span, cm_tile::addr_span);
+  for (std::size_t k = 0; k < tiles.size(); ++k) {
+    data_bus.init_socket.bind(tiles[k].tgt_socket);
+    data_bus.map(k, k * cm_tile::addr_span, cm_tile::addr_span);
+  }
 }
 
 std::string mca_design::part_of(const counted& module) const {
@@ -142,16 +169,22 @@ std::string mca_design::part_of(const counted& module) const {
   return cm ? "computational memory" : "digital unit";
 }
 
+std::unique_ptr<design> make_design(const std::string& name, const network_spec& net,
+                                    const network_run_config& rc, const platform_config& pc,
+                                    uint64_t seed) {
+  pc.validate();
+  if (rc.numerics == numerics_kind::mca)
+    return std::make_unique<mca_design>(name.c_str(), net, rc, pc, seed);
+  return std::make_unique<digital_design>(name.c_str(), net, rc, pc, seed);
+}
+
 std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,
                                     const platform_config& pc, uint64_t seed) {
-  pc.validate();
   exp.validate();
-  if (exp.machine == machine_kind::mca)
-    return std::make_unique<mca_design>(name.c_str(), exp, pc, seed);
-  if (exp.machine == machine_kind::digital) {
-    return std::make_unique<digital_design>(name.c_str(), exp, pc, seed);
+  if (exp.machine != machine_kind::mca && exp.machine != machine_kind::digital) {
+    throw std::invalid_argument("no platform design for experiment '" + exp.name + "'");
   }
-  throw std::invalid_argument("no platform design for experiment '" + exp.name + "'");
+  return make_design(name, perceptron_network(exp.mlp), engine_config(exp), pc, seed);
 }
 
 }  // namespace mcasim

@@ -1,12 +1,14 @@
 // The three designs of Table I as SystemC top-levels:
 //   digital32   digital unit + 32-bit weight SRAM + 32-bit MAC array
 //   digital-mp  digital unit + 32-bit weight SRAM + 4b x 8b MAC array
-//   mca         digital unit + chi SRAM + 16-bit bus + two CM tiles, each
-//               a PWM DAC bank (tileN.pwm), a crossbar and an ADC bank (tileN.adc);
-//               the digital unit trains the experiment's perceptron as a
-//               model (workloads/model.h) whose layers' devices the tiles hold
-// Their hardware parameters (platform_config) are the paper's designs;
-// docs/table1.md explains each.
+//   mca         digital unit + chi SRAM + 16-bit bus + one CM tile per weight
+//               layer (tile_K: a PWM DAC bank tile_K.pwm, a crossbar
+//               tile_K.array and an ADC bank tile_K.adc) holding the layer's
+//               devices
+// Each trains a network (workloads/model.h) in the numerics that match it
+// (fp32, digital-mp, mca), a batch per step; the design follows from the
+// run's numerics. Their hardware parameters (platform_config) are the
+// paper's designs; docs/table1.md explains each.
 #pragma once
 
 #include <deque>
@@ -64,8 +66,9 @@ class design : public sc_core::sc_module {
 
 class digital_design : public design {
  public:
-  digital_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
-                 const platform_config& pc, uint64_t seed);
+  // rc.numerics: fp32 (the 32-bit design) or digital-mp.
+  digital_design(const sc_core::sc_module_name& nm, const network_spec& net,
+                 const network_run_config& rc, const platform_config& pc, uint64_t seed);
   digital_unit& unit() override { return du; }
 
   std::unique_ptr<model> net;  // the network the unit trains
@@ -76,18 +79,26 @@ class digital_design : public design {
 
 class mca_design : public design {
  public:
-  mca_design(const sc_core::sc_module_name& nm, const experiment_config& exp,
-             const platform_config& pc, uint64_t seed);
+  // rc.numerics: mca, differential synapses.
+  mca_design(const sc_core::sc_module_name& nm, const network_spec& net,
+             const network_run_config& rc, const platform_config& pc, uint64_t seed);
   digital_unit& unit() override { return *du; }
   std::string part_of(const counted& module) const override;
 
-  std::unique_ptr<model> net;  // the network the unit trains; its devices are the tiles'
-  std::unique_ptr<cm_tile> tile0, tile1;
+  std::unique_ptr<model> net;         // the network the unit trains; its devices are the tiles'
+  sc_core::sc_vector<cm_tile> tiles;  // tile k: weight layer k
   bus data_bus;
   sram chi_sram;
   std::unique_ptr<mca_unit> du;
 };
 
+// The design for a network and its run configuration (fp32: digital32,
+// digital-mp, mca).
+std::unique_ptr<design> make_design(const std::string& name, const network_spec& net,
+                                    const network_run_config& rc, const platform_config& pc,
+                                    uint64_t seed);
+// The design of an experiment: its perceptron in its numerics
+// (workloads/network_train.h perceptron_network, engine_config).
 std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,
                                     const platform_config& pc, uint64_t seed);
 

@@ -48,13 +48,15 @@ void digital_unit_config::validate() const {
 }
 
 digital_unit::digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
-                           model& net, double learning_rate)
+                           model& net, std::size_t batch, double learning_rate)
     : sc_core::sc_module(nm),
       cfg_(cfg),
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
       net_(net),
+      batch_(batch),
       learning_rate_(learning_rate) {
   cfg_.validate();
+  if (batch_ < 1) throw std::invalid_argument(std::string(name()) + ": the batch must be >= 1");
   net_.observe(this);
   SC_THREAD(run);
 }
@@ -63,12 +65,29 @@ digital_unit::~digital_unit() {
   net_.observe(nullptr);
 }
 
-bool digital_unit::process(const float* x, int label, bool train) {
-  const auto y = static_cast<uint8_t>(label);
-  if (!train) return net_.evaluate(x, &y, 1).correct == 1;
+std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::size_t k1) {
+  const dataset& data = *phase.data;
+  const std::size_t n = k1 - k0, pixels = data.pixels;
+  const float* x = nullptr;
+  if (n == 1) {
+    x = data.image(phase.order[k0]);
+  } else {
+    batch_x_.resize(n * pixels);
+    for (std::size_t k = k0; k < k1; ++k) {
+      const float* src = data.image(phase.order[k]);
+      std::copy(src, src + pixels,
+                batch_x_.begin() + static_cast<std::ptrdiff_t>((k - k0) * pixels));
+    }
+    x = batch_x_.data();
+  }
+  batch_y_.resize(n);
+  for (std::size_t k = k0; k < k1; ++k) {
+    batch_y_[k - k0] = static_cast<uint8_t>(data.labels[phase.order[k]]);
+  }
+  if (!phase.train) return net_.evaluate(x, batch_y_.data(), n).correct;
   // Drift is device physics, not a hardware action: the model re-reads it
   // at the unit's time.
-  return net_.train_batch(x, &y, 1, learning_rate_, now().to_seconds()).correct == 1;
+  return net_.train_batch(x, batch_y_.data(), n, learning_rate_, now().to_seconds()).correct;
 }
 
 void digital_unit::clear_stage_times() {
@@ -170,20 +189,22 @@ void digital_unit::run() {
   for (job_phase& phase : phases_) {
     if (phase.before) phase.before();
     std::size_t correct = 0;
-    for (std::size_t idx : phase.order) {
+    for (std::size_t k0 = 0; k0 < phase.order.size(); k0 += batch_) {
+      const std::size_t k1 = std::min(phase.order.size(), k0 + batch_);
       if (timeline* tl = attached_timeline()) tl->set_image(timeline_track(), images_);
       if (vcd_) {
         vcd_on_ = images_ >= vcd_first_ && (vcd_last_ == 0 || images_ < vcd_last_);
         if (vcd_on_) vcd_image_ = images_;
       }
-      const int label = phase.data->labels[idx];
       const auto t0 = std::chrono::steady_clock::now();
-      correct += process(phase.data->image(idx), label, phase.train) ? 1 : 0;
-      if (on_image_) on_image_();
+      correct += process(phase, k0, k1);
       if (phase.train) {
         train_wall_s_ +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ++images_;
+        images_ += k1 - k0;
+      }
+      if (on_image_) {
+        for (std::size_t k = k0; k < k1; ++k) on_image_();
       }
     }
     qk_.sync();
@@ -193,25 +214,21 @@ void digital_unit::run() {
 
 // --- MCA -----------------------------------------------------------------------
 
-// Weight layer k's tile behind the model's tile_port: every MVM of a block
-// is an input write, a product command and an output read over the bus;
-// pulse lists and refresh checks go to the tile on the programming time line.
+// Weight layer k's tile behind the model's tile_port: a block of MVMs (a
+// batch's vectors or patches) is an input write, a product command and an
+// output read over the bus; pulse lists and refresh checks go to the tile on
+// the programming time line.
 class mca_unit::bus_tile : public tile_port {
  public:
   bus_tile(mca_unit& du, std::size_t k) : du_(du), k_(k) {}
 
   void forward(const float* x, std::size_t n, float* y) override {
     const crossbar& xb = du_.tiles_[k_]->devices();
-    const std::size_t rows = xb.rows(), cols = xb.cols();
-    for (std::size_t v = 0; v < n; ++v) {
-      du_.tile_mvm(stage::forward, k_, x + v * rows, rows, false, y + v * cols, cols);
-    }
+    du_.tile_mvm(stage::forward, k_, x, n, xb.rows(), false, y, xb.cols());
   }
   void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
     const std::size_t cols = du_.tiles_[k_]->devices().cols();
-    for (std::size_t v = 0; v < n; ++v) {
-      du_.tile_mvm(stage::backward, k_, d + v * cols, cols, true, y + v * out_rows, out_rows);
-    }
+    du_.tile_mvm(stage::backward, k_, d, n, cols, true, y, out_rows);
   }
   // The device clock is the tile's SystemC time, not the model's now_s.
   void program(const std::vector<pulse_cmd>& pulses, double /*now_s*/) override {
@@ -273,8 +290,8 @@ void mca_unit::weight_update(std::size_t /*k*/, std::size_t rows, std::size_t co
 }
 
 mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-                   std::vector<cm_tile*> tiles, double learning_rate)
-    : digital_unit(nm, cfg, net, learning_rate), tiles_(std::move(tiles)) {
+                   std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate)
+    : digital_unit(nm, cfg, net, batch, learning_rate), tiles_(std::move(tiles)) {
   const std::size_t layers = net_.spec().weight_layers().size();
   if (tiles_.size() != layers) {
     throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
@@ -303,8 +320,8 @@ void mca_unit::tile_command(std::size_t k, uint64_t addr, const void* data, std:
   program_end_ = sc_core::sc_time_stamp() + delay;
 }
 
-void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, bool transposed,
-                        float* out, std::size_t n_out) {
+void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vectors, std::size_t n,
+                        bool transposed, float* out, std::size_t n_out) {
   const cm_tile_config& tc = tiles_[k]->config();
   const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
   const quantizer_config& adc = transposed ? tc.adc.backward : tc.adc.forward;
@@ -312,28 +329,31 @@ void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, 
   mcasim_ext in_ext;
   in_ext.st = s;
   in_ext.n_in = n;
-  in_ext.wire_bytes = (n * pwm.bits + 7) / 8;
+  in_ext.vectors = vectors;
+  in_ext.wire_bytes = vectors * ((n * pwm.bits + 7) / 8);
   transact(bus_socket, tlm::TLM_WRITE_COMMAND, base + cm_tile::addr_input, const_cast<float*>(in),
-           n * sizeof(float), in_ext);
+           vectors * n * sizeof(float), in_ext);
   mcasim_ext cmd;
   cmd.st = s;
   cmd.n_out = n_out;
+  cmd.vectors = vectors;
   transact(bus_socket, tlm::TLM_WRITE_COMMAND,
            base + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr, 0, cmd);
   mcasim_ext out_ext;
   out_ext.st = s;
   out_ext.n_out = n_out;
-  out_ext.wire_bytes = (n_out * adc.bits + 7) / 8;
+  out_ext.vectors = vectors;
+  out_ext.wire_bytes = vectors * ((n_out * adc.bits + 7) / 8);
   transact(bus_socket, tlm::TLM_READ_COMMAND, base + cm_tile::addr_output, out,
-           n_out * sizeof(float), out_ext);
+           vectors * n_out * sizeof(float), out_ext);
 }
 
 // --- digital designs -------------------------------------------------------------
 
 digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
                                          const digital_unit_config& cfg, model& net, bool mixed,
-                                         double learning_rate)
-    : digital_unit(nm, cfg, net, learning_rate), mixed_(mixed) {}
+                                         std::size_t batch, double learning_rate)
+    : digital_unit(nm, cfg, net, batch, learning_rate), mixed_(mixed) {}
 
 void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t words,
                                       sc_core::sc_time& delay) {
@@ -343,8 +363,8 @@ void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t wo
   call(sram_socket, cmd, 0, nullptr, 0, ext, delay, name());
 }
 
-void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs,
-                                    bool from_sram) {
+void digital_design_unit::propagate(stage s, std::size_t vectors, std::size_t n_out,
+                                    std::size_t n_in, uint64_t macs, bool from_sram) {
   sc_core::sc_time mem = sc_core::SC_ZERO_TIME, mac = sc_core::SC_ZERO_TIME;
   if (from_sram) {
     sram_access(s, tlm::TLM_READ_COMMAND, macs, mem);
@@ -354,13 +374,15 @@ void digital_design_unit::propagate(stage s, std::size_t n_out, std::size_t n_in
   ext.st = s;
   ext.n_out = n_out;
   ext.n_in = n_in;
+  ext.vectors = vectors;
   ext.ops = macs;
   call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, mac, name());
   advance(std::max(mem, mac));
 }
 
 // Every product of the block streams the layer's weights through the MAC
-// array, read from the SRAM (pipelined: the slower of the two sets the time).
+// array, read from the SRAM (pipelined: the slower of the two sets the time);
+// the block is one command to each.
 // Backward, the mixed design's 4-bit weights of the layer (2,510 x 4 bits for
 // the perceptron's second layer) are still in a local buffer from the
 // forward pass; the 32-bit design reads its 32-bit weights again.
@@ -368,7 +390,7 @@ void digital_design_unit::weight_products(std::size_t /*k*/, std::size_t n, std:
                                           std::size_t out) {
   const auto st = static_cast<stage>(current_stage());
   const bool from_sram = st == stage::forward || !mixed_;
-  for (std::size_t v = 0; v < n; ++v) propagate(st, out, in, in * out, from_sram);
+  propagate(st, n, out, in, static_cast<uint64_t>(n) * in * out, from_sram);
 }
 
 // The 32-bit design reads and writes every weight and forms the outer

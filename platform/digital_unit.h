@@ -45,7 +45,8 @@ struct digital_unit_config {
   void validate() const;
 };
 
-// One phase of a run: train on (or predict) data->image(order[k]) in turn.
+// One phase of a run: train on (or predict) data->image(order[k]) in turn,
+// in batches of the unit's batch size (the last one may be shorter).
 // `before` runs first (e.g. the design clears or snapshots its counters);
 // `after` receives the number of correct predictions of the phase.
 struct job_phase {
@@ -71,10 +72,10 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   };
 
   SC_HAS_PROCESS(digital_unit);
-  // Trains `net` (plain SGD at `learning_rate`; the network outlives the
-  // unit), one image per step.
+  // Trains `net` (the network outlives the unit) with its optimizer at
+  // `learning_rate`, `batch` samples per step.
   digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-               double learning_rate);
+               std::size_t batch, double learning_rate);
   ~digital_unit() override;
   digital_unit(const digital_unit&) = delete;
   digital_unit& operator=(const digital_unit&) = delete;
@@ -83,7 +84,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 
   // The phases to run when the simulation starts.
   void set_job(std::vector<job_phase> phases) { phases_ = std::move(phases); }
-  // Called after every image (training or test), e.g. to draw progress.
+  // Called after every sample (training or test), e.g. to draw progress.
   void on_image(std::function<void()> f) { on_image_ = std::move(f); }
   uint64_t images_done() const { return images_; }
   // Wall-clock seconds spent processing training images (model speed).
@@ -130,12 +131,16 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 
  private:
   void run();
-  // One image through the model's step; true when its prediction was the label.
-  bool process(const float* x, int label, bool train);
+  // Samples order[k0, k1) of `phase` as one batch through the model's step
+  // (or its forward pass); returns how many predictions were the label.
+  std::size_t process(const job_phase& phase, std::size_t k0, std::size_t k1);
   void open_stage(stage s);
   void close_stage();
 
+  std::size_t batch_;
   double learning_rate_;
+  std::vector<float> batch_x_;    // a batch's samples, one after another
+  std::vector<uint8_t> batch_y_;  // and their labels
   tlm_utils::tlm_quantumkeeper qk_;
   std::vector<job_phase> phases_;
   std::function<void()> on_image_;
@@ -167,7 +172,7 @@ class mca_unit : public digital_unit {
   // The tiles, one per weight layer of `net`, hold its devices and outlive
   // the unit.
   mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-           std::vector<cm_tile*> tiles, double learning_rate);
+           std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate);
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
@@ -182,10 +187,10 @@ class mca_unit : public digital_unit {
 
  private:
   class bus_tile;
-  // Sends `n` values to tile k's input, runs its (transposed) MVM and reads
-  // `n_out` results into out.
-  void tile_mvm(stage s, std::size_t k, const float* in, std::size_t n, bool transposed, float* out,
-                std::size_t n_out);
+  // Sends a block of `vectors` input vectors of `n` values each to tile k,
+  // runs their (transposed) MVMs and reads `n_out` results per vector into out.
+  void tile_mvm(stage s, std::size_t k, const float* in, std::size_t vectors, std::size_t n,
+                bool transposed, float* out, std::size_t n_out);
   // A command through the bus to tile k on the programming time line, which
   // runs in parallel with the digital unit: it starts at program_end_
   // (absolute simulated time) and moves program_end_ to the command's end.
@@ -207,7 +212,7 @@ class digital_design_unit : public digital_unit {
   tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
 
   digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-                      bool mixed, double learning_rate);
+                      bool mixed, std::size_t batch, double learning_rate);
 
  protected:
   void end_stage(step_stage s) override;
@@ -215,10 +220,12 @@ class digital_design_unit : public digital_unit {
   void weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t products) override;
 
  private:
-  // Streams an (n_out x n_in) weight block through the MAC array, read from
-  // the SRAM (pipelined: the slower of the two sets the time) or, with
-  // from_sram false, from the local buffer of converted weights.
-  void propagate(stage s, std::size_t n_out, std::size_t n_in, uint64_t macs, bool from_sram);
+  // Streams an (n_out x n_in) weight block through the MAC array for each
+  // of `vectors` products, read from the SRAM (pipelined: the slower of the
+  // two sets the time) or, with from_sram false, from the local buffer of
+  // converted weights.
+  void propagate(stage s, std::size_t vectors, std::size_t n_out, std::size_t n_in, uint64_t macs,
+                 bool from_sram);
   void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
 
   bool mixed_;

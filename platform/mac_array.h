@@ -1,7 +1,9 @@
 // Digital multiply-accumulate engine: a grid of lanes_in x lanes_out MACs per
 // cycle at one operand precision. An (n_out x n_in) matrix-vector product
-// takes ceil(n_out / lanes_out) * ceil(n_in / lanes_in) cycles plus the
-// pipeline depth. Counts the MACs the initiator performed (mcasim_ext::ops).
+// takes ceil(n_out / lanes_out) * ceil(n_in / lanes_in) cycles; a block of
+// such products (mcasim_ext::vectors) follows back to back, plus the
+// pipeline depth once. Counts the MACs the initiator performed
+// (mcasim_ext::ops).
 #pragma once
 
 #include <string>
@@ -32,7 +34,7 @@ class mac_array : public sc_core::sc_module, public counted {
   SC_HAS_PROCESS(mac_array);
   mac_array(const sc_core::sc_module_name& nm, const mac_array_config& cfg);
 
-  uint64_t cycles(std::size_t n_out, std::size_t n_in) const;
+  uint64_t cycles(std::size_t n_out, std::size_t n_in, std::size_t vectors = 1) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }

@@ -31,6 +31,7 @@ struct mcasim_ext : tlm::tlm_extension<mcasim_ext> {
   std::size_t wire_bytes = 0;  // bytes on the wire (codes), not the model's representation
   // Command operands (meaning depends on the target and address).
   std::size_t n_out = 0, n_in = 0;  // MVM dimensions
+  std::size_t vectors = 1;          // MVMs in a block command (a batch's vectors or patches)
   uint64_t ops = 0;                 // operations actually performed (e.g. non-zero products)
   int precision_bits = 32;
 

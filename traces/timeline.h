@@ -37,7 +37,7 @@ class timeline {
     return recording_[static_cast<std::size_t>(tracks_[track].pid - 1)];
   }
 
-  // A named track in a named process (e.g. design "mca", module "mca.tile0").
+  // A named track in a named process (e.g. design "mca", module "mca.tile_0").
   int add_track(const std::string& process, const std::string& name);
   void add(span s) { spans_.push_back(std::move(s)); }
   std::size_t size() const { return spans_.size(); }

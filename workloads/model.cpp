@@ -12,6 +12,7 @@
 #include "models/converters.h"
 #include "models/crossbar.h"
 #include "models/rng.h"
+#include "workloads/analog_tile.h"
 
 namespace mcasim {
 
@@ -106,6 +107,7 @@ class weight_layer {
   virtual void end_batch(uint64_t /*samples*/, std::size_t /*n*/, double /*now_s*/) {}
   // The layer's PCM array and chi memory (mca), else null.
   virtual crossbar* array() { return nullptr; }
+  virtual analog_tile* analog() { return nullptr; }
   virtual const chi_memory* chi() const { return nullptr; }
   // single_ref: the weight scale of epoch e (1-based).
   virtual void begin_epoch(int /*epoch*/) {}
@@ -286,71 +288,66 @@ class digital_mp_layer : public fp32_layer {
   bool valid_ = false;
 };
 
-// The functional tile of an mca layer: PWM inputs, the crossbar's MVMs (the
-// batch-1 kernel, or matrix products with the aggregated read noise for a
-// block) and ADC outputs, each vector with its own input scale.
-class local_tile : public tile_port {
- public:
-  local_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
-             double adc_backward_range)
-      : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {}
+}  // namespace
 
-  void forward(const float* x, std::size_t n, float* y) override {
-    product(x, n, y, false, xb_.cols());
-  }
-  void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
-    product(d, n, y, true, out_rows);
-  }
-  void program(const std::vector<pulse_cmd>& pulses, double now_s) override {
-    for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
-  }
-  void refresh(std::size_t r0, std::size_t r1, double now_s) override {
-    xb_.refresh_rows(r0, r1, cfg_.refresh, now_s);
-  }
+analog_tile::analog_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
+                         double adc_backward_range)
+    : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {}
 
- private:
-  void product(const float* in, std::size_t n, float* out, bool transposed, std::size_t out_n) {
-    const std::size_t width = transposed ? xb_.cols() : xb_.rows();
-    // The PWM codes of every vector in a reused buffer.
-    q_.assign(in, in + n * width);
-    Tensor q = view(q_, n, width);
-    const std::vector<double> scale =
-        quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
-    const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
-    Tensor y = at::from_blob(out, {nn, out_width}, f32());
-    if (n == 1) {  // the batch-1 kernels
-      if (transposed) {
-        // A zero error reads zeros (no conversion, no read noise drawn).
-        if (scale[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
-      } else {
-        xb_.mvm(q_.data(), out);
-      }
+void analog_tile::forward(const float* x, std::size_t n, float* y) {
+  product(x, n, y, false, xb_.cols());
+}
+
+void analog_tile::backward(const float* d, std::size_t n, float* y, std::size_t out_rows) {
+  product(d, n, y, true, out_rows);
+}
+
+void analog_tile::program(const std::vector<pulse_cmd>& pulses, double now_s) {
+  for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
+}
+
+void analog_tile::refresh(std::size_t r0, std::size_t r1, double now_s) {
+  xb_.refresh_rows(r0, r1, cfg_.refresh, now_s);
+}
+
+void analog_tile::product(const float* in, std::size_t n, float* out, bool transposed,
+                          std::size_t out_n) {
+  const std::size_t width = transposed ? xb_.cols() : xb_.rows();
+  // The PWM codes of every vector in a reused buffer.
+  q_.assign(in, in + n * width);
+  Tensor q = view(q_, n, width);
+  scale_ = quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
+  const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
+  Tensor y = at::from_blob(out, {nn, out_width}, f32());
+  if (n == 1) {  // the batch-1 kernels
+    if (transposed) {
+      // A zero error reads zeros (no conversion, no read noise drawn).
+      if (scale_[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
     } else {
-      const auto rows = transposed ? out_width : static_cast<int64_t>(xb_.rows());
-      const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
-      at::mm_out(y, q, transposed ? w.t() : w);
-      if (xb_.noisy()) {
-        // The aggregated read variance of every output (the squared codes
-        // times the cells' variances), then its noise.
-        const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
-        q2_.resize(n * width);
-        Tensor q2 = view(q2_, n, width);
-        at::mul_out(q2, q, q);
-        var_.resize(n * out_n);
-        Tensor var = view(var_, n, out_n);
-        at::mm_out(var, q2, transposed ? v.t() : v);
-        xb_.add_read_noise(out, var_.data(), n * out_n);
-      }
+      xb_.mvm(q_.data(), out);
     }
-    adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward,
-             transposed ? bwd_range_ : fwd_range_, scale, y);
+  } else {
+    const auto rows = transposed ? out_width : static_cast<int64_t>(xb_.rows());
+    const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+    at::mm_out(y, q, transposed ? w.t() : w);
+    if (xb_.noisy()) {
+      // The aggregated read variance of every output (the squared codes
+      // times the cells' variances), then its noise.
+      const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+      q2_.resize(n * width);
+      Tensor q2 = view(q2_, n, width);
+      at::mul_out(q2, q, q);
+      var_.resize(n * out_n);
+      Tensor var = view(var_, n, out_n);
+      at::mm_out(var, q2, transposed ? v.t() : v);
+      xb_.add_read_noise(out, var_.data(), n * out_n);
+    }
   }
+  adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward, transposed ? bwd_range_ : fwd_range_,
+           scale_, y);
+}
 
-  crossbar& xb_;
-  const mca_numerics& cfg_;
-  double fwd_range_, bwd_range_;
-  std::vector<float> q_, q2_, var_;  // codes, their squares, read variances (reused)
-};
+namespace {
 
 // Differential PCM pairs on a crossbar (models/crossbar.h) behind a tile
 // (PWM inputs and ADC outputs around every MVM), chi accumulation and blind
@@ -380,8 +377,8 @@ class mca_layer : public weight_layer {
     stats_.adc_backward_range = ln.adc_backward_range > 0
                                     ? ln.adc_backward_range
                                     : 2.0 * std::sqrt(static_cast<double>(cols)) * std;
-    own_tile_ = std::make_unique<local_tile>(*xb_, cfg_, stats_.adc_forward_range,
-                                             stats_.adc_backward_range);
+    own_tile_ = std::make_unique<analog_tile>(*xb_, cfg_, stats_.adc_forward_range,
+                                              stats_.adc_backward_range);
     tile_ = own_tile_.get();
   }
 
@@ -478,6 +475,7 @@ class mca_layer : public weight_layer {
   }
 
   crossbar* array() override { return xb_.get(); }
+  analog_tile* analog() override { return own_tile_.get(); }
   const chi_memory* chi() const override { return chi_.get(); }
   void attach(tile_port* port) { tile_ = port ? port : own_tile_.get(); }
 
@@ -534,7 +532,7 @@ class mca_layer : public weight_layer {
   std::vector<float> ux_, ud_;     // update operands of one sample
   std::vector<pulse_cmd> pulses_;  // of one update
   weight_layer_stats stats_;
-  std::unique_ptr<local_tile> own_tile_;
+  std::unique_ptr<analog_tile> own_tile_;
   tile_port* tile_ = nullptr;
 };
 
@@ -1184,6 +1182,10 @@ void model::set_weights(std::size_t k, const std::vector<float>& w) {
 
 crossbar* model::array(std::size_t k) {
   return p_->wl[weight_layer_index(p_->spec, k)]->array();
+}
+
+analog_tile* model::analog(std::size_t k) {
+  return p_->wl[weight_layer_index(p_->spec, k)]->analog();
 }
 
 const chi_memory* model::chi(std::size_t k) const {

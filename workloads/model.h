@@ -23,6 +23,7 @@
 
 namespace mcasim {
 
+class analog_tile;
 class chi_memory;
 class crossbar;
 struct pulse_cmd;
@@ -149,6 +150,9 @@ class model {
 
   // The PCM array of the k-th weight layer (mca), else null.
   crossbar* array(std::size_t k);
+  // The functional tile of the k-th weight layer (mca), else null: what
+  // computes its products on array(k) (workloads/analog_tile.h).
+  analog_tile* analog(std::size_t k);
   // The chi memory of the k-th weight layer (mca), else null.
   const chi_memory* chi(std::size_t k) const;
   // Routes the k-th weight layer's MVMs and programming through `port`

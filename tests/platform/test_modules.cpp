@@ -419,45 +419,40 @@ TEST(cm_tile, bad_converter_configuration_names_the_tile_field) {
                   "tile_few_adcs.adc.converters x columns_per_adc = 2 x 1");
 }
 
-// The crossbar array on its own, driven directly: a product of given inputs
-// equals the devices' weights times them, counts duty-weighted device reads
-// and takes no time (it happens during the PWM window); programming counts
-// its pulses and takes their pulse time; a bad command or operand is an
-// error response with nothing counted.
-TEST(crossbar_array, products_reads_and_programming_on_its_own) {
+// The crossbar array on its own, driven directly: the read of a product's
+// codes counts duty-weighted device reads and takes no time (it happens
+// during the PWM window); programming counts its pulses and takes their
+// pulse time; a bad command or operand is an error response with nothing
+// counted.
+TEST(crossbar_array, reads_and_programming_on_its_own) {
   crossbar_array_config cfg;
   cfg.pulse_ns = 40;
   cfg.parallel_programming = 2;
   crossbar_array a("array_alone", cfg, small_array(false));
   EXPECT_EQ(a.component(), "crossbar");
   EXPECT_EQ(a.devices_per_weight(), 2u);
-  std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f}, y(3, -1.0f);
-  array_io io{x.data(), y.data(), 1.0, 2.0};  // full scale 1, a window of two 8-bit windows
+  std::vector<float> x{0.5f, 0.0f, 1.0f, 0.25f};
+  array_io io{x.data(), 1.0, 2.0};  // full scale 1, a window of two 8-bit windows
   txn mvm(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_mvm, &io, sizeof io, stage::forward);
   sc_core::sc_time delay(7, sc_core::SC_NS);
   a.b_transport(mvm.gp, delay);
   ASSERT_EQ(mvm.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
   EXPECT_EQ(delay, sc_core::sc_time(7, sc_core::SC_NS));
-  for (std::size_t c = 0; c < 3; ++c) {
-    float ref = 0.0f;
-    for (std::size_t r = 0; r < 4; ++r) ref += x[r] * a.devices().weight(r, c);
-    EXPECT_NEAR(y[c], ref, 1e-5f);
-  }
   // duty 1.75 x 3 columns x 2 devices x 2 windows
   EXPECT_DOUBLE_EQ(a.counters().count(stage::forward, crossbar_array::device_read), 21.0);
   // Transposed: 3 column inputs, 2 of the 4 rows out.
-  std::vector<float> e{1.0f, -0.5f, 0.0f}, z(2);
-  io = array_io{e.data(), z.data(), 1.0, 1.0};
+  std::vector<float> e{1.0f, -0.5f, 0.0f};
+  io = array_io{e.data(), 1.0, 1.0};
   txn back(tlm::TLM_WRITE_COMMAND, crossbar_array::addr_mvm_t, &io, sizeof io, stage::backward);
   back.ext.n_out = 2;
   a.b_transport(back.gp, delay);
   ASSERT_EQ(back.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
-  for (std::size_t r = 0; r < 2; ++r) {
-    float ref = 0.0f;
-    for (std::size_t c = 0; c < 3; ++c) ref += e[c] * a.devices().weight(r, c);
-    EXPECT_NEAR(z[r], ref, 1e-5f);
-  }
   // duty 1.5 x 2 rows x 2 devices
+  EXPECT_DOUBLE_EQ(a.counters().count(stage::backward, crossbar_array::device_read), 6.0);
+  // An all-zero input (full scale 0) reads nothing.
+  io = array_io{e.data(), 0.0, 1.0};
+  a.b_transport(back.gp, delay);
+  ASSERT_EQ(back.gp.get_response_status(), tlm::TLM_OK_RESPONSE);
   EXPECT_DOUBLE_EQ(a.counters().count(stage::backward, crossbar_array::device_read), 6.0);
   // Five pulses, two at a time: ceil(5 / 2) x 40 ns.
   std::vector<pulse_cmd> pulses{{0, 0, 2}, {1, 2, -3}};

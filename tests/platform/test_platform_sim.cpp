@@ -73,14 +73,14 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   const dataset train = make_synthetic_dataset(400, 3);
   experiment_config exp = make_experiment("table1-mca");
   exp.mlp.learning_rate = 0.01;  // more pulses in a short run
-  mca_design d("mca", exp, platform_config(), 7);
+  mca_design d("mca", perceptron_network(exp.mlp), engine_config(exp), platform_config(), 7);
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
 
   const auto ref = functional_model(exp, 7, train, exp.image_period_s);
   uint64_t pulses = 0;
   for (std::size_t l = 0; l < 2; ++l) {
-    crossbar& a = l == 0 ? d.tile0->devices() : d.tile1->devices();
+    crossbar& a = d.tiles[l].devices();
     ASSERT_EQ(&a, d.net->array(l)) << "the tile holds the model's devices";
     crossbar& b = *ref->array(l);
     ASSERT_EQ(a.weights().size(), b.weights().size());
@@ -99,18 +99,18 @@ TEST(equivalence, mca_platform_matches_functional_model_bit_for_bit) {
   EXPECT_EQ(d.net->samples_trained(), train.size());
   // Each tile holds its converter banks; they count every image's
   // conversions (8-bit: one each) and belong to the computational memory.
-  EXPECT_STREQ(d.tile0->pwm.name(), "mca.tile0.pwm");
-  EXPECT_STREQ(d.tile1->adc.name(), "mca.tile1.adc");
-  EXPECT_EQ(d.part_of(d.tile0->pwm), "computational memory");
-  EXPECT_EQ(d.part_of(d.tile1->adc), "computational memory");
+  EXPECT_STREQ(d.tiles[0].pwm.name(), "mca.tile_0.pwm");
+  EXPECT_STREQ(d.tiles[1].adc.name(), "mca.tile_1.adc");
+  EXPECT_EQ(d.part_of(d.tiles[0].pwm), "computational memory");
+  EXPECT_EQ(d.part_of(d.tiles[1].adc), "computational memory");
   EXPECT_EQ(d.part_of(d.chi_sram), "digital unit");
   const double n = static_cast<double>(train.size());
   const std::size_t ni = exp.mlp.inputs + 1, nh = exp.mlp.hidden, no = exp.mlp.outputs;
   auto pwm = [&](int l, stage s) {
-    return (l == 0 ? d.tile0 : d.tile1)->pwm.counters().count(s, pwm_dac::conversion);
+    return d.tiles[l].pwm.counters().count(s, pwm_dac::conversion);
   };
   auto adc = [&](int l, stage s) {
-    return (l == 0 ? d.tile0 : d.tile1)->adc.counters().count(s, adc_bank::conversion);
+    return d.tiles[l].adc.counters().count(s, adc_bank::conversion);
   };
   EXPECT_DOUBLE_EQ(pwm(0, stage::forward), n * ni);
   EXPECT_DOUBLE_EQ(pwm(1, stage::forward), n * (nh + 1));
@@ -129,7 +129,7 @@ void digital_equivalence(const char* experiment) {
   sim_guard();
   const dataset train = make_synthetic_dataset(300, 5);
   const experiment_config exp = make_experiment(experiment);
-  digital_design d("dig", exp, platform_config(), 9);
+  digital_design d("dig", perceptron_network(exp.mlp), engine_config(exp), platform_config(), 9);
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
   const auto ref = functional_model(exp, 9, train, exp.image_period_s);
@@ -155,6 +155,114 @@ TEST(equivalence, digital32_platform_matches_functional_model) {
 }
 TEST(equivalence, digital_mp_platform_matches_functional_model) {
   digital_equivalence("table1-digital-mp");
+}
+
+// A small CNN on 28 x 28 images: c1 3 x 3 x 1 -> 3 (784 patches of 10
+// rows), max pool, c2 3 x 3 x 3 -> 4 (196 patches of 28 rows), dense 785 -> 10.
+network_spec platform_cnn() {
+  return parse_network(nlohmann::json::parse(R"({"name": "cnn-small", "input": [1, 28, 28],
+    "layers": [
+      {"kind": "conv2d", "name": "c1", "filters": 3, "kernel": 3},
+      {"kind": "relu"},
+      {"kind": "maxpool", "size": 2},
+      {"kind": "conv2d", "name": "c2", "filters": 4, "kernel": 3},
+      {"kind": "relu"},
+      {"kind": "flatten"},
+      {"kind": "dense", "name": "d1", "units": 10},
+      {"kind": "cross_entropy"}]})"),
+                       "test");
+}
+
+// The run configuration of an experiment's numerics for the CNN: batches of
+// 4, per-layer scales from the layers' own fan-in.
+network_run_config cnn_run(const char* experiment) {
+  network_run_config rc = engine_config(make_experiment(experiment));
+  rc.layers.clear();
+  rc.batch = 4;
+  rc.learning_rate = 0.05;
+  rc.threads = 1;
+  return rc;
+}
+
+// The CNN through a design and through the functional model, batches of 4
+// (the last one shorter) in the same order.
+std::unique_ptr<model> functional_cnn(const network_run_config& rc, uint64_t seed,
+                                      const dataset& train) {
+  auto m = std::make_unique<model>(platform_cnn(), rc, seed);
+  for (std::size_t i = 0; i < train.size(); i += rc.batch) {
+    const std::size_t n = std::min(rc.batch, train.size() - i);
+    m->train_batch(train.image(i), train.labels.data() + i, n, rc.learning_rate, 0.0);
+  }
+  return m;
+}
+
+// A CNN on the MCA platform: every conv layer's block of patch MVMs is one
+// tile transaction (input, product, output), computed by the layer's own
+// functional tile; devices, chi and pulses equal the functional run's bit
+// for bit, and the converters count every patch.
+TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) {
+  sim_guard();
+  const dataset train = make_synthetic_dataset(18, 3);
+  const network_run_config rc = cnn_run("table1-mca");
+  mca_design d("mca", platform_cnn(), rc, platform_config(), 7);
+  ASSERT_EQ(d.tiles.size(), 3u);
+  d.unit().set_job(make_job(train, train.size()));
+  sc_core::sc_start();
+  const auto ref = functional_cnn(rc, 7, train);
+  uint64_t pulses = 0;
+  for (std::size_t l = 0; l < 3; ++l) {
+    crossbar& a = d.tiles[l].devices();
+    crossbar& b = *ref->array(l);
+    ASSERT_EQ(a.weights().size(), b.weights().size());
+    for (std::size_t k = 0; k < a.weights().size(); ++k) {
+      ASSERT_EQ(a.weights()[k], b.weights()[k]) << "layer " << l << " weight " << k;
+    }
+    const std::vector<float>& ca = d.net->chi(l)->values();
+    const std::vector<float>& cb = ref->chi(l)->values();
+    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
+    EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
+    pulses += b.counters().set_pulses;
+  }
+  EXPECT_GT(pulses, 0u) << "the run must program devices for the comparison to mean anything";
+  const double n = static_cast<double>(train.size());
+  auto pwm = [&](int l, stage s) {
+    return d.tiles[l].pwm.counters().count(s, pwm_dac::conversion);
+  };
+  auto adc = [&](int l, stage s) {
+    return d.tiles[l].adc.counters().count(s, adc_bank::conversion);
+  };
+  EXPECT_DOUBLE_EQ(pwm(0, stage::forward), n * 784 * 10);
+  EXPECT_DOUBLE_EQ(adc(0, stage::forward), n * 784 * 3);
+  EXPECT_DOUBLE_EQ(pwm(1, stage::forward), n * 196 * 28);
+  EXPECT_DOUBLE_EQ(adc(1, stage::forward), n * 196 * 4);
+  EXPECT_DOUBLE_EQ(pwm(2, stage::forward), n * 785);
+  // Backward: the errors of c2's patches (4 values each) give its 27 input
+  // rows' errors; the first layer's input needs none.
+  EXPECT_DOUBLE_EQ(pwm(1, stage::backward), n * 196 * 4);
+  EXPECT_DOUBLE_EQ(adc(1, stage::backward), n * 196 * 27);
+  EXPECT_DOUBLE_EQ(pwm(0, stage::backward) + adc(0, stage::backward), 0.0);
+}
+
+// A CNN on the digital mixed-precision design: bit-identical weights, and
+// the MACs of every patch counted, one MAC-array command per block.
+TEST(equivalence, cnn_on_the_digital_mp_platform_matches_functional_model) {
+  sim_guard();
+  const dataset train = make_synthetic_dataset(18, 3);
+  const network_run_config rc = cnn_run("table1-digital-mp");
+  digital_design d("dig", platform_cnn(), rc, platform_config(), 9);
+  d.unit().set_job(make_job(train, train.size()));
+  sc_core::sc_start();
+  const auto ref = functional_cnn(rc, 9, train);
+  for (std::size_t l = 0; l < 3; ++l) {
+    const std::vector<float> a = d.net->weights(l), b = ref->weights(l);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]) << "layer " << l;
+  }
+  const double n = static_cast<double>(train.size());
+  EXPECT_DOUBLE_EQ(d.mac.counters().count(stage::forward, mac_array::mac),
+                   n * (784.0 * 10 * 3 + 196.0 * 28 * 4 + 785.0 * 10));
+  EXPECT_DOUBLE_EQ(d.mac.counters().count(stage::backward, mac_array::mac),
+                   n * (196.0 * 4 * 27 + 10.0 * 784));
 }
 
 technology tech() {
@@ -250,7 +358,7 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
     if (name == "forward" || name == "backward" || name == "update") ++stage_spans;
     if (name == "write" && e["args"]["bytes"] == 785) ++layer1_inputs;
     // The converter banks' own spans: a window of the PWM DACs, then the
-    // ADC conversions, in every MVM (tile0 forward, tile1 forward and
+    // ADC conversions, in every MVM (tile_0 forward, tile_1 forward and
     // backward), each with its conversions and their energy.
     if (name == "window" || name == "convert") {
       ++(name == "window" ? windows : conversions);
@@ -260,8 +368,8 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   }
   EXPECT_EQ(windows, 3 * 2);
   EXPECT_EQ(conversions, 3 * 2);
-  for (const char* t : {"mca.tile0.pwm", "mca.tile0.array", "mca.tile0.adc", "mca.tile1.pwm",
-                        "mca.tile1.array", "mca.tile1.adc"}) {
+  for (const char* t : {"mca.tile_0.pwm", "mca.tile_0.array", "mca.tile_0.adc", "mca.tile_1.pwm",
+                        "mca.tile_1.array", "mca.tile_1.adc"}) {
     EXPECT_EQ(tracks.count(t), 1u) << "no timeline track " << t;
   }
   EXPECT_EQ(stage_spans, 3 * 3 * 2);  // 3 designs x 3 stages x 2 images
@@ -273,7 +381,7 @@ TEST(traces, timeline_and_vcd_of_a_window_of_images) {
   EXPECT_NE(vcd.find(" stage "), std::string::npos);
   EXPECT_NE(vcd.find("$scope module data_bus $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module beat $end"), std::string::npos);
-  // mca > tile0 > pwm > conversion > forward, mca > tile0 > adc > ...
+  // mca > tile_0 > pwm > conversion > forward, mca > tile_0 > adc > ...
   EXPECT_NE(vcd.find("$scope module pwm $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module adc $end"), std::string::npos);
   EXPECT_NE(vcd.find("$scope module array $end"), std::string::npos);
@@ -383,8 +491,8 @@ void platform_refresh(bool spread) {
   exp.mca.refresh_spread = spread;
   exp.mca.refresh_every_images = k_refresh_every;
   exp.mca.refresh = refresh_config{8.0, 6.0, 3, 0.77};
-  mca_design d("mca", exp, platform_config(), 13);
-  cm_tile* tiles[2] = {d.tile0.get(), d.tile1.get()};
+  mca_design d("mca", perceptron_network(exp.mlp), engine_config(exp), platform_config(), 13);
+  cm_tile* tiles[2] = {&d.tiles[0], &d.tiles[1]};
   for (int l = 0; l < 2; ++l) arm_refresh_cells(tiles[l]->devices(), l);
   // One phase per image, recording the tiles' pulse counters after it.
   double resets[2][k_refresh_every], sets[2][k_refresh_every];
