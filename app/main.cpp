@@ -19,6 +19,7 @@
 #ifdef MCASIM_HAVE_MPI
 #include "app/sweep_mpi.h"
 #endif
+#include "app/estimate.h"
 #include "app/table1.h"
 #include "platform/mapping.h"
 #include "power/technology.h"
@@ -223,6 +224,38 @@ int sc_main(int argc, char** argv) {
   add_traces(tb);
   tb->add_option("--out", t1.out_dir, "output directory")->required();
   tb->add_flag("--quiet", t1_quiet, "no progress line");
+
+  // estimate
+  mcasim::estimate_options est;
+  std::string est_network, est_dataset = "mnist", est_data;
+  std::size_t est_batch = 0;
+  int est_threads = 0;
+  bool est_quiet = false;
+  auto* es = app.add_subcommand(
+      "estimate",
+      "energy and time per training sample of any network on the three designs (32-bit "
+      "digital, digital mixed precision, MCA), through their platforms");
+  es->add_option("--network", est_network,
+                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10) or a JSON file")
+      ->required();
+  es->add_option("--dataset", est_dataset, "mnist | fashion-mnist | cifar10")
+      ->check(CLI::IsMember(mcasim::dataset_names()))
+      ->capture_default_str();
+  es->add_option("--data", est_data, "data set directory (default: the data set's own)");
+  es->add_option("--images", est.images, "measured training samples (averaged)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  es->add_option("--warmup", est.warmup, "training samples before the measured window")
+      ->capture_default_str();
+  es->add_option("--batch", est_batch, "mini-batch size (training.batch)")
+      ->check(CLI::Range(1, 100000));
+  es->add_option("--threads", est_threads, "tensor library threads (training.threads)")
+      ->check(CLI::Range(1, 256));
+  es->add_option("--seed", est.seed, "random seed")->capture_default_str();
+  add_config(es);
+  add_traces(es);
+  es->add_option("--out", est.out_dir, "output directory")->required();
+  es->add_flag("--quiet", est_quiet, "no progress line");
 
   // sweep
   std::string sweep_spec_path;
@@ -451,6 +484,23 @@ int sc_main(int argc, char** argv) {
       topt.drift_times_s.clear();
       topt.source = src;
       return train_network(net, cfg, data, topt);
+    } else if (*es) {
+      auto rc = effective("mca");
+      mcasim::network_run_config& cfg = rc.training;
+      if (est_batch > 0) cfg.batch = est_batch;
+      if (est_threads > 0) cfg.threads = est_threads;
+      cfg.validate();
+      const auto net = mcasim::load_network(est_network);
+      const auto data = mcasim::load_dataset(est_dataset, est_data, est.warmup + est.images, 1);
+      mcasim::check_input(net, data.train, est_dataset);
+      est.traces.timeline = trace_timeline;
+      est.traces.vcd = trace_vcd;
+      std::tie(est.traces.first, est.traces.last) = mcasim::parse_image_range(trace_images);
+      est.progress = !est_quiet;
+      const auto doc = mcasim::run_estimate(net, cfg, data.train, rc.tech, rc.platform, est,
+                                            mcasim::to_tree(rc), over);
+      std::fputs(mcasim::estimate_markdown(doc).c_str(), stdout);
+      std::printf("\nresults in %s/estimate.json and estimate.md\n", est.out_dir.c_str());
     } else if (*tb) {
       t1.traces.timeline = trace_timeline;
       t1.traces.vcd = trace_vcd;

@@ -1,4 +1,5 @@
 #include "app/table1.h"
+#include "app/estimate.h"
 #include "util/version.h"
 
 #include <chrono>
@@ -14,11 +15,11 @@
 #include "util/io.h"
 #include "util/progress.h"
 #include "workloads/config_json.h"
+#include "workloads/network_train.h"
 
 namespace mcasim {
 namespace {
 
-const char* k_design_names[3] = {"digital32", "digital-mp", "mca"};
 const char* k_experiments[3] = {"table1-digital32", "table1-digital-mp", "table1-mca"};
 const stage k_all_stages[3] = {stage::forward, stage::backward, stage::update};
 
@@ -55,111 +56,38 @@ const std::map<std::string, double> k_paper_ratios = {
     {"fwd_bwd_speedup_vs_digital32", 9.61},    {"fwd_bwd_energy_gain_vs_digital_mp", 85.0},
     {"update_energy_gain_vs_digital32", 139.0}};
 
-// Technology-table components of the computational memory: the tiles
-// (crossbar reads, programming) and their converter banks.
-bool is_cm_kind(const std::string& kind) {
-  return kind == "crossbar" || kind == "pwm_dac" || kind == "adc_bank";
-}
-
-nlohmann::json cell(double energy_nj, double time_us, const paper_cell* ref) {
-  nlohmann::json c{{"energy_nj", energy_nj}, {"time_us", time_us}};
-  if (ref) {
-    c["paper_energy_nj"] = ref->energy_nj;
-    c["energy_dev_pct"] = 100.0 * (energy_nj - ref->energy_nj) / ref->energy_nj;
-    if (!std::isnan(ref->time_us)) {
-      c["paper_time_us"] = ref->time_us;
-      c["time_dev_pct"] = 100.0 * (time_us - ref->time_us) / ref->time_us;
-    }
+// The paper's value and the deviation beside a measured cell.
+void annotate(nlohmann::json& c, const paper_cell& ref) {
+  const double e = c["energy_nj"].get<double>(), t = c["time_us"].get<double>();
+  c["paper_energy_nj"] = ref.energy_nj;
+  c["energy_dev_pct"] = 100.0 * (e - ref.energy_nj) / ref.energy_nj;
+  if (!std::isnan(ref.time_us)) {
+    c["paper_time_us"] = ref.time_us;
+    c["time_dev_pct"] = 100.0 * (t - ref.time_us) / ref.time_us;
   }
-  return c;
 }
 
 }  // namespace
 
 nlohmann::json table1_design_report(const std::string& name, const design_snapshot& snap,
                                     const technology& tech, std::size_t images) {
-  if (images == 0) throw std::invalid_argument("table1: no measured images");
   const auto ref_it = k_paper.find(name);
   if (ref_it == k_paper.end()) throw std::invalid_argument("table1: unknown design '" + name + "'");
-  const double per = 1.0 / static_cast<double>(images);
-  const ledger led = make_ledger(snap, tech);
-  nlohmann::json dj;
-  double total_e = 0, total_t = 0;
+  if (images == 0) throw std::invalid_argument("table1: no measured images");
+  nlohmann::json dj = design_report(name, snap, tech, images);
   const auto& ref = ref_it->second;
-  for (stage s : k_all_stages) {
-    const double e = led.energy_pj(stage_name(s)) * 1e-3 * per;
-    const double t = snap.stage_s[static_cast<int>(s)] * 1e6 * per;
-    total_e += e;
-    total_t += t;
-    dj["stages"][stage_name(s)] = cell(e, t, &ref.at(stage_name(s)));
-  }
-  dj["stages"]["total"] = cell(total_e, total_t, &ref.at("total"));
-  dj["throughput_images_per_s"] = 1e6 / total_t;
+  for (stage s : k_all_stages) annotate(dj["stages"][stage_name(s)], ref.at(stage_name(s)));
+  annotate(dj["stages"]["total"], ref.at("total"));
   if (name == "mca") {
     for (const std::string part : {"computational memory", "digital unit"}) {
       const auto& pref = k_paper.at("mca/" + part);
       for (stage s : k_all_stages) {
-        double e = 0;
-        for (const auto& entry : led.entries()) {
-          const bool cm = is_cm_kind(entry.kind);
-          if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
-            e += entry.energy_pj;
-          }
-        }
-        const double cm_busy = part_busy_s(snap, "computational memory", s);
-        const double stage_t = snap.stage_s[static_cast<int>(s)];
-        double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
-        if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
-        dj["parts"][part][stage_name(s)] =
-            cell(e * 1e-3 * per, t * 1e6 * per, &pref.at(stage_name(s)));
+        annotate(dj["parts"][part][stage_name(s)], pref.at(stage_name(s)));
       }
     }
-    // The computational memory by block, per image: energy (nJ) of the PWM
-    // DACs, crossbar reads, ADCs and programming pulses; busy time (us) of
-    // the PWM windows (the crossbar is read during them), the ADC rounds and
-    // the programming.
-    for (stage s : k_all_stages) {
-      const char* sn = stage_name(s);
-      const double pwm = led.energy_pj(sn, "pwm_dac"), adc = led.energy_pj(sn, "adc_bank");
-      double read = 0, prog = 0;
-      for (const auto& entry : led.entries()) {
-        if (entry.stage != sn || entry.kind != "crossbar") continue;
-        (entry.action == "device_read" ? read : prog) += entry.energy_pj;
-      }
-      dj["parts"]["computational memory"]["split"][sn] = {
-          {"pwm_nj", pwm * 1e-3 * per},
-          {"crossbar_read_nj", read * 1e-3 * per},
-          {"adc_nj", adc * 1e-3 * per},
-          {"programming_nj", prog * 1e-3 * per},
-          {"pwm_us", kind_busy_s(snap, "pwm_dac", s) * 1e6 * per},
-          {"adc_us", kind_busy_s(snap, "adc_bank", s) * 1e6 * per},
-          {"programming_us", kind_busy_s(snap, "crossbar", s) * 1e6 * per}};
-    }
-    const double nz = led.count("du_mca", "outer_product", "update") * per;
-    const double pulses =
-        (led.count("crossbar", "set_pulse") + led.count("crossbar", "reset_pulse")) * per;
-    dj["statistics"] = {
-        {"nonzero_chi_updates_per_image", nz},
-        {"paper_nonzero_chi_updates_per_image", 2130},
-        {"pcm_pulses_per_image", pulses},
-        {"paper_pcm_devices_programmed_per_image", 0.5},
-        {"devices_programmed_per_image", led.count("du_mca", "pulse_command") * per},
-        {"refresh_resets_per_image", led.count("crossbar", "reset_pulse") * per},
-        {"refreshed_cells_per_image", led.count("crossbar", "reset_pulse") * per / 2}};
-  } else if (name == "digital-mp") {
-    dj["statistics"] = {{"nonzero_weight_updates_per_image",
-                         led.count("du_digital_mp", "outer_product", "update") * per}};
+    dj["statistics"]["paper_nonzero_chi_updates_per_image"] = 2130;
+    dj["statistics"]["paper_pcm_devices_programmed_per_image"] = 0.5;
   }
-  nlohmann::json entries = nlohmann::json::array();
-  for (const auto& e : led.entries()) {
-    entries.push_back({{"component", e.component},
-                       {"kind", e.kind},
-                       {"stage", e.stage},
-                       {"action", e.action},
-                       {"count_per_image", e.count * per},
-                       {"energy_pj_per_image", e.energy_pj * per}});
-  }
-  dj["ledger"] = entries;
   return dj;
 }
 
@@ -195,73 +123,33 @@ nlohmann::json table1_ratios(const nlohmann::json& designs) {
 nlohmann::json run_table1(const mnist& data, const technology& tech, const table1_options& opt,
                           const platform_config& pc, const overrides& o) {
   if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
-  const std::size_t n_train = opt.warmup + opt.images;
-  if (n_train > data.train.size()) {
-    throw std::invalid_argument("--warmup + --images = " + std::to_string(n_train) +
-                                " exceeds the " + std::to_string(data.train.size()) +
-                                " training images");
-  }
   ensure_directory(opt.out_dir);
-  // One shuffled order for every design (the trainer's shuffle stream).
-  rng shuffle(opt.seed, stream_id(stream_kind::shuffle));
-  std::vector<std::size_t> all(data.train.size());
-  std::iota(all.begin(), all.end(), std::size_t{0});
-  for (std::size_t i = all.size() - 1; i > 0; --i) std::swap(all[i], all[shuffle.below(i + 1)]);
-  std::vector<std::size_t> order(all.begin(), all.begin() + n_train);
   const std::size_t n_test =
       opt.test_images == 0 ? data.test.size() : std::min(opt.test_images, data.test.size());
-  std::vector<std::size_t> test_order(n_test);
-  std::iota(test_order.begin(), test_order.end(), std::size_t{0});
 
   experiment_config exps[3];
   nlohmann::json effective;
-  std::unique_ptr<design> designs[3];
+  std::vector<design_run> runs;
   for (int d = 0; d < 3; ++d) {
     exps[d] = make_experiment(k_experiments[d]);
     exps[d].mlp.hidden = opt.hidden;
     if (opt.learning_rate > 0) exps[d].mlp.learning_rate = opt.learning_rate;
     exps[d] = apply(run_config{exps[d], pc, tech, {}}, o).experiment;
+    exps[d].validate();
     effective[k_design_names[d]] = to_tree(run_config{exps[d], pc, tech, {}});
-    designs[d] = make_design(k_design_names[d], exps[d], pc, opt.seed);
+    runs.push_back({k_design_names[d], engine_config(exps[d])});
   }
-
-  // Per design: warm-up images, then the measured window (counters cleared
-  // first, frozen after), then the test images.
-  design_snapshot snaps[3];
-  std::size_t train_correct[3] = {0, 0, 0}, test_correct[3] = {0, 0, 0};
-  for (int d = 0; d < 3; ++d) {
-    design* ds = designs[d].get();
-    std::vector<job_phase> phases(3);
-    phases[0].data = &data.train;
-    phases[0].order.assign(order.begin(), order.begin() + opt.warmup);
-    phases[1].data = &data.train;
-    phases[1].order.assign(order.begin() + opt.warmup, order.end());
-    phases[1].before = [ds] { ds->clear_all_counters(); };
-    phases[1].after = [ds, d, &snaps, &train_correct](std::size_t correct) {
-      snaps[d] = take_snapshot(*ds);
-      train_correct[d] = correct;
-    };
-    phases[2].data = &data.test;
-    phases[2].order = test_order;
-    phases[2].train = false;
-    phases[2].after = [d, &test_correct](std::size_t correct) { test_correct[d] = correct; };
-    ds->unit().set_job(std::move(phases));
-  }
-
-  progress bar("table1", 3 * (n_train + n_test), opt.progress);
-  uint64_t done_images = 0;
-  for (auto& ds : designs) {
-    ds->unit().on_image([&bar, &done_images] {
-      if ((++done_images & 255) == 0) bar.update(done_images);
-    });
-  }
-
-  std::vector<design*> simulated;
-  for (auto& ds : designs) simulated.push_back(ds.get());
-  const auto t0 = std::chrono::steady_clock::now();
-  simulate(simulated, opt.traces, tech);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  bar.finish();
+  measure_options mo;
+  mo.warmup = opt.warmup;
+  mo.images = opt.images;
+  mo.test_images = n_test;
+  mo.seed = opt.seed;
+  mo.traces = opt.traces;
+  mo.progress = opt.progress;
+  mo.label = "table1";
+  const measurement m =
+      measure_designs(perceptron_network(exps[0].mlp), runs, data.train, data.test, pc, tech, mo);
+  const std::size_t n_train = opt.warmup + opt.images;
 
   nlohmann::json doc;
   doc["tool"] = "mcasim";
@@ -273,19 +161,20 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
   doc["measured_images"] = opt.images;
   doc["test_images"] = n_test;
   doc["hidden"] = opt.hidden;
-  doc["wall_s"] = wall;
-  doc["simulated_images_per_wall_s"] = wall > 0 ? 3.0 * (n_train + n_test) / wall : 0.0;
+  doc["wall_s"] = m.wall_s;
+  doc["simulated_images_per_wall_s"] = m.wall_s > 0 ? 3.0 * (n_train + n_test) / m.wall_s : 0.0;
   const double per = 1.0 / static_cast<double>(opt.images);
   for (int d = 0; d < 3; ++d) {
     const std::string name = k_design_names[d];
-    nlohmann::json dj = table1_design_report(name, snaps[d], tech, opt.images);
+    const design_measurement& dm = m.designs[d];
+    nlohmann::json dj = table1_design_report(name, dm.snap, tech, opt.images);
     dj["experiment"] = exps[d];
     dj["learning_rate"] = exps[d].mlp.learning_rate;
-    const double wall_s = designs[d]->unit().train_wall_s();
-    dj["train_wall_s"] = wall_s;
-    dj["train_images_per_wall_s"] = wall_s > 0 ? static_cast<double>(n_train) / wall_s : 0.0;
-    dj["train_accuracy_measured_window"] = static_cast<double>(train_correct[d]) * per;
-    dj["test_accuracy"] = static_cast<double>(test_correct[d]) / n_test;
+    dj["train_wall_s"] = dm.train_wall_s;
+    dj["train_images_per_wall_s"] =
+        dm.train_wall_s > 0 ? static_cast<double>(n_train) / dm.train_wall_s : 0.0;
+    dj["train_accuracy_measured_window"] = static_cast<double>(dm.train_correct) * per;
+    dj["test_accuracy"] = static_cast<double>(dm.test_correct) / n_test;
     doc["designs"][name] = dj;
   }
   doc["ratios"] = table1_ratios(doc["designs"]);

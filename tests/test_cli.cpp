@@ -312,6 +312,71 @@ TEST(Cli, TrainNetworkInEveryNumerics) {
   EXPECT_NE(diverge.err.find("at epoch 1, batch"), std::string::npos) << diverge.err;
 }
 
+// `estimate` runs a small CNN's training samples through the three designs:
+// every design and stage has energy and time, the totals are the stages'
+// sums, the MCA's first tile converted every patch, and the mapping is
+// reported; a network the tiles cannot hold is refused before any work.
+TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 40, 10);
+  const std::string net = dir.file("cnn.json");
+  std::ofstream(net) << R"({"name": "cnn-tiny", "input": [1, 28, 28], "layers": [
+      {"kind": "conv2d", "name": "c1", "filters": 3, "kernel": 3}, {"kind": "relu"},
+      {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  const std::string out = dir.file("est");
+  const run_result r = run_mcasim(dir, "estimate --network '" + net +
+                                           "' --images 8 --warmup 4 --batch 4 --threads 1 "
+                                           "--quiet --data '" +
+                                           data + "' --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/estimate.json"));
+  EXPECT_EQ(doc["network"], "cnn-tiny");
+  EXPECT_EQ(doc["measured_images"], 8);
+  for (const char* d : {"digital32", "digital-mp", "mca"}) {
+    const auto& st = doc["designs"][d]["stages"];
+    double e = 0, t = 0;
+    for (const char* s : {"forward", "backward", "update"}) {
+      EXPECT_GT(st[s]["energy_nj"].get<double>(), 0.0) << d << " " << s;
+      EXPECT_GT(st[s]["time_us"].get<double>(), 0.0) << d << " " << s;
+      e += st[s]["energy_nj"].get<double>();
+      t += st[s]["time_us"].get<double>();
+    }
+    EXPECT_NEAR(st["total"]["energy_nj"].get<double>(), e, 1e-9 * e) << d;
+    EXPECT_NEAR(st["total"]["time_us"].get<double>(), t, 1e-9 * t) << d;
+  }
+  const auto& mca = doc["designs"]["mca"];
+  // The conv layer's 784 patches of 3 x 3 + 1 rows pass the PWM DACs of tile 0.
+  double pwm = 0;
+  for (const auto& e : mca["ledger"]) {
+    if (e["component"] == "mca.tile_0.pwm" && e["stage"] == "forward") {
+      pwm += e["count_per_image"].get<double>();
+    }
+  }
+  EXPECT_DOUBLE_EQ(pwm, 784.0 * 10);
+  ASSERT_EQ(mca["layers"].size(), 2u);
+  EXPECT_EQ(mca["layers"][0]["layer"], "c1");
+  // c1 (10 x 3) on one tile, o (589 x 10) in two row blocks of 512 rows.
+  EXPECT_EQ(doc["mapping"]["tiles_used"], 3);
+  EXPECT_GT(doc["ratios"]["mca_vs_digital32_energy"].get<double>(), 1.0);
+  const std::string md = test::read_text(out + "/estimate.md");
+  EXPECT_NE(md.find("| 32-bit digital | energy |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| c1 | tile_0 |"), std::string::npos) << md;
+  const run_result few = run_mcasim(dir, "estimate --network '" + net +
+                                             "' --set platform.tiles.count=1 --quiet --data '" +
+                                             data + "' --out '" + dir.file("few") + "'");
+  EXPECT_NE(few.exit_code, 0);
+  EXPECT_NE(few.err.find("layer 4 'o'"), std::string::npos) << few.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("few") + "/estimate.json"));
+  const run_result many =
+      run_mcasim(dir, "estimate --network '" + net + "' --images 50 --quiet --data '" + data +
+                          "' --out '" + dir.file("many") + "'");
+  EXPECT_NE(many.exit_code, 0);
+  EXPECT_NE(many.err.find("exceeds the 40 training samples"), std::string::npos) << many.err;
+}
+
 TEST(Cli, ResumeWithoutCheckpointIsAnError) {
   test::temp_dir dir;
   const run_result r = run_mcasim(dir, "train --resume '" + dir.file("nothing") + "'");

@@ -1,0 +1,386 @@
+#include "app/estimate.h"
+#include "util/version.h"
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/rng.h"
+#include "power/ledger.h"
+#include "util/io.h"
+#include "util/progress.h"
+#include "workloads/config_json.h"
+
+namespace mcasim {
+
+const char* const k_design_names[3] = {"digital32", "digital-mp", "mca"};
+
+numerics_kind design_numerics(const std::string& design) {
+  if (design == "digital32") return numerics_kind::fp32;
+  if (design == "digital-mp") return numerics_kind::digital_mp;
+  if (design == "mca") return numerics_kind::mca;
+  throw std::invalid_argument("unknown design '" + design +
+                              "' (known: digital32, digital-mp, mca)");
+}
+
+namespace {
+
+const stage k_all_stages[3] = {stage::forward, stage::backward, stage::update};
+
+// Technology-table components of the computational memory: the tiles
+// (crossbar reads, programming) and their converter banks.
+bool is_cm_kind(const std::string& kind) {
+  return kind == "crossbar" || kind == "pwm_dac" || kind == "adc_bank";
+}
+
+nlohmann::json cell(double energy_nj, double time_us) {
+  return {{"energy_nj", energy_nj}, {"time_us", time_us}};
+}
+
+}  // namespace
+
+measurement measure_designs(const network_spec& net, const std::vector<design_run>& runs,
+                            const dataset& train, const dataset& test, const platform_config& pc,
+                            const technology& tech, const measure_options& opt) {
+  if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
+  const std::size_t n_train = opt.warmup + opt.images;
+  if (n_train > train.size()) {
+    throw std::invalid_argument("--warmup + --images = " + std::to_string(n_train) +
+                                " exceeds the " + std::to_string(train.size()) +
+                                " training samples");
+  }
+  if (opt.test_images > test.size()) {
+    throw std::invalid_argument(std::to_string(opt.test_images) + " test samples requested but " +
+                                std::to_string(test.size()) + " available");
+  }
+  // One shuffled order for every design (the trainer's shuffle stream).
+  rng shuffle(opt.seed, stream_id(stream_kind::shuffle));
+  std::vector<std::size_t> all(train.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  for (std::size_t i = all.size() - 1; i > 0; --i) std::swap(all[i], all[shuffle.below(i + 1)]);
+  std::vector<std::size_t> test_order(opt.test_images);
+  std::iota(test_order.begin(), test_order.end(), std::size_t{0});
+
+  measurement m;
+  m.designs.resize(runs.size());
+  std::vector<std::unique_ptr<design>> designs;
+  for (const design_run& r : runs) {
+    designs.push_back(make_design(r.name, net, r.training, pc, opt.seed));
+  }
+  for (std::size_t d = 0; d < runs.size(); ++d) {
+    design* ds = designs[d].get();
+    design_measurement& dm = m.designs[d];
+    std::vector<job_phase> phases(2);
+    phases[0].data = &train;
+    phases[0].order.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(opt.warmup));
+    phases[1].data = &train;
+    phases[1].order.assign(all.begin() + static_cast<std::ptrdiff_t>(opt.warmup),
+                           all.begin() + static_cast<std::ptrdiff_t>(n_train));
+    phases[1].before = [ds] { ds->clear_all_counters(); };
+    phases[1].after = [ds, &dm](std::size_t correct) {
+      dm.snap = take_snapshot(*ds);
+      dm.train_correct = correct;
+    };
+    if (!test_order.empty()) {
+      job_phase te;
+      te.data = &test;
+      te.order = test_order;
+      te.train = false;
+      te.after = [&dm](std::size_t correct) { dm.test_correct = correct; };
+      phases.push_back(std::move(te));
+    }
+    ds->unit().set_job(std::move(phases));
+  }
+
+  progress bar(opt.label, runs.size() * (n_train + test_order.size()), opt.progress);
+  uint64_t done = 0;
+  for (auto& ds : designs) {
+    ds->unit().on_image([&bar, &done] {
+      if ((++done & 63) == 0) bar.update(done);
+    });
+  }
+  std::vector<design*> simulated;
+  for (auto& ds : designs) simulated.push_back(ds.get());
+  const auto t0 = std::chrono::steady_clock::now();
+  simulate(simulated, opt.traces, tech);
+  m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bar.finish();
+  for (std::size_t d = 0; d < runs.size(); ++d) {
+    m.designs[d].train_wall_s = designs[d]->unit().train_wall_s();
+  }
+  return m;
+}
+
+nlohmann::json design_report(const std::string& name, const design_snapshot& snap,
+                             const technology& tech, std::size_t images) {
+  if (images == 0) throw std::invalid_argument("design report: no measured samples");
+  const double per = 1.0 / static_cast<double>(images);
+  const ledger led = make_ledger(snap, tech);
+  nlohmann::json dj;
+  double total_e = 0, total_t = 0;
+  for (stage s : k_all_stages) {
+    const double e = led.energy_pj(stage_name(s)) * 1e-3 * per;
+    const double t = snap.stage_s[static_cast<int>(s)] * 1e6 * per;
+    total_e += e;
+    total_t += t;
+    dj["stages"][stage_name(s)] = cell(e, t);
+  }
+  dj["stages"]["total"] = cell(total_e, total_t);
+  dj["throughput_images_per_s"] = total_t > 0 ? 1e6 / total_t : 0.0;
+  if (name == "mca") {
+    for (const std::string part : {"computational memory", "digital unit"}) {
+      for (stage s : k_all_stages) {
+        double e = 0;
+        for (const auto& entry : led.entries()) {
+          const bool cm = is_cm_kind(entry.kind);
+          if (entry.stage == stage_name(s) && (cm == (part == "computational memory"))) {
+            e += entry.energy_pj;
+          }
+        }
+        const double cm_busy = part_busy_s(snap, "computational memory", s);
+        const double stage_t = snap.stage_s[static_cast<int>(s)];
+        double t = part == "computational memory" ? cm_busy : stage_t - cm_busy;
+        if (s == stage::update) t = part == "computational memory" ? cm_busy : stage_t;
+        dj["parts"][part][stage_name(s)] = cell(e * 1e-3 * per, t * 1e6 * per);
+      }
+    }
+    // The computational memory by block, per sample: energy (nJ) of the PWM
+    // DACs, crossbar reads, ADCs and programming pulses; busy time (us) of
+    // the PWM windows (the crossbar is read during them), the ADC rounds and
+    // the programming.
+    for (stage s : k_all_stages) {
+      const char* sn = stage_name(s);
+      const double pwm = led.energy_pj(sn, "pwm_dac"), adc = led.energy_pj(sn, "adc_bank");
+      double read = 0, prog = 0;
+      for (const auto& entry : led.entries()) {
+        if (entry.stage != sn || entry.kind != "crossbar") continue;
+        (entry.action == "device_read" ? read : prog) += entry.energy_pj;
+      }
+      dj["parts"]["computational memory"]["split"][sn] = {
+          {"pwm_nj", pwm * 1e-3 * per},
+          {"crossbar_read_nj", read * 1e-3 * per},
+          {"adc_nj", adc * 1e-3 * per},
+          {"programming_nj", prog * 1e-3 * per},
+          {"pwm_us", kind_busy_s(snap, "pwm_dac", s) * 1e6 * per},
+          {"adc_us", kind_busy_s(snap, "adc_bank", s) * 1e6 * per},
+          {"programming_us", kind_busy_s(snap, "crossbar", s) * 1e6 * per}};
+    }
+    const double pulses =
+        (led.count("crossbar", "set_pulse") + led.count("crossbar", "reset_pulse")) * per;
+    dj["statistics"] = {
+        {"nonzero_chi_updates_per_image", led.count("du_mca", "outer_product", "update") * per},
+        {"pcm_pulses_per_image", pulses},
+        {"devices_programmed_per_image", led.count("du_mca", "pulse_command") * per},
+        {"refresh_resets_per_image", led.count("crossbar", "reset_pulse") * per},
+        {"refreshed_cells_per_image", led.count("crossbar", "reset_pulse") * per / 2}};
+  } else if (name == "digital-mp") {
+    dj["statistics"] = {{"nonzero_weight_updates_per_image",
+                         led.count("du_digital_mp", "outer_product", "update") * per}};
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : led.entries()) {
+    entries.push_back({{"component", e.component},
+                       {"kind", e.kind},
+                       {"stage", e.stage},
+                       {"action", e.action},
+                       {"count_per_image", e.count * per},
+                       {"energy_pj_per_image", e.energy_pj * per}});
+  }
+  dj["ledger"] = entries;
+  return dj;
+}
+
+namespace {
+
+// The MCA's energy per sample and stage of each weight layer's tile (its
+// converters, reads and programming; the digital unit and the chi SRAM are
+// shared by all layers and reported with the design).
+nlohmann::json tile_breakdown(const network_spec& net, const std::string& design_name,
+                              const nlohmann::json& ledger_entries) {
+  nlohmann::json layers = nlohmann::json::array();
+  const std::vector<std::size_t> wl = net.weight_layers();
+  for (std::size_t k = 0; k < wl.size(); ++k) {
+    const std::string prefix = design_name + ".tile_" + std::to_string(k) + ".";
+    nlohmann::json row{{"layer", net.layers[wl[k]].name}, {"tile", "tile_" + std::to_string(k)}};
+    double total = 0;
+    for (stage s : k_all_stages) {
+      double e = 0;
+      for (const auto& entry : ledger_entries) {
+        if (entry["stage"] == stage_name(s) &&
+            entry["component"].get<std::string>().rfind(prefix, 0) == 0) {
+          e += entry["energy_pj_per_image"].get<double>();
+        }
+      }
+      row[std::string(stage_name(s)) + "_nj"] = e * 1e-3;
+      total += e * 1e-3;
+    }
+    row["total_nj"] = total;
+    layers.push_back(row);
+  }
+  return layers;
+}
+
+nlohmann::json mapping_json(const network_mapping& m) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const layer_mapping& l : m.layers) {
+    layers.push_back({{"layer", l.name},
+                      {"rows", l.rows},
+                      {"cols", l.cols},
+                      {"row_blocks", l.row_blocks},
+                      {"col_blocks", l.col_blocks},
+                      {"tiles", l.tiles()},
+                      {"mvms_per_sample", l.mvms},
+                      {"partial_sum_adds_per_sample", l.partial_sum_adds},
+                      {"utilisation", l.utilisation(m.tiles)}});
+  }
+  return {{"tile_rows", m.tiles.rows},      {"tile_cols", m.tiles.cols},
+          {"tile_count", m.tiles.count},    {"tiles_used", m.tiles_used()},
+          {"utilisation", m.utilisation()}, {"layers", layers}};
+}
+
+}  // namespace
+
+nlohmann::json run_estimate(const network_spec& net, const network_run_config& training,
+                            const dataset& train, const technology& tech, const platform_config& pc,
+                            const estimate_options& opt, const nlohmann::json& effective,
+                            const overrides& o) {
+  // The mapping first: a network the tiles cannot hold is refused before
+  // any work.
+  const network_mapping mapping = map_network(net, pc.tiles);
+  ensure_directory(opt.out_dir);
+  std::vector<design_run> runs;
+  for (const char* name : k_design_names) {
+    design_run r{name, training};
+    r.training.numerics = design_numerics(name);
+    runs.push_back(r);
+  }
+  measure_options mo;
+  mo.warmup = opt.warmup;
+  mo.images = opt.images;
+  mo.seed = opt.seed;
+  mo.traces = opt.traces;
+  mo.progress = opt.progress;
+  const measurement m = measure_designs(net, runs, train, dataset(), pc, tech, mo);
+
+  nlohmann::json doc;
+  doc["tool"] = "mcasim";
+  doc["version"] = version();
+  doc["command"] = "estimate";
+  doc["network"] = net.name;
+  doc["parameters"] = net.parameters();
+  doc["seed"] = opt.seed;
+  doc["technology"] = tech.name();
+  doc["warmup_images"] = opt.warmup;
+  doc["measured_images"] = opt.images;
+  doc["batch"] = training.batch;
+  doc["threads"] = training.threads;
+  doc["wall_s"] = m.wall_s;
+  const double per = 1.0 / static_cast<double>(opt.images);
+  for (std::size_t d = 0; d < runs.size(); ++d) {
+    const std::string& name = runs[d].name;
+    nlohmann::json dj = design_report(name, m.designs[d].snap, tech, opt.images);
+    dj["numerics"] = numerics_name(runs[d].training.numerics);
+    dj["train_accuracy_measured_window"] = static_cast<double>(m.designs[d].train_correct) * per;
+    const double wall = m.designs[d].train_wall_s;
+    dj["train_wall_s"] = wall;
+    dj["train_images_per_wall_s"] =
+        wall > 0 ? static_cast<double>(opt.warmup + opt.images) / wall : 0.0;
+    if (name == "mca") dj["layers"] = tile_breakdown(net, name, dj["ledger"]);
+    doc["designs"][name] = dj;
+  }
+  doc["mapping"] = mapping_json(mapping);
+  auto total = [&](const char* d, const char* q) {
+    return doc["designs"][d]["stages"]["total"][q].get<double>();
+  };
+  doc["ratios"] = {
+      {"mca_vs_digital32_energy", total("digital32", "energy_nj") / total("mca", "energy_nj")},
+      {"mca_vs_digital32_throughput", total("digital32", "time_us") / total("mca", "time_us")},
+      {"mca_vs_digital_mp_energy", total("digital-mp", "energy_nj") / total("mca", "energy_nj")},
+      {"mca_vs_digital_mp_throughput", total("digital-mp", "time_us") / total("mca", "time_us")}};
+  write_run_files(opt.out_dir, "estimate", opt.seed, effective, o);
+  write_file_atomic(opt.out_dir + "/estimate.json", doc.dump(2) + "\n");
+  write_file_atomic(opt.out_dir + "/estimate.md", estimate_markdown(doc));
+  return doc;
+}
+
+std::string estimate_markdown(const nlohmann::json& doc) {
+  std::ostringstream md;
+  char buf[256];
+  md << "# Energy and time per training sample: " << doc["network"].get<std::string>() << "\n\n";
+  md << "Measured over " << doc["measured_images"] << " training samples after "
+     << doc["warmup_images"] << " warm-up samples (batch " << doc["batch"] << "); seed "
+     << doc["seed"] << "; technology " << doc["technology"].get<std::string>() << "; "
+     << doc["parameters"] << " parameters.\n\n";
+  md << "| design | quantity | forward | backward | weight update | total |\n"
+        "|---|---|---|---|---|---|\n";
+  const auto& d = doc["designs"];
+  auto row = [&](const std::string& label, const nlohmann::json& stages, bool total) {
+    for (const auto& [q, unit] : {std::pair<const char*, const char*>{"energy_nj", "nJ"},
+                                  std::pair<const char*, const char*>{"time_us", "us"}}) {
+      md << "| " << (q[0] == 'e' ? label : std::string()) << " | "
+         << (q[0] == 'e' ? "energy" : "time") << " |";
+      for (const char* s : {"forward", "backward", "update"}) {
+        std::snprintf(buf, sizeof buf, " %.4g %s |", stages[s][q].get<double>(), unit);
+        md << buf;
+      }
+      if (total) {
+        std::snprintf(buf, sizeof buf, " %.4g %s |\n", stages["total"][q].get<double>(), unit);
+      } else {
+        std::snprintf(buf, sizeof buf, " |\n");
+      }
+      md << buf;
+    }
+  };
+  row("32-bit digital", d["digital32"]["stages"], true);
+  row("digital mixed precision", d["digital-mp"]["stages"], true);
+  row("MCA: computational memory", d["mca"]["parts"]["computational memory"], false);
+  row("MCA: digital unit", d["mca"]["parts"]["digital unit"], false);
+  row("MCA: total", d["mca"]["stages"], true);
+  md << "\nMCA tiles by weight layer (nJ per sample; the digital unit and chi SRAM are "
+        "shared):\n\n| layer | tile | forward | backward | update | total |\n"
+        "|---|---|---|---|---|---|\n";
+  for (const auto& l : d["mca"]["layers"]) {
+    std::snprintf(buf, sizeof buf, "| %s | %s | %.4g | %.4g | %.4g | %.4g |\n",
+                  l["layer"].get<std::string>().c_str(), l["tile"].get<std::string>().c_str(),
+                  l["forward_nj"].get<double>(), l["backward_nj"].get<double>(),
+                  l["update_nj"].get<double>(), l["total_nj"].get<double>());
+    md << buf;
+  }
+  const auto& mp = doc["mapping"];
+  std::snprintf(buf, sizeof buf,
+                "\nOn tiles of %zu x %zu devices (platform.tiles): %zu of %zu tiles, "
+                "utilisation %.1f %%.\n\n",
+                mp["tile_rows"].get<std::size_t>(), mp["tile_cols"].get<std::size_t>(),
+                mp["tiles_used"].get<std::size_t>(), mp["tile_count"].get<std::size_t>(),
+                100.0 * mp["utilisation"].get<double>());
+  md << buf;
+  md << "The simulated MCA holds each weight layer on one tile of the layer's own size; the "
+        "mapping onto the fixed-size tiles below is computed, not yet simulated (its "
+        "partial-sum additions are not charged).\n\n";
+  md << "| layer | matrix | blocks | tiles | utilisation | MVMs per sample | partial-sum adds "
+        "per sample |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& l : mp["layers"]) {
+    std::snprintf(buf, sizeof buf, "| %s | %zu x %zu | %zu x %zu | %zu | %.1f %% | %zu | %zu |\n",
+                  l["layer"].get<std::string>().c_str(), l["rows"].get<std::size_t>(),
+                  l["cols"].get<std::size_t>(), l["row_blocks"].get<std::size_t>(),
+                  l["col_blocks"].get<std::size_t>(), l["tiles"].get<std::size_t>(),
+                  100.0 * l["utilisation"].get<double>(), l["mvms_per_sample"].get<std::size_t>(),
+                  l["partial_sum_adds_per_sample"].get<std::size_t>());
+    md << buf;
+  }
+  md << "\n| figure | value |\n|---|---|\n";
+  for (const char* k : k_design_names) {
+    std::snprintf(buf, sizeof buf, "| throughput %s (samples/s) | %.4g |\n", k,
+                  d[k]["throughput_images_per_s"].get<double>());
+    md << buf;
+  }
+  for (auto& [k, v] : doc["ratios"].items()) {
+    std::snprintf(buf, sizeof buf, "| %s | %.3g |\n", k.c_str(), v.get<double>());
+    md << buf;
+  }
+  return md.str();
+}
+
+}  // namespace mcasim
