@@ -12,6 +12,7 @@
 #include "util/io.h"
 #include "util/progress.h"
 #include "workloads/config_json.h"
+#include "workloads/trainer.h"
 
 namespace mcasim {
 
@@ -55,13 +56,22 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
     throw std::invalid_argument(std::to_string(opt.test_images) + " test samples requested but " +
                                 std::to_string(test.size()) + " available");
   }
-  // One shuffled order for every design (the trainer's shuffle stream).
+  // The same samples for every design: the trainer's shuffle stream picks
+  // them, its augmentation (the first run's) prepares them; test samples are
+  // standardised when training samples are.
   rng shuffle(opt.seed, stream_id(stream_kind::shuffle));
   std::vector<std::size_t> all(train.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   for (std::size_t i = all.size() - 1; i > 0; --i) std::swap(all[i], all[shuffle.below(i + 1)]);
+  all.resize(n_train);
+  const augment_config aug = runs.empty() ? augment_config() : runs[0].training.augment;
+  const dataset samples = prepared_samples(train, all, aug, opt.seed);
   std::vector<std::size_t> test_order(opt.test_images);
   std::iota(test_order.begin(), test_order.end(), std::size_t{0});
+  augment_config test_aug;
+  test_aug.standardize = aug.standardize;
+  const dataset tests = prepared_samples(test, test_order, test_aug, opt.seed);
+  std::iota(all.begin(), all.end(), std::size_t{0});
 
   measurement m;
   m.designs.resize(runs.size());
@@ -73,9 +83,9 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
     design* ds = designs[d].get();
     design_measurement& dm = m.designs[d];
     std::vector<job_phase> phases(2);
-    phases[0].data = &train;
+    phases[0].data = &samples;
     phases[0].order.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(opt.warmup));
-    phases[1].data = &train;
+    phases[1].data = &samples;
     phases[1].order.assign(all.begin() + static_cast<std::ptrdiff_t>(opt.warmup),
                            all.begin() + static_cast<std::ptrdiff_t>(n_train));
     phases[1].before = [ds] { ds->clear_all_counters(); };
@@ -85,7 +95,7 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
     };
     if (!test_order.empty()) {
       job_phase te;
-      te.data = &test;
+      te.data = &tests;
       te.order = test_order;
       te.train = false;
       te.after = [&dm](std::size_t correct) { dm.test_correct = correct; };

@@ -94,9 +94,15 @@ void digital_unit::clear_stage_times() {
   for (auto& t : stage_time_) t = sc_core::SC_ZERO_TIME;
 }
 
+void digital_unit::sync() {
+  const auto t0 = std::chrono::steady_clock::now();
+  qk_.sync();
+  waited_wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 void digital_unit::advance(const sc_core::sc_time& t) {
   qk_.inc(t);
-  if (qk_.need_sync()) qk_.sync();
+  if (qk_.need_sync()) sync();
 }
 
 void digital_unit::count_op(stage s, action a, std::size_t n, int lanes) {
@@ -151,7 +157,7 @@ void digital_unit::open_stage(stage s) {
   current_stage_ = static_cast<int>(s);
   stage_start_ = now();
   if (vcd_on_) {
-    qk_.sync();  // the traced value changes at the stage's own time
+    sync();  // the traced value changes at the stage's own time
     vcd_stage_ = current_stage_ + 1;
     if (vcd_refresh_) vcd_refresh_();
   }
@@ -168,7 +174,7 @@ void digital_unit::close_stage() {
   counters_.busy(static_cast<stage>(current_stage_), spent);
   current_stage_ = -1;
   if (vcd_on_) {
-    qk_.sync();
+    sync();
     vcd_stage_ = 0;
     if (vcd_refresh_) vcd_refresh_();
   }
@@ -180,7 +186,7 @@ void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& so
   sc_core::sc_time delay = qk_.get_local_time();
   call(socket, cmd, addr, data, bytes, ext, delay, name());
   qk_.set(delay);
-  if (qk_.need_sync()) qk_.sync();
+  if (qk_.need_sync()) sync();
   if (vcd_on_ && vcd_refresh_) vcd_refresh_();
 }
 
@@ -197,17 +203,20 @@ void digital_unit::run() {
         if (vcd_on_) vcd_image_ = images_;
       }
       const auto t0 = std::chrono::steady_clock::now();
+      const double waited0 = waited_wall_s_;
       correct += process(phase, k0, k1);
       if (phase.train) {
+        // Without the time other processes (designs) ran while this one waited.
         train_wall_s_ +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+            (waited_wall_s_ - waited0);
         images_ += k1 - k0;
       }
       if (on_image_) {
         for (std::size_t k = k0; k < k1; ++k) on_image_();
       }
     }
-    qk_.sync();
+    sync();
     if (phase.after) phase.after(correct);
   }
 }

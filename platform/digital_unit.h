@@ -87,7 +87,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   // Called after every sample (training or test), e.g. to draw progress.
   void on_image(std::function<void()> f) { on_image_ = std::move(f); }
   uint64_t images_done() const { return images_; }
-  // Wall-clock seconds spent processing training images (model speed).
+  // Wall-clock seconds spent processing training samples (model speed),
+  // without the time other processes ran while the unit waited for them.
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
@@ -136,6 +137,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   std::size_t process(const job_phase& phase, std::size_t k0, std::size_t k1);
   void open_stage(stage s);
   void close_stage();
+  // Synchronises with the kernel (other processes run); counts its wall time.
+  void sync();
 
   std::size_t batch_;
   double learning_rate_;
@@ -152,6 +155,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   std::function<void()> vcd_refresh_;
   uint64_t vcd_image_ = 0;
   double train_wall_s_ = 0.0;
+  double waited_wall_s_ = 0.0;  // wall-clock seconds inside sync()
   int current_stage_ = -1;
   sc_core::sc_time stage_start_;
   std::array<sc_core::sc_time, k_stages> stage_time_{};

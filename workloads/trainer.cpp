@@ -281,6 +281,23 @@ std::vector<std::string> trainable::layer_names() const {
   return names;
 }
 
+dataset prepared_samples(const dataset& ds, const std::vector<std::size_t>& order,
+                         const augment_config& a, uint64_t seed) {
+  dataset out;
+  out.pixels = ds.pixels;
+  out.channels = ds.channels;
+  out.height = ds.height;
+  out.width = ds.width;
+  out.images.resize(order.size() * ds.pixels);
+  out.labels.resize(order.size());
+  rng r(seed, stream_id(stream_kind::augment));
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    augmented_copy(ds, order[k], a, r, &out.images[k * ds.pixels]);
+    out.labels[k] = ds.labels[order[k]];
+  }
+  return out;
+}
+
 double scheduled_rate(double lr, const lr_schedule& s, int epoch) {
   if (s.step_epochs <= 0) return lr;
   return lr * std::pow(s.gamma, (epoch - 1) / s.step_epochs);

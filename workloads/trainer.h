@@ -72,6 +72,12 @@ struct loop_setup {
 // Learning rate of epoch e (1-based).
 double scheduled_rate(double lr, const lr_schedule& s, int epoch);
 
+// Samples order[0..) of `ds` in that order as a data set of their own, each
+// augmented as training augments it (`a`, the run's augmentation stream of
+// `seed`), e.g. to feed the same samples to several hardware designs.
+dataset prepared_samples(const dataset& ds, const std::vector<std::size_t>& order,
+                         const augment_config& a, uint64_t seed);
+
 // Runs (or resumes, opt.resume) the training of `machine`, built by the
 // caller from the configuration and seed; returns the metrics document that
 // it also wrote ("status": "complete" or "interrupted").
