@@ -35,29 +35,9 @@
 
 namespace {
 
-constexpr std::size_t k_batch = 51;
-constexpr std::size_t k_image = 3 * 32 * 32;
-constexpr int k_threads = 2;
-constexpr uint64_t k_seed = 1;
-
-// The fixed CNN batch: random pixels in [0, 1) and labels 0..9.
-struct cnn_batch {
-  std::vector<float> x;
-  std::vector<uint8_t> labels;
-};
-
-const cnn_batch& batch() {
-  static const cnn_batch b = [] {
-    cnn_batch r;
-    mcasim::rng g(k_seed, 0);
-    r.x.resize(k_batch * k_image);
-    for (float& v : r.x) v = static_cast<float>(g.uniform());
-    r.labels.resize(k_batch);
-    for (uint8_t& l : r.labels) l = static_cast<uint8_t>(g.below(10));
-    return r;
-  }();
-  return b;
-}
+constexpr std::size_t k_batch = mcasim_bench::k_cnn_batch;
+constexpr int k_threads = mcasim_bench::k_cnn_threads;
+constexpr uint64_t k_seed = mcasim_bench::k_cnn_seed;
 
 // cnn-cifar10 in plain torch::nn modules.
 struct plain_cnn : torch::nn::Module {
@@ -95,10 +75,10 @@ struct plain_cnn : torch::nn::Module {
 void BM_cnn_libtorch(benchmark::State& state) {
   at::set_num_threads(k_threads);
   torch::manual_seed(k_seed);
-  const cnn_batch& b = batch();
-  const torch::Tensor x =
-      torch::from_blob(const_cast<float*>(b.x.data()), {static_cast<int64_t>(k_batch), 3, 32, 32})
-          .clone();
+  const mcasim::dataset& b = mcasim_bench::cnn_batch();
+  const torch::Tensor x = torch::from_blob(const_cast<float*>(b.images.data()),
+                                           {static_cast<int64_t>(k_batch), 3, 32, 32})
+                              .clone();
   const torch::Tensor y = torch::from_blob(const_cast<uint8_t*>(b.labels.data()),
                                            {static_cast<int64_t>(k_batch)}, torch::kUInt8)
                               .to(torch::kLong);
@@ -116,20 +96,14 @@ void BM_cnn_libtorch(benchmark::State& state) {
 }
 
 void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
-  const cnn_batch& b = batch();
-  mcasim::network_run_config cfg;
-  cfg.numerics = numerics;
-  cfg.batch = k_batch;
-  cfg.learning_rate = 0.01;
-  cfg.momentum = 0.9;
-  cfg.threads = k_threads;
-  cfg.conv_update = "sum";
+  const mcasim::dataset& b = mcasim_bench::cnn_batch();
+  const mcasim::network_run_config cfg = mcasim_bench::cnn_config(numerics);
   mcasim::model m(mcasim::load_network("cnn-cifar10"), cfg, k_seed);
   at::set_num_threads(k_threads);
   for (auto _ : state) {
     const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
     benchmark::DoNotOptimize(
-        m.train_batch(b.x.data(), b.labels.data(), k_batch, cfg.learning_rate, now_s));
+        m.train_batch(b.images.data(), b.labels.data(), k_batch, cfg.learning_rate, now_s));
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
 }

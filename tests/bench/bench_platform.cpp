@@ -4,19 +4,26 @@
 //    digital-mp or mca top-level (the same preset, platform parameters and
 //    seed as `mcasim table1`; images: the first 10,000 MNIST training images,
 //    cycled, the design training on).
+//  - BM_cnn_platform/mca: one training batch of cnn-cifar10 through an mca
+//    design (the fixed batch and configuration of bench_network's
+//    BM_cnn_engine: 51 random images, momentum 0.9, 2 threads), every conv
+//    layer's block of patch MVMs a tile transaction; items/s = images per
+//    wall-clock second, to compare with BM_cnn_engine/mca (the functional
+//    run of the same network and batch).
 //  - BM_table1: `mcasim table1` end to end (fixed workload: 10,000 warm-up +
 //    10,000 measured training images and the 10,000 test images per design),
 //    with each design's training images per wall-clock second as counters.
 //
 // SystemC allows one elaboration per process, so:
-//  - the three designs are elaborated once, together, the first time a
-//    BM_platform benchmark runs, and then reused by every iteration and
-//    repetition. Each design's image loop holds at a gate (an sc_event) before
-//    its first image and after every image; an iteration opens the gate of one
-//    design and runs the kernel (sc_start) until that design has trained
-//    exactly one image and paused the simulation (sc_pause). The other two
-//    designs stay parked, so an iteration is one image of one design plus one
-//    return from sc_start;
+//  - the designs (the three of Table I when MNIST is there, and the CNN's
+//    mca design) are elaborated once, together, the first time a platform
+//    benchmark runs, and then reused by every iteration and repetition. Each
+//    design's sample loop holds at a gate (an sc_event) before its first
+//    batch and after every batch; an iteration opens the gate of one design
+//    and runs the kernel (sc_start) until that design has trained exactly
+//    one batch and paused the simulation (sc_pause). The other designs stay
+//    parked, so an iteration is one batch of one design plus one return from
+//    sc_start;
 //  - BM_table1 elaborates in a child process (`mcasim table1`, the executable
 //    built next to this one) and reads the figures from its table1.json.
 //
@@ -41,53 +48,72 @@
 #include <systemc>
 #include <tlm>
 
+#include <ATen/Parallel.h>
+
 #include "platform/designs.h"
 #include "tests/bench/bench_data.h"
 #include "workloads/experiment.h"
+#include "workloads/network_spec.h"
 
 extern char** environ;
 
 namespace {
 
 constexpr const char* k_designs[3] = {"digital32", "digital-mp", "mca"};
-// Images each design may train in this process (the benchmark images, cycled):
-// far more than 5 repetitions of a 2 s benchmark need on the fastest design.
-constexpr std::size_t k_max_images = 1000000;
+constexpr int k_cnn_mca = 3;  // the CNN's design, after the three of Table I
+// Batches each design may train in this process (the benchmark samples,
+// cycled): far more than 5 repetitions of a 2 s benchmark need.
+constexpr std::size_t k_max_batches = 1000000;
 
 struct platforms {
-  std::array<std::unique_ptr<mcasim::design>, 3> designs;
-  std::array<sc_core::sc_event, 3> gate;
-  std::array<uint64_t, 3> images{};  // images each design has finished
+  std::array<std::unique_ptr<mcasim::design>, 4> designs;  // Table I ones null without MNIST
+  std::array<sc_core::sc_event, 4> gate;
+  std::array<uint64_t, 4> batches{};  // batches each design has finished
 };
 
-// Elaborates the three designs once per process. Never destroyed: the image
+// Design d trains on `data` in batches of `batch`, cycling through its
+// samples, parked at its gate before the first batch and after every batch.
+void gate_design(platforms& pl, int d, const mcasim::dataset& data, std::size_t batch) {
+  std::vector<mcasim::job_phase> phases(1);
+  phases[0].data = &data;
+  phases[0].order.resize(k_max_batches * batch);
+  for (std::size_t i = 0; i < phases[0].order.size(); ++i) phases[0].order[i] = i % data.size();
+  sc_core::sc_event* gate = &pl.gate[d];
+  uint64_t* batches = &pl.batches[d];
+  // Called inside the design's SC_THREAD, so they may wait.
+  phases[0].before = [gate] { sc_core::wait(*gate); };
+  pl.designs[d]->unit().set_job(std::move(phases));
+  auto samples = std::make_shared<std::size_t>(0);
+  pl.designs[d]->unit().on_image([gate, batches, samples, batch] {
+    if (++*samples % batch != 0) return;
+    ++*batches;
+    sc_core::sc_pause();
+    sc_core::wait(*gate);
+  });
+}
+
+// Elaborates the designs once per process. Never destroyed: the sample
 // loops stay suspended inside the kernel until the process ends.
-platforms* elaborate(const mcasim::mnist& data) {
-  static platforms* p = [&data] {
+platforms* elaborate() {
+  static platforms* p = [] {
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
     auto* pl = new platforms;
     const mcasim::platform_config pc;
-    for (int d = 0; d < 3; ++d) {
-      const auto exp = mcasim::make_experiment(std::string("table1-") + k_designs[d]);
-      pl->designs[d] = mcasim::make_design(k_designs[d], exp, pc, 1);
-      std::vector<mcasim::job_phase> phases(1);
-      phases[0].data = &data.train;
-      phases[0].order.resize(k_max_images);
-      for (std::size_t i = 0; i < k_max_images; ++i) phases[0].order[i] = i % data.train.size();
-      sc_core::sc_event* gate = &pl->gate[d];
-      uint64_t* images = &pl->images[d];
-      // Called inside the design's SC_THREAD, so they may wait.
-      phases[0].before = [gate] { sc_core::wait(*gate); };
-      pl->designs[d]->unit().set_job(std::move(phases));
-      pl->designs[d]->unit().on_image([gate, images] {
-        ++*images;
-        sc_core::sc_pause();
-        sc_core::wait(*gate);
-      });
+    std::string why;
+    if (const mcasim::mnist* data = mcasim_bench::mnist_or_null(why)) {
+      for (int d = 0; d < 3; ++d) {
+        const auto exp = mcasim::make_experiment(std::string("table1-") + k_designs[d]);
+        pl->designs[d] = mcasim::make_design(k_designs[d], exp, pc, 1);
+        gate_design(*pl, d, data->train, 1);
+      }
     }
+    const mcasim::network_run_config cnn = mcasim_bench::cnn_config(mcasim::numerics_kind::mca);
+    pl->designs[k_cnn_mca] = mcasim::make_design("cnn_mca", mcasim::load_network("cnn-cifar10"),
+                                                 cnn, pc, mcasim_bench::k_cnn_seed);
+    gate_design(*pl, k_cnn_mca, mcasim_bench::cnn_batch(), cnn.batch);
     // The loosely timed set-up of mcasim::simulate(): a global quantum of 1 us.
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(1, sc_core::SC_US));
-    // Initialisation: every image loop starts and parks at its gate (a gate
+    // Initialisation: every sample loop starts and parks at its gate (a gate
     // opened before this would fire with nobody waiting).
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
     return pl;
@@ -95,25 +121,39 @@ platforms* elaborate(const mcasim::mnist& data) {
   return p;
 }
 
-void BM_platform(benchmark::State& state, int d) {
-  const mcasim::mnist* data = mcasim_bench::require_mnist(state);
-  if (!data) return;
-  platforms* p = elaborate(*data);
-  const uint64_t before = p->images[d];
+// `batches` batches of `batch` samples per iteration of design d.
+void run_design(benchmark::State& state, int d, std::size_t batch) {
+  platforms* p = elaborate();
+  const uint64_t before = p->batches[d];
   for (auto _ : state) {
     p->gate[d].notify(sc_core::SC_ZERO_TIME);
     sc_core::sc_start();
   }
-  const uint64_t done = p->images[d] - before;
+  const uint64_t done = p->batches[d] - before;
   if (done != static_cast<uint64_t>(state.iterations())) {
-    state.SkipWithError("the design's image loop ran out of images (raise k_max_images)");
+    state.SkipWithError("the design's sample loop ran out of samples (raise k_max_batches)");
     return;
   }
-  state.SetItemsProcessed(static_cast<int64_t>(done));
+  state.SetItemsProcessed(static_cast<int64_t>(done * batch));
+}
+
+void BM_platform(benchmark::State& state, int d) {
+  if (!mcasim_bench::require_mnist(state)) return;
+  run_design(state, d, 1);
 }
 BENCHMARK_CAPTURE(BM_platform, digital32, 0)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_platform, digital_mp, 1)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_platform, mca, 2)->MinTime(2.0)->Unit(benchmark::kMicrosecond);
+
+void BM_cnn_platform(benchmark::State& state) {
+  at::set_num_threads(mcasim_bench::k_cnn_threads);
+  run_design(state, k_cnn_mca, mcasim_bench::k_cnn_batch);
+}
+BENCHMARK(BM_cnn_platform)
+    ->Name("BM_cnn_platform/mca")
+    ->MinTime(3.0)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Runs `argv` with stdout and stderr to `log`; returns the exit status.
 int run_child(const std::vector<std::string>& args, const std::string& log) {
