@@ -18,7 +18,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_unit_config, kind, clock
                                                 quantize_lanes, activation_lanes, derivative_lanes,
                                                 error_lanes, op_latency_cycles, outer_product_lanes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(sram_config, word_bits, banks, ports, clock_mhz,
-                                                latency_cycles)
+                                                latency_cycles, capacity_kib)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(dram_config, bandwidth_gbps, latency_ns)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mac_array_config, lanes_in, lanes_out, precision,
                                                 clock_mhz, pipeline_cycles)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(bus_config, width_bits, clock_mhz, latency_cycles)
@@ -31,7 +32,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pwm, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(tile_array_config, rows, cols, count)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(platform_config, du_digital32, du_digital_mp,
                                                 du_mca, weight_sram32, weight_sram_mp, chi_sram,
-                                                mac32, mac_mp, bus, tile, tiles)
+                                                mac32, mac_mp, bus, tile, tiles, dram)
 
 namespace {
 

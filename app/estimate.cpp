@@ -189,6 +189,9 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     dj["statistics"] = {{"nonzero_weight_updates_per_image",
                          led.count("du_digital_mp", "outer_product", "update") * per}};
   }
+  dj["dram"] = {{"read_bits_per_image", led.count("dram", "read_bit") * per},
+                {"write_bits_per_image", led.count("dram", "write_bit") * per},
+                {"energy_nj", led.energy_pj("", "dram") * 1e-3 * per}};
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& e : led.entries()) {
     entries.push_back({{"component", e.component},
@@ -230,6 +233,28 @@ nlohmann::json tile_breakdown(const network_spec& net, const std::string& design
     layers.push_back(row);
   }
   return layers;
+}
+
+// Where a design keeps its weights (digital) or chi (MCA): the SRAM's
+// capacity, what the network needs, and the layers that live in DRAM.
+nlohmann::json memory_json(const network_spec& net, const std::string& design,
+                           const platform_config& pc) {
+  const sram_config& s = design == "digital32"    ? pc.weight_sram32
+                         : design == "digital-mp" ? pc.weight_sram_mp
+                                                  : pc.chi_sram;
+  const std::vector<bool> off = off_chip_layers(net, s.capacity_bits(), s.word_bits);
+  const std::vector<std::size_t> wl = net.weight_layers();
+  double need = 0;
+  nlohmann::json names = nlohmann::json::array();
+  for (std::size_t k = 0; k < wl.size(); ++k) {
+    const layer_spec& l = net.layers[wl[k]];
+    need += static_cast<double>(l.rows()) * l.cols() * s.word_bits / 8.0 / 1024.0;
+    if (off[k]) names.push_back(l.name);
+  }
+  return {{"holds", design == "mca" ? "chi" : "weights"},
+          {"sram_capacity_kib", s.capacity_kib},
+          {"needed_kib", need},
+          {"off_chip_layers", names}};
 }
 
 nlohmann::json mapping_json(const network_mapping& m) {
@@ -298,6 +323,7 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
     dj["train_images_per_wall_s"] =
         wall > 0 ? static_cast<double>(opt.warmup + opt.images) / wall : 0.0;
     if (name == "mca") dj["layers"] = tile_breakdown(net, name, dj["ledger"]);
+    dj["memory"] = memory_json(net, name, pc);
     doc["designs"][name] = dj;
   }
   doc["mapping"] = mapping_json(mapping);
@@ -356,6 +382,24 @@ std::string estimate_markdown(const nlohmann::json& doc) {
                   l["layer"].get<std::string>().c_str(), l["tile"].get<std::string>().c_str(),
                   l["forward_nj"].get<double>(), l["backward_nj"].get<double>(),
                   l["update_nj"].get<double>(), l["total_nj"].get<double>());
+    md << buf;
+  }
+  md << "\nOn-chip SRAM and DRAM (per sample):\n\n| design | holds | needed | SRAM capacity "
+        "| layers in DRAM | DRAM read | DRAM written | DRAM energy |\n"
+        "|---|---|---|---|---|---|---|---|\n";
+  for (const char* k : k_design_names) {
+    const auto& mem = d[k]["memory"];
+    const auto& dr = d[k]["dram"];
+    std::string layers;
+    for (const auto& n : mem["off_chip_layers"])
+      layers += (layers.empty() ? "" : ", ") + n.get<std::string>();
+    const double cap = mem["sram_capacity_kib"].get<double>();
+    std::snprintf(
+        buf, sizeof buf, "| %s | %s | %.0f KiB | %s | %s | %.4g bits | %.4g bits | %.4g nJ |\n", k,
+        mem["holds"].get<std::string>().c_str(), mem["needed_kib"].get<double>(),
+        cap > 0 ? (std::to_string(static_cast<long long>(cap)) + " KiB").c_str() : "unbounded",
+        layers.empty() ? "none" : layers.c_str(), dr["read_bits_per_image"].get<double>(),
+        dr["write_bits_per_image"].get<double>(), dr["energy_nj"].get<double>());
     md << buf;
   }
   const auto& mp = doc["mapping"];

@@ -42,6 +42,7 @@ void platform_config::validate() const {
   bus.validate();
   tile.validate();
   tiles.validate();
+  dram.validate();
 }
 
 std::string design::part_of(const counted&) const {
@@ -102,11 +103,30 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const network_
       weight_sram("weight_sram",
                   rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp),
       mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
+      offchip("dram", pc.dram),
       du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp, *net,
          rc.numerics == numerics_kind::digital_mp, rc.batch, rc.learning_rate) {
   kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
+  const sram_config& ws = rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp;
+  off_chip = off_chip_layers(net->spec(), ws.capacity_bits(), ws.word_bits);
+  du.place_off_chip(off_chip);
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
+  du.dram_socket.bind(offchip.tgt_socket);
+}
+
+std::vector<bool> off_chip_layers(const network_spec& net, uint64_t capacity_bits,
+                                  int bits_per_entry) {
+  std::vector<bool> off;
+  uint64_t used = 0;
+  for (std::size_t i : net.weight_layers()) {
+    const layer_spec& l = net.layers[i];
+    const uint64_t bits = static_cast<uint64_t>(l.rows()) * l.cols() * bits_per_entry;
+    const bool fits = capacity_bits == 0 || used + bits <= capacity_bits;
+    if (fits) used += bits;
+    off.push_back(!fits);
+  }
+  return off;
 }
 
 namespace {
@@ -148,14 +168,18 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
       net(make_model(net_spec, rc, seed)),
       tiles("tile"),
       data_bus("data_bus", pc.bus),
-      chi_sram("chi_sram", pc.chi_sram) {
+      chi_sram("chi_sram", pc.chi_sram),
+      offchip("dram", pc.dram) {
   tiles.init(net->spec().weight_layers().size(),
              [&](const char* name, std::size_t k) { return make_tile(name, k, rc, pc, *net); });
   du = std::make_unique<mca_unit>("du", pc.du_mca, *net, tile_list(tiles), rc.batch,
                                   rc.learning_rate);
   kind_ = "mca";
+  off_chip = off_chip_layers(net->spec(), pc.chi_sram.capacity_bits(), pc.chi_sram.word_bits);
+  du->place_off_chip(off_chip);
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
+  du->dram_socket.bind(offchip.tgt_socket);
   for (std::size_t k = 0; k < tiles.size(); ++k) {
     data_bus.init_socket.bind(tiles[k].tgt_socket);
     data_bus.map(k, k * cm_tile::addr_span, cm_tile::addr_span);

@@ -21,6 +21,7 @@
 #include "platform/bus.h"
 #include "platform/cm_tile.h"
 #include "platform/digital_unit.h"
+#include "platform/dram.h"
 #include "platform/mac_array.h"
 #include "platform/mapping.h"
 #include "platform/sram.h"
@@ -37,6 +38,9 @@ struct platform_config {
   // Fixed-size tiles for any network (platform/mapping.h): used by the
   // mapper; the Table I designs' two tiles are sized to their layers.
   tile_array_config tiles;
+  // Off-chip memory of every design: the weight layers (digital) or chi
+  // entries (MCA) that do not fit in their SRAM's capacity_kib.
+  dram_config dram;
   platform_config();
   void validate() const;
 };
@@ -74,7 +78,9 @@ class digital_design : public design {
   std::unique_ptr<model> net;  // the network the unit trains
   sram weight_sram;
   mac_array mac;
+  dram offchip;  // the weight layers that do not fit in weight_sram
   digital_design_unit du;
+  std::vector<bool> off_chip;  // per weight layer: its weights live in DRAM
 };
 
 class mca_design : public design {
@@ -89,8 +95,17 @@ class mca_design : public design {
   sc_core::sc_vector<cm_tile> tiles;  // tile k: weight layer k
   bus data_bus;
   sram chi_sram;
+  dram offchip;  // the chi entries of the weight layers that do not fit in chi_sram
   std::unique_ptr<mca_unit> du;
+  std::vector<bool> off_chip;  // per weight layer: its chi lives in DRAM
 };
+
+// Which weight layers of `net` live off chip when their matrices (rows x
+// cols entries of `bits_per_entry` bits) fill an SRAM of `capacity_bits`
+// (0: unbounded) in layer order, a layer that does not fit in what is left
+// going to DRAM whole.
+std::vector<bool> off_chip_layers(const network_spec& net, uint64_t capacity_bits,
+                                  int bits_per_entry);
 
 // The design for a network and its run configuration (fp32: digital32,
 // digital-mp, mca).

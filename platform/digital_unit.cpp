@@ -279,20 +279,21 @@ void mca_unit::weight_products(std::size_t k, std::size_t, std::size_t, std::siz
 
 // The outer-product unit scans all entries; non-zero products update chi
 // (read-modify-write) through the SRAM banks in parallel with the scan.
-void mca_unit::weight_update(std::size_t /*k*/, std::size_t rows, std::size_t cols,
-                             uint64_t products) {
+void mca_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t products) {
   const uint64_t entries = rows * cols;
   counters_.add(stage::update, outer_product, static_cast<double>(products));
   counters_.add(stage::update, outer_scan, static_cast<double>(entries));
   const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
   const uint64_t scan = (entries + lanes - 1) / lanes;
+  // chi of a layer off chip: the read-modify-write goes to DRAM.
+  const bool dram = k < off_chip_.size() && off_chip_[k];
   sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
   for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
     mcasim_ext ext;
     ext.st = stage::update;
     ext.ops = products;
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    call(sram_socket, cmd, 0, nullptr, 0, ext, d, name());
+    call(dram ? dram_socket : sram_socket, cmd, 0, nullptr, 0, ext, d, name());
     mem += d;
   }
   advance(std::max(static_cast<double>(scan) * period_, mem));
@@ -372,9 +373,24 @@ void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t wo
   call(sram_socket, cmd, 0, nullptr, 0, ext, delay, name());
 }
 
-void digital_design_unit::propagate(stage s, std::size_t vectors, std::size_t n_out,
+void digital_design_unit::dram_access(stage s, tlm::tlm_command cmd, uint64_t words,
+                                      sc_core::sc_time& delay) {
+  mcasim_ext ext;
+  ext.st = s;
+  ext.ops = words;
+  call(dram_socket, cmd, 0, nullptr, 0, ext, delay, name());
+}
+
+void digital_design_unit::propagate(stage s, std::size_t k, std::size_t vectors, std::size_t n_out,
                                     std::size_t n_in, uint64_t macs, bool from_sram) {
-  sc_core::sc_time mem = sc_core::SC_ZERO_TIME, mac = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time mem = sc_core::SC_ZERO_TIME, mac = sc_core::SC_ZERO_TIME,
+                   off = sc_core::SC_ZERO_TIME;
+  if (from_sram && off_chip(k)) {
+    // The layer's weights stream in from DRAM once per block, into the SRAM.
+    const uint64_t words = static_cast<uint64_t>(n_out) * n_in;
+    dram_access(s, tlm::TLM_READ_COMMAND, words, off);
+    sram_access(s, tlm::TLM_WRITE_COMMAND, words, mem);
+  }
   if (from_sram) {
     sram_access(s, tlm::TLM_READ_COMMAND, macs, mem);
     if (mixed_) counters_.add(s, weight_convert, static_cast<double>(macs));
@@ -386,7 +402,7 @@ void digital_design_unit::propagate(stage s, std::size_t vectors, std::size_t n_
   ext.vectors = vectors;
   ext.ops = macs;
   call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, mac, name());
-  advance(std::max(mem, mac));
+  advance(std::max({mem, mac, off}));
 }
 
 // Every product of the block streams the layer's weights through the MAC
@@ -395,27 +411,27 @@ void digital_design_unit::propagate(stage s, std::size_t vectors, std::size_t n_
 // Backward, the mixed design's 4-bit weights of the layer (2,510 x 4 bits for
 // the perceptron's second layer) are still in a local buffer from the
 // forward pass; the 32-bit design reads its 32-bit weights again.
-void digital_design_unit::weight_products(std::size_t /*k*/, std::size_t n, std::size_t in,
+void digital_design_unit::weight_products(std::size_t k, std::size_t n, std::size_t in,
                                           std::size_t out) {
   const auto st = static_cast<stage>(current_stage());
   const bool from_sram = st == stage::forward || !mixed_;
-  propagate(st, n, out, in, static_cast<uint64_t>(n) * in * out, from_sram);
+  propagate(st, k, n, out, in, static_cast<uint64_t>(n) * in * out, from_sram);
 }
 
 // The 32-bit design reads and writes every weight and forms the outer
 // product in the MAC array; the mixed one scans the 3-bit outer product and
 // reads and writes the non-zero entries. Both run in parallel with the
 // memory; the stage's time is the slower of the two (end_stage).
-void digital_design_unit::weight_update(std::size_t /*k*/, std::size_t rows, std::size_t cols,
+void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols,
                                         uint64_t products) {
   if (mixed_) {
-    written_ += products;
+    (off_chip(k) ? written_off_ : written_) += products;
     scanned_ += rows * cols;
     counters_.add(stage::update, outer_product, static_cast<double>(products));
     counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
     return;
   }
-  written_ += rows * cols;
+  (off_chip(k) ? written_off_ : written_) += rows * cols;
   mcasim_ext ext;
   ext.st = stage::update;
   ext.n_out = rows;
@@ -429,13 +445,17 @@ void digital_design_unit::end_stage(step_stage s) {
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
     sram_access(stage::update, tlm::TLM_READ_COMMAND, written_, mem);
     sram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_, mem);
+    if (written_off_ > 0) {  // the weights of DRAM layers, read and written there
+      dram_access(stage::update, tlm::TLM_READ_COMMAND, written_off_, mem);
+      dram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_off_, mem);
+    }
     if (mixed_) {
       const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
       const uint64_t cycles = (scanned_ + lanes - 1) / lanes;  // whole cycles
       update_compute_ = static_cast<double>(cycles) * period_;
     }
     advance(std::max(mem, update_compute_));
-    written_ = scanned_ = 0;
+    written_ = written_off_ = scanned_ = 0;
     update_compute_ = sc_core::SC_ZERO_TIME;
   }
   digital_unit::end_stage(s);

@@ -173,6 +173,8 @@ class mca_unit : public digital_unit {
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
 
+  tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
+
   // The tiles, one per weight layer of `net`, hold its devices and outlive
   // the unit.
   mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
@@ -180,6 +182,8 @@ class mca_unit : public digital_unit {
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
+  // Weight layers whose chi entries live in DRAM (one flag per layer; none by default).
+  void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
 
  protected:
   // Programming runs in parallel with the digital unit from the start of
@@ -202,6 +206,7 @@ class mca_unit : public digital_unit {
                     mcasim_ext& ext);
 
   std::vector<cm_tile*> tiles_;
+  std::vector<bool> off_chip_;
   std::vector<std::unique_ptr<bus_tile>> ports_;
   sc_core::sc_time program_end_;
 };
@@ -214,9 +219,15 @@ class digital_design_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
+  tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
 
   digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
                       bool mixed, std::size_t batch, double learning_rate);
+  // Weight layers whose weights live in DRAM (one flag per layer; none by
+  // default): every block of their products first streams the layer's
+  // weights from DRAM into the weight SRAM, and their update reads and
+  // writes DRAM instead of the SRAM.
+  void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
 
  protected:
   void end_stage(step_stage s) override;
@@ -228,14 +239,17 @@ class digital_design_unit : public digital_unit {
   // of `vectors` products, read from the SRAM (pipelined: the slower of the
   // two sets the time) or, with from_sram false, from the local buffer of
   // converted weights.
-  void propagate(stage s, std::size_t vectors, std::size_t n_out, std::size_t n_in, uint64_t macs,
-                 bool from_sram);
+  void propagate(stage s, std::size_t k, std::size_t vectors, std::size_t n_out, std::size_t n_in,
+                 uint64_t macs, bool from_sram);
   void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
+  void dram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
+  bool off_chip(std::size_t k) const { return k < off_chip_.size() && off_chip_[k]; }
 
   bool mixed_;
+  std::vector<bool> off_chip_;
   // The update stage so far: weight words read and written, outer-product
   // entries scanned (mixed), the MAC array's time (32-bit).
-  uint64_t written_ = 0, scanned_ = 0;
+  uint64_t written_ = 0, written_off_ = 0, scanned_ = 0;  // written_off_: of DRAM layers
   sc_core::sc_time update_compute_;
 };
 

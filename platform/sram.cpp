@@ -12,6 +12,13 @@ void sram_config::validate() const {
   if (ports < 1) throw std::invalid_argument("sram.ports must be >= 1");
   validate_clock_mhz("sram", clock_mhz);
   if (latency_cycles < 0) throw std::invalid_argument("sram.latency_cycles must be >= 0");
+  if (!(capacity_kib >= 0 && capacity_kib < 1e12)) {
+    throw std::invalid_argument("sram.capacity_kib must be >= 0 (0 = unbounded)");
+  }
+}
+
+uint64_t sram_config::capacity_bits() const {
+  return static_cast<uint64_t>(capacity_kib * 1024.0 * 8.0);
 }
 
 sram::sram(const sc_core::sc_module_name& nm, const sram_config& cfg)

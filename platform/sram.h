@@ -21,7 +21,11 @@ struct sram_config {
   int ports = 1;
   double clock_mhz = 500.0;
   int latency_cycles = 1;
+  // On-chip capacity in KiB (0: unbounded, the Table I designs); what does
+  // not fit lives in DRAM (platform/designs.h).
+  double capacity_kib = 0.0;
   void validate() const;
+  uint64_t capacity_bits() const;
 };
 
 class sram : public sc_core::sc_module, public counted {

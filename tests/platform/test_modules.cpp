@@ -14,6 +14,7 @@
 #include "platform/bus.h"
 #include "platform/cm_tile.h"
 #include "platform/designs.h"
+#include "platform/dram.h"
 #include "platform/mac_array.h"
 #include "platform/pwm_dac.h"
 #include "platform/sram.h"
@@ -201,6 +202,55 @@ void expect_rejected(F f, const std::string& field) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
   }
+}
+
+// A DRAM transfer: the latency once, then the bits at the bandwidth; its
+// bits are counted by direction; a bad configuration names the field.
+TEST(dram, transfer_is_latency_plus_bits_over_bandwidth) {
+  dram_config cfg;
+  cfg.bandwidth_gbps = 25.6;
+  cfg.latency_ns = 40.0;
+  dram m("dram", cfg);
+  txn t(tlm::TLM_READ_COMMAND, 0, nullptr, 0, stage::forward);
+  t.ext.ops = 1000;  // 32-bit words
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  m.b_transport(t.gp, delay);
+  // 40 ns + 4,000 bytes / 25.6 bytes per ns = 196.25 ns
+  EXPECT_EQ(delay, sc_core::sc_time(196.25, sc_core::SC_NS));
+  EXPECT_DOUBLE_EQ(m.counters().count(stage::forward, dram::read_bit), 32000.0);
+  txn w(tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, stage::update);
+  w.ext.ops = 10;
+  w.ext.precision_bits = 16;
+  m.b_transport(w.gp, delay);
+  EXPECT_DOUBLE_EQ(m.counters().count(stage::update, dram::write_bit), 160.0);
+  EXPECT_EQ(m.component(), "dram");
+  cfg.bandwidth_gbps = 0;
+  expect_rejected([&] { cfg.validate(); }, "platform.dram.bandwidth_gbps");
+  cfg = dram_config{};
+  cfg.latency_ns = -1;
+  expect_rejected([&] { cfg.validate(); }, "platform.dram.latency_ns");
+  sram_config s;
+  s.capacity_kib = -1;
+  expect_rejected([&] { s.validate(); }, "sram.capacity_kib");
+}
+
+// Weight layers fill an SRAM in order; one that does not fit goes to DRAM
+// whole, and a later one that fits stays on chip.
+TEST(designs, weight_layers_beyond_the_sram_capacity_live_off_chip) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [784], "layers": [
+      {"kind": "dense", "name": "a", "units": 250}, {"kind": "relu"},
+      {"kind": "dense", "name": "b", "units": 100}, {"kind": "relu"},
+      {"kind": "dense", "name": "c", "units": 10}, {"kind": "cross_entropy"}]})"),
+                                         "test");
+  // a: 785 x 250 x 32 bits = 6,280,000; b: 251 x 100 x 32 = 803,200; c: 101 x 10 x 32 = 32,320
+  EXPECT_EQ(off_chip_layers(net, 0, 32), (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(off_chip_layers(net, 7'200'000, 32), (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(off_chip_layers(net, 6'320'000, 32), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(off_chip_layers(net, 1'000'000, 32), (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(off_chip_layers(net, 10'000, 32), (std::vector<bool>{true, true, true}));
+  sram_config s;
+  s.capacity_kib = 2;
+  EXPECT_EQ(s.capacity_bits(), 16384u);
 }
 
 TEST(pwm_dac, bad_configuration_names_the_field) {

@@ -150,6 +150,35 @@ void digital_equivalence(const char* experiment) {
   EXPECT_DOUBLE_EQ(d.mac.counters().count(stage::backward, mac_array::mac), n * nh * no);
 }
 
+// The 32-bit design with a weight SRAM too small for the first layer (785 x
+// 250 x 32 bits): its weights stream from DRAM once per product block (here
+// every image) into the SRAM, and its update reads and writes them in DRAM;
+// the second layer stays on chip. The numerics do not change.
+TEST(platform, digital32_weights_beyond_the_sram_stream_from_dram) {
+  sim_guard();
+  const dataset train = make_synthetic_dataset(20, 5);
+  const experiment_config exp = make_experiment("table1-digital32");
+  platform_config pc;
+  pc.weight_sram32.capacity_kib = 100;  // 819,200 bits: layer 2 (80,320 bits) fits, layer 1 not
+  digital_design d("dig", perceptron_network(exp.mlp), engine_config(exp), pc, 9);
+  EXPECT_EQ(d.off_chip, (std::vector<bool>{true, false}));
+  d.unit().set_job(make_job(train, train.size()));
+  sc_core::sc_start();
+  const auto ref = functional_model(exp, 9, train, exp.image_period_s);
+  for (std::size_t l = 0; l < 2; ++l) EXPECT_EQ(d.net->weights(l), ref->weights(l));
+  const double n = static_cast<double>(train.size());
+  const double w1 = 785.0 * 250;
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::forward, dram::read_bit), n * w1 * 32);
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::backward, dram::read_bit), 0.0);
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::update, dram::read_bit), n * w1 * 32);
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::update, dram::write_bit), n * w1 * 32);
+  // The SRAM: the staged words written, every product's words read.
+  EXPECT_DOUBLE_EQ(d.weight_sram.counters().count(stage::forward, sram::write_word), n * w1);
+  EXPECT_DOUBLE_EQ(d.weight_sram.counters().count(stage::forward, sram::read_word),
+                   n * (w1 + 251.0 * 10));
+  EXPECT_DOUBLE_EQ(d.weight_sram.counters().count(stage::update, sram::write_word), n * 251.0 * 10);
+}
+
 TEST(equivalence, digital32_platform_matches_functional_model) {
   digital_equivalence("table1-digital32");
 }
