@@ -165,8 +165,10 @@ sweep_spec load_sweep_spec(const std::string& path) {
   }
   sweep_spec s;
   if (j.contains("command")) {
-    if (!j["command"].is_string() || (j["command"] != "table1" && j["command"] != "train")) {
-      throw sweep_error(path + ": command = " + shown(j["command"]) + ": allowed: table1, train");
+    if (!j["command"].is_string() ||
+        (j["command"] != "table1" && j["command"] != "train" && j["command"] != "estimate")) {
+      throw sweep_error(path + ": command = " + shown(j["command"]) +
+                        ": allowed: table1, train, estimate");
     }
     s.command = j["command"].get<std::string>();
   } else {
@@ -409,21 +411,31 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     nlohmann::json m = nlohmann::json::object();
     const bool done = fs::exists(dir + "/done");
     row["status"] = done ? "done" : (fs::exists(dir) ? "failed or unfinished" : "not run");
+    // table1 and estimate: per design and stage (and accuracy, DRAM, mapping).
+    auto per_design = [&m](const nlohmann::json& doc, const char* accuracy) {
+      for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
+        const std::string& d = it.key();
+        const auto& dj = it.value();
+        m[d + "." + accuracy] = dj[accuracy];
+        m[d + ".throughput_images_per_s"] = dj["throughput_images_per_s"];
+        for (const char* st : {"forward", "backward", "update", "total"}) {
+          m[d + "." + st + ".energy_nj"] = dj["stages"][st]["energy_nj"];
+          m[d + "." + st + ".time_us"] = dj["stages"][st]["time_us"];
+        }
+        if (dj.contains("dram")) m[d + ".dram.energy_nj"] = dj["dram"]["energy_nj"];
+      }
+      m["mca.nonzero_chi_updates_per_image"] =
+          doc["designs"]["mca"]["statistics"]["nonzero_chi_updates_per_image"];
+    };
     if (done && spec.command == "table1") {
       const auto doc = read_json(dir + "/table1.json");
+      if (!doc.is_null()) per_design(doc, "test_accuracy");
+    } else if (done && spec.command == "estimate") {
+      const auto doc = read_json(dir + "/estimate.json");
       if (!doc.is_null()) {
-        for (auto it = doc["designs"].begin(); it != doc["designs"].end(); ++it) {
-          const std::string& d = it.key();
-          const auto& dj = it.value();
-          m[d + ".test_accuracy"] = dj["test_accuracy"];
-          m[d + ".throughput_images_per_s"] = dj["throughput_images_per_s"];
-          for (const char* st : {"forward", "backward", "update", "total"}) {
-            m[d + "." + st + ".energy_nj"] = dj["stages"][st]["energy_nj"];
-            m[d + "." + st + ".time_us"] = dj["stages"][st]["time_us"];
-          }
-        }
-        m["mca.nonzero_chi_updates_per_image"] =
-            doc["designs"]["mca"]["statistics"]["nonzero_chi_updates_per_image"];
+        per_design(doc, "train_accuracy_measured_window");
+        m["mapping.tiles_used"] = doc["mapping"]["tiles_used"];
+        m["mapping.utilisation"] = doc["mapping"]["utilisation"];
       }
     } else if (done) {
       const auto doc = read_json(dir + "/metrics.json");
@@ -445,10 +457,14 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     }
     rows.push_back(row);
   }
-  // Pareto fronts over the MCA (table1) or the trained design (train).
-  const std::string acc = spec.command == "table1" ? "mca.test_accuracy" : "max_test_accuracy";
-  const std::string en = spec.command == "table1" ? "mca.total.energy_nj" : "total.energy_nj";
-  const std::string tm = spec.command == "table1" ? "mca.total.time_us" : "total.time_us";
+  // Pareto fronts over the MCA (table1, estimate: its accuracy on the
+  // measured training samples) or the trained design (train).
+  const bool designs = spec.command == "table1" || spec.command == "estimate";
+  const std::string acc = spec.command == "table1"      ? "mca.test_accuracy"
+                          : spec.command == "estimate" ? "mca.train_accuracy_measured_window"
+                                                       : "max_test_accuracy";
+  const std::string en = designs ? "mca.total.energy_nj" : "total.energy_nj";
+  const std::string tm = designs ? "mca.total.time_us" : "total.time_us";
   auto col = [&](const std::string& k) {
     std::vector<double> v;
     for (const auto& r : rows) {

@@ -8,7 +8,7 @@
 //
 // SPEC:
 //   {
-//     "command": "table1",                      // or "train"
+//     "command": "table1",                      // or "train", "estimate"
 //     "args": ["--images", "2000"],             // options for every point
 //     "base": {"experiment": {...}},            // optional configuration patch
 //     "grid": {"experiment.mca.adc_forward.bits": [4, 5, 6, 7, 8]},

@@ -161,6 +161,20 @@ TEST(sweep_spec, the_dropout_study_uses_the_cnn_configuration) {
   EXPECT_EQ(s.base["training"]["batch"], 51);
 }
 
+// The sweep specifications of configs/ load: the SRAM capacity sweep (5
+// weight-SRAM sizes x chi on or off chip) and the tile-size sweep.
+TEST(sweep_spec, the_estimate_sweeps_of_configs_load) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec sram = load_sweep_spec(configs + "sram_capacity_sweep.json");
+  EXPECT_EQ(sram.command, "estimate");
+  EXPECT_EQ(sram.points.size(), 5u * 2u);
+  EXPECT_EQ(sram.base["training"]["mca"]["update_x"]["ideal"], false);
+  const sweep_spec tiles = load_sweep_spec(configs + "tile_size_sweep.json");
+  EXPECT_EQ(tiles.points.size(), 4u);
+  EXPECT_EQ(tiles.base["training"]["batch"], 51);
+  EXPECT_EQ(tiles.points[0].values["platform.tiles.rows"], 128);
+}
+
 // Each of these once escaped as another exception, overflowed the stack or
 // expanded values before counting them (tests/fuzz/regressions/fuzz_sweep).
 TEST(sweep_spec, hostile_specs_are_sweep_errors) {
@@ -254,6 +268,35 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
   expect_untouched(finished, out + "/points/p00000");
   expect_rerun(out + "/points/p00001", resumed_at);
   EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,8,"), std::string::npos);
+}
+
+// An estimate sweep: every point's estimate.json feeds the table (per
+// design and stage, DRAM energy, the mapping's tiles).
+TEST(sweep, an_estimate_sweep_collects_designs_dram_and_tiles) {
+  test::temp_dir dir;
+  const std::string data = dir.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 60, 10);
+  const std::string spec = write_spec(dir, R"({"command": "estimate",
+      "args": ["--network", "mlp-paper", "--warmup", "10", "--images", "20", "--threads", "1",
+               "--data", ")" + data + R"("],
+      "grid": {"platform.weight_sram32.capacity_kib": [0, 100]}})");
+  const std::string out = dir.file("sweep");
+  const std::string cmd = std::string(MCASIM_EXE) + " sweep " + spec + " --out " + out +
+                          " --jobs 2 > " + dir.file("log.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text(dir.file("log.txt"));
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/results.json"));
+  ASSERT_EQ(doc["rows"].size(), 2u);
+  const auto& on = doc["rows"][0]["metrics"];
+  const auto& off = doc["rows"][1]["metrics"];
+  EXPECT_EQ(on["digital32.dram.energy_nj"], 0.0);
+  // 100 KiB holds the output layer, not the hidden one: its weights come from DRAM.
+  EXPECT_GT(off["digital32.dram.energy_nj"].get<double>(), 0.0);
+  EXPECT_GT(off["digital32.total.energy_nj"].get<double>(),
+            on["digital32.total.energy_nj"].get<double>());
+  EXPECT_EQ(off["mca.total.energy_nj"], on["mca.total.energy_nj"]);  // chi stays on chip
+  EXPECT_EQ(on["mapping.tiles_used"], 3);
+  EXPECT_EQ(doc["pareto_axes"]["accuracy"], "mca.train_accuracy_measured_window");
 }
 
 // Two MPI ranks over loopback: points split between the ranks, results
