@@ -101,38 +101,52 @@ json xy(const json& x, const json& y) {
   return s;
 }
 
-void table1_figures(const json& doc, std::vector<figure>& figs) {
-  const std::vector<std::string> designs{"digital32", "digital-mp", "mca"};
-  const std::vector<std::string> stages{"forward", "backward", "update"};
-  const json labels = stages;
+const std::vector<std::string> k_report_designs{"digital32", "digital-mp", "mca"};
+const std::vector<std::string> k_report_stages{"forward", "backward", "update"};
+
+// Energy and time per sample and stage of the three designs (table1.json,
+// estimate.json), with the paper's Table I outlined beside the energies
+// when the cells hold it.
+void design_stage_figures(const json& doc, bool paper, const std::string& unit,
+                          std::vector<figure>& figs) {
+  const json labels = k_report_stages;
   json sets = json::array(), tsets = json::array();
   int c = 0;
-  for (const auto& d : designs) {
+  for (const auto& d : k_report_designs) {
     json e = json::array(), p = json::array(), t = json::array();
-    for (const auto& st : stages) {
+    for (const auto& st : k_report_stages) {
       const auto& cell = doc["designs"][d]["stages"][st];
       e.push_back(cell["energy_nj"]);
       p.push_back(cell.value("paper_energy_nj", 0.0));
       t.push_back(cell["time_us"]);
     }
-    sets.push_back(dataset(d + " (simulated)", e, c));
-    json pd = dataset(d + " (paper)", p, c);
-    pd["backgroundColor"] = "rgba(0,0,0,0)";
-    pd["borderWidth"] = 2;
-    sets.push_back(pd);
+    sets.push_back(dataset(paper ? d + " (simulated)" : d, e, c));
+    if (paper) {
+      json pd = dataset(d + " (paper)", p, c);
+      pd["backgroundColor"] = "rgba(0,0,0,0)";
+      pd["borderWidth"] = 2;
+      sets.push_back(pd);
+    }
     tsets.push_back(dataset(d, t, c));
     ++c;
   }
   json y_log;
-  y_log["y"] = axis("energy per image (nJ)", true);
-  figs.push_back({"Energy per training image and stage",
-                  "Simulated (filled) against the paper's Table I (outlined); log scale.",
+  y_log["y"] = axis("energy per " + unit + " (nJ)", true);
+  figs.push_back({"Energy per training " + unit + " and stage",
+                  paper ? "Simulated (filled) against the paper's Table I (outlined); log scale."
+                        : "Ledger of counted actions x per-action energies; log scale.",
                   chart("bar", labelled(labels, sets), y_log)});
   json t_log;
-  t_log["y"] = axis("time per image (us)", true);
-  figs.push_back({"Time per training image and stage",
-                  "SystemC simulated time per image; log scale.",
+  t_log["y"] = axis("time per " + unit + " (us)", true);
+  figs.push_back({"Time per training " + unit + " and stage",
+                  "SystemC simulated time per " + unit + "; log scale.",
                   chart("bar", labelled(labels, tsets), t_log)});
+}
+
+void table1_figures(const json& doc, std::vector<figure>& figs) {
+  const std::vector<std::string>& stages = k_report_stages;
+  const json labels = stages;
+  design_stage_figures(doc, true, "image", figs);
   json parts = json::array();
   int pc = 0;
   for (const std::string part : {"computational memory", "digital unit"}) {
@@ -415,6 +429,66 @@ std::string provenance(const json& doc) {
 
 }  // namespace
 
+// estimate.json: the designs per stage, the MCA's energy by weight layer
+// (stacked by stage), the tiles' utilisation, and DRAM energy when any.
+void estimate_figures(const json& doc, std::vector<figure>& figs) {
+  design_stage_figures(doc, false, "sample", figs);
+  json layers = json::array();
+  for (const auto& l : doc["designs"]["mca"]["layers"]) layers.push_back(l["layer"]);
+  json sets = json::array();
+  int c = 0;
+  for (const auto& st : k_report_stages) {
+    json e = json::array();
+    for (const auto& l : doc["designs"]["mca"]["layers"]) e.push_back(l[st + "_nj"]);
+    sets.push_back(dataset(st, e, c++));
+  }
+  json stacked;
+  stacked["x"]["stacked"] = true;
+  stacked["y"] = axis("nJ per sample");
+  stacked["y"]["stacked"] = true;
+  figs.push_back({"MCA energy by weight layer",
+                  "Each layer's tile (PWM DACs, crossbar reads, ADCs, programming) per stage; the "
+                  "digital unit and chi SRAM are shared and not included.",
+                  chart("bar", labelled(layers, sets), stacked)});
+  json util = json::array(), tiles = json::array(), names = json::array();
+  for (const auto& l : doc["mapping"]["layers"]) {
+    names.push_back(l["layer"]);
+    util.push_back(100.0 * l["utilisation"].get<double>());
+    tiles.push_back(l["tiles"]);
+  }
+  json sc;
+  sc["y"] = axis("devices used (%)");
+  sc["y1"] = axis("tiles");
+  sc["y1"]["position"] = "right";
+  json us = json::array({dataset("utilisation (%)", util, 0), dataset("tiles", tiles, 1, "line")});
+  us[1]["yAxisID"] = "y1";
+  const auto& m = doc["mapping"];
+  figs.push_back({"Tiles and their utilisation by weight layer",
+                  "The network on " + std::to_string(m["tile_rows"].get<std::size_t>()) + " x " +
+                      std::to_string(m["tile_cols"].get<std::size_t>()) +
+                      " tiles: " + std::to_string(m["tiles_used"].get<std::size_t>()) + " of " +
+                      std::to_string(m["tile_count"].get<std::size_t>()) + " used.",
+                  chart("bar", labelled(names, us), sc)});
+  json dram = json::array(), dlabels = json::array();
+  double any = 0;
+  for (const auto& d : k_report_designs) {
+    dlabels.push_back(d);
+    const double e = doc["designs"][d].contains("dram")
+                         ? doc["designs"][d]["dram"]["energy_nj"].get<double>()
+                         : 0.0;
+    dram.push_back(e);
+    any += e;
+  }
+  if (any > 0) {
+    json y;
+    y["y"] = axis("nJ per sample");
+    figs.push_back({"DRAM energy per sample",
+                    "Weights (digital designs) or chi (MCA) of the layers that do not fit in the "
+                    "on-chip SRAM.",
+                    chart("bar", labelled(dlabels, json::array({dataset("DRAM", dram, 3)})), y)});
+  }
+}
+
 int write_report(const std::string& dir, const std::string& chartjs_path) {
   std::vector<figure> figs;
   std::string kind;
@@ -423,6 +497,10 @@ int write_report(const std::string& dir, const std::string& chartjs_path) {
     kind = "Table I";
     table1_figures(t1, figs);
     doc = t1;
+  } else if (const json es = read_json(dir + "/estimate.json"); !es.is_null()) {
+    kind = "estimate";
+    estimate_figures(es, figs);
+    doc = es;
   } else if (const json sw = read_json(dir + "/results.json"); !sw.is_null()) {
     kind = "sweep";
     sweep_figures(sw, figs);
@@ -437,7 +515,7 @@ int write_report(const std::string& dir, const std::string& chartjs_path) {
     doc = read_json(dir + "/characterization.json");
   } else {
     throw std::invalid_argument(dir +
-                                ": no table1.json, results.json, metrics.json or "
+                                ": no table1.json, estimate.json, results.json, metrics.json or "
                                 "characterization.csv to report on");
   }
   const std::string lib = slurp(chartjs_path);

@@ -75,6 +75,23 @@ TEST_F(report, training_report_renders_accuracy_updates_drift_and_conductance_pl
   expect_renders(tmp, out, 4);
 }
 
+// An estimate with the weight SRAM limited: designs per stage, the MCA by
+// layer, the tiles, DRAM energy: five plots.
+TEST_F(report, estimate_report_renders_layers_tiles_and_dram) {
+  const std::string data = tmp.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 60, 10);
+  const std::string out = tmp.file("estimate");
+  ASSERT_EQ(std::system((k_exe +
+                         " estimate --network mlp-paper --images 20 --threads 1 --quiet "
+                         "--set platform.weight_sram32.capacity_kib=100 --data " +
+                         data + " --out " + out + " > " + tmp.file("est.log") + " 2>&1")
+                            .c_str()),
+            0)
+      << test::read_text(tmp.file("est.log"));
+  expect_renders(tmp, out, 5);
+}
+
 TEST_F(report, characterization_report_renders) {
   const std::string out = tmp.file("char");
   ASSERT_EQ(std::system(
