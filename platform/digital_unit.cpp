@@ -34,6 +34,15 @@ void call(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_com
   }
 }
 
+// Reads or writes `words` words of a memory (SRAM, DRAM) on `socket`.
+void memory_access(tlm_utils::simple_initiator_socket<digital_unit>& socket, stage s,
+                   tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay, const char* who) {
+  mcasim_ext ext;
+  ext.st = s;
+  ext.ops = words;
+  call(socket, cmd, 0, nullptr, 0, ext, delay, who);
+}
+
 }  // namespace
 
 void digital_unit_config::validate() const {
@@ -289,12 +298,7 @@ void mca_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols, 
   const bool dram = k < off_chip_.size() && off_chip_[k];
   sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
   for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
-    mcasim_ext ext;
-    ext.st = stage::update;
-    ext.ops = products;
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    call(dram ? dram_socket : sram_socket, cmd, 0, nullptr, 0, ext, d, name());
-    mem += d;
+    memory_access(dram ? dram_socket : sram_socket, stage::update, cmd, products, mem, name());
   }
   advance(std::max(static_cast<double>(scan) * period_, mem));
 }
@@ -367,18 +371,12 @@ digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
 
 void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t words,
                                       sc_core::sc_time& delay) {
-  mcasim_ext ext;
-  ext.st = s;
-  ext.ops = words;
-  call(sram_socket, cmd, 0, nullptr, 0, ext, delay, name());
+  memory_access(sram_socket, s, cmd, words, delay, name());
 }
 
 void digital_design_unit::dram_access(stage s, tlm::tlm_command cmd, uint64_t words,
                                       sc_core::sc_time& delay) {
-  mcasim_ext ext;
-  ext.st = s;
-  ext.ops = words;
-  call(dram_socket, cmd, 0, nullptr, 0, ext, delay, name());
+  memory_access(dram_socket, s, cmd, words, delay, name());
 }
 
 void digital_design_unit::propagate(stage s, std::size_t k, std::size_t vectors, std::size_t n_out,
