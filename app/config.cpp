@@ -111,9 +111,11 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     const std::string& key = it.key();
     const std::string p = path.empty() ? key : path + "." + key;
-    // The technology's energy table may gain entries (new components/actions).
+    // The technology's energy and area tables may gain entries (new
+    // components, actions, units).
     const bool energy_table =
-        path == "technology.energy_pj" || path.rfind("technology.energy_pj.", 0) == 0;
+        path == "technology.energy_pj" || path.rfind("technology.energy_pj.", 0) == 0 ||
+        path == "technology.area_um2" || path.rfind("technology.area_um2.", 0) == 0;
     if (!tree.contains(key)) {
       if (energy_table) {
         tree[key] = it.value();

@@ -189,6 +189,14 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     dj["statistics"] = {{"nonzero_weight_updates_per_image",
                          led.count("du_digital_mp", "outer_product", "update") * per}};
   }
+  // Silicon area of the modules that declare it (the digital units' datapaths
+  // and the bus are not modelled), by technology component.
+  double area = 0;
+  for (const auto& [kind, um2] : area_by_kind_um2(snap, tech)) {
+    dj["area"]["by_component_mm2"][kind] = um2 * 1e-6;
+    area += um2 * 1e-6;
+  }
+  dj["area"]["total_mm2"] = area;
   dj["dram"] = {{"read_bits_per_image", led.count("dram", "read_bit") * per},
                 {"write_bits_per_image", led.count("dram", "write_bit") * per},
                 {"energy_nj", led.energy_pj("", "dram") * 1e-3 * per}};
@@ -425,6 +433,17 @@ std::string estimate_markdown(const nlohmann::json& doc) {
     md << buf;
   }
   md << "\n| figure | value |\n|---|---|\n";
+  for (const char* k : k_design_names) {
+    std::string parts;
+    for (const auto& [kind, mm2] : d[k]["area"]["by_component_mm2"].items()) {
+      std::snprintf(buf, sizeof buf, "%s%s %.3g", parts.empty() ? "" : ", ", kind.c_str(),
+                    mm2.get<double>());
+      parts += buf;
+    }
+    std::snprintf(buf, sizeof buf, "| area %s (mm^2) | %.4g (%s) |\n", k,
+                  d[k]["area"]["total_mm2"].get<double>(), parts.c_str());
+    md << buf;
+  }
   for (const char* k : k_design_names) {
     std::snprintf(buf, sizeof buf, "| throughput %s (samples/s) | %.4g |\n", k,
                   d[k]["throughput_images_per_s"].get<double>());

@@ -61,6 +61,9 @@ class adc_bank : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "adc_bank"; }
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    return {{"converter", static_cast<double>(converters_)}};
+  }
 
  private:
   adc_bank_config cfg_;

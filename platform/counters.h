@@ -67,6 +67,10 @@ class counted {
   virtual const action_counters& counters() const = 0;
   virtual void clear_counters() = 0;
   virtual std::string component() const = 0;  // key in the technology table
+  // What the module puts on silicon, as (unit, how many): priced by the
+  // technology table's area per unit (area_um2.<component>.<unit>). None by
+  // default (modules whose area is not modelled).
+  virtual std::vector<std::pair<std::string, double>> area_units() const { return {}; }
 
  private:
   timeline* timeline_ = nullptr;

@@ -83,6 +83,10 @@ class crossbar_array : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "crossbar"; }
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    return {{"device",
+             static_cast<double>(devices_->rows() * devices_->cols() * devices_per_weight())}};
+  }
 
  private:
   // Counts SET and RESET pulses the devices gained since `before` and

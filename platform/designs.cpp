@@ -109,10 +109,23 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const network_
   kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
   const sram_config& ws = rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp;
   off_chip = off_chip_layers(net->spec(), ws.capacity_bits(), ws.word_bits);
+  weight_sram.set_stored_bits(on_chip_bits(net->spec(), off_chip, ws.word_bits));
   du.place_off_chip(off_chip);
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
   du.dram_socket.bind(offchip.tgt_socket);
+}
+
+uint64_t on_chip_bits(const network_spec& net, const std::vector<bool>& off_chip,
+                      int bits_per_entry) {
+  uint64_t bits = 0;
+  const std::vector<std::size_t> wl = net.weight_layers();
+  for (std::size_t k = 0; k < wl.size(); ++k) {
+    if (k < off_chip.size() && off_chip[k]) continue;
+    bits += static_cast<uint64_t>(net.layers[wl[k]].rows()) * net.layers[wl[k]].cols() *
+            bits_per_entry;
+  }
+  return bits;
 }
 
 std::vector<bool> off_chip_layers(const network_spec& net, uint64_t capacity_bits,
@@ -176,6 +189,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
                                   rc.learning_rate);
   kind_ = "mca";
   off_chip = off_chip_layers(net->spec(), pc.chi_sram.capacity_bits(), pc.chi_sram.word_bits);
+  chi_sram.set_stored_bits(on_chip_bits(net->spec(), off_chip, pc.chi_sram.word_bits));
   du->place_off_chip(off_chip);
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);

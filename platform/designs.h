@@ -106,6 +106,9 @@ class mca_design : public design {
 // going to DRAM whole.
 std::vector<bool> off_chip_layers(const network_spec& net, uint64_t capacity_bits,
                                   int bits_per_entry);
+// The bits of the weight layers not off chip (rows x cols x bits_per_entry each).
+uint64_t on_chip_bits(const network_spec& net, const std::vector<bool>& off_chip,
+                      int bits_per_entry);
 
 // The design for a network and its run configuration (fp32: digital32,
 // digital-mp, mca).

@@ -39,6 +39,9 @@ class mac_array : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "mac_array"; }
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    return {{"mac_" + cfg_.precision, static_cast<double>(cfg_.lanes_in) * cfg_.lanes_out}};
+  }
 
  private:
   mac_array_config cfg_;

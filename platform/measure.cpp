@@ -9,6 +9,13 @@
 #include "util/io.h"
 
 namespace mcasim {
+std::map<std::string, double> area_by_kind_um2(const design_snapshot& snap,
+                                               const technology& tech) {
+  std::map<std::string, double> by_kind;
+  for (const auto& a : snap.areas) by_kind[a.kind] += a.n * tech.area_um2(a.kind, a.unit);
+  return by_kind;
+}
+
 namespace {
 
 // Moves SystemC's VCD file into place with its $date section (the wall-clock
@@ -44,6 +51,8 @@ design_snapshot take_snapshot(design& d) {
       snap.busy_times.push_back(
           {d.part_of(*c), c->component(), stage_name(s), ac.busy_time(s).to_seconds()});
     }
+    for (const auto& [unit, n] : c->area_units())
+      snap.areas.push_back({path, c->component(), unit, n});
   }
   for (int si = 0; si < k_stages; ++si) {
     snap.stage_s[si] = d.unit().stage_time(static_cast<stage>(si)).to_seconds();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -21,13 +22,20 @@ struct design_snapshot {
     std::string part, kind, stage;  // kind: the module's technology-table component
     double seconds;
   };
+  struct area {
+    std::string path, kind, unit;  // kind: the technology-table component
+    double n;
+  };
   std::vector<count> counts;
   std::vector<busy> busy_times;
+  std::vector<area> areas;  // what each module puts on silicon
   std::array<double, k_stages> stage_s{};
 };
 
 design_snapshot take_snapshot(design& d);
 ledger make_ledger(const design_snapshot& snap, const technology& tech);
+// Silicon area (um^2) of the snapshot's modules by technology component.
+std::map<std::string, double> area_by_kind_um2(const design_snapshot& snap, const technology& tech);
 // Busy seconds of the modules of one part ("computational memory", ...) in a stage.
 double part_busy_s(const design_snapshot& snap, const std::string& part, stage s);
 // Busy seconds of the modules of one component kind ("pwm_dac", ...) in a stage.

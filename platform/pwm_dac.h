@@ -61,6 +61,9 @@ class pwm_dac : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "pwm_dac"; }
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    return {{"converter", static_cast<double>(converters_)}};
+  }
 
  private:
   const quantizer_config& resolution(bool backward) const {

@@ -43,10 +43,17 @@ class sram : public sc_core::sc_module, public counted {
   const action_counters& counters() const override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "sram" + std::to_string(cfg_.word_bits); }
+  // The bits the design keeps here (its area when the capacity is unbounded).
+  void set_stored_bits(uint64_t bits) { stored_bits_ = bits; }
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    const uint64_t cap = cfg_.capacity_bits();
+    return {{"bit", static_cast<double>(cap > 0 ? cap : stored_bits_)}};
+  }
 
  private:
   sram_config cfg_;
   sc_core::sc_time period_;
+  uint64_t stored_bits_ = 0;
   action_counters counters_{{"read_word", "write_word"}};
 };
 

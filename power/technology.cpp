@@ -29,18 +29,26 @@ technology technology::from_json_text(const std::string& text, const std::string
     throw technology_error(origin + ": missing object 'energy_pj'");
   }
   t.name_ = doc.value("name", origin);
-  for (const auto& [component, actions] : doc["energy_pj"].items()) {
-    if (!actions.is_object()) {
-      throw technology_error(origin + ": energy_pj." + component + " must be an object");
-    }
-    for (const auto& [action, value] : actions.items()) {
-      if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0) {
-        throw technology_error(origin + ": energy_pj." + component + "." + action + " = " +
-                               value.dump() + ": must be a finite number >= 0");
+  // {component: {key: value >= 0}} tables: energy per action, area per unit.
+  auto table = [&](const char* section, std::map<std::string, std::map<std::string, double>>& to) {
+    if (!doc.contains(section)) return;
+    if (!doc[section].is_object())
+      throw technology_error(origin + ": " + section + " must be an object");
+    for (const auto& [component, entries] : doc[section].items()) {
+      if (!entries.is_object()) {
+        throw technology_error(origin + ": " + section + "." + component + " must be an object");
       }
-      t.energy_pj_[component][action] = value.get<double>();
+      for (const auto& [key, value] : entries.items()) {
+        if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0) {
+          throw technology_error(origin + ": " + section + "." + component + "." + key + " = " +
+                                 value.dump() + ": must be a finite number >= 0");
+        }
+        to[component][key] = value.get<double>();
+      }
     }
-  }
+  };
+  table("energy_pj", t.energy_pj_);
+  table("area_um2", t.area_um2_);
   return t;
 }
 
@@ -48,6 +56,9 @@ nlohmann::json technology::as_json() const {
   nlohmann::json j{{"name", name_}, {"energy_pj", nlohmann::json::object()}};
   for (const auto& [component, actions] : energy_pj_) {
     for (const auto& [action, pj] : actions) j["energy_pj"][component][action] = pj;
+  }
+  for (const auto& [component, units] : area_um2_) {
+    for (const auto& [unit, um2] : units) j["area_um2"][component][unit] = um2;
   }
   return j;
 }
@@ -60,6 +71,16 @@ double technology::energy_pj(const std::string& component, const std::string& ac
   }
   throw technology_error(origin_ + ": no energy for action '" + action + "' of component '" +
                          component + "' (energy_pj." + component + "." + action + ")");
+}
+
+double technology::area_um2(const std::string& component, const std::string& unit) const {
+  const auto c = area_um2_.find(component);
+  if (c != area_um2_.end()) {
+    const auto u = c->second.find(unit);
+    if (u != c->second.end()) return u->second;
+  }
+  throw technology_error(origin_ + ": no area for unit '" + unit + "' of component '" + component +
+                         "' (area_um2." + component + "." + unit + ")");
 }
 
 void technology::set_energy_pj(const std::string& component, const std::string& action, double pj) {

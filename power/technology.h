@@ -26,12 +26,16 @@ class technology {
   // {"name": ..., "energy_pj": {component: {action: pJ}}}: the file's format.
   nlohmann::json as_json() const;
   double energy_pj(const std::string& component, const std::string& action) const;
+  // Silicon area of one unit of a component (um^2), from the optional
+  // "area_um2": {component: {unit: um^2}} object; throws naming the key
+  // when a module declares a unit the table lacks.
+  double area_um2(const std::string& component, const std::string& unit) const;
   // Replaces one entry (exploration: change one per-action energy).
   void set_energy_pj(const std::string& component, const std::string& action, double pj);
 
  private:
   std::string name_, origin_;
-  std::map<std::string, std::map<std::string, double>> energy_pj_;
+  std::map<std::string, std::map<std::string, double>> energy_pj_, area_um2_;
 };
 
 }  // namespace mcasim

@@ -356,6 +356,9 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
     }
   }
   EXPECT_DOUBLE_EQ(pwm, 784.0 * 10);
+  // Area: the devices of both tiles, (10 x 3 + 589 x 10) pairs x 2 x 0.03 um^2.
+  EXPECT_NEAR(mca["area"]["by_component_mm2"]["crossbar"].get<double>(), 11840 * 0.03e-6, 1e-12);
+  EXPECT_GT(doc["designs"]["digital32"]["area"]["by_component_mm2"]["sram32"].get<double>(), 0.0);
   ASSERT_EQ(mca["layers"].size(), 2u);
   EXPECT_EQ(mca["layers"][0]["layer"], "c1");
   // c1 (10 x 3) on one tile, o (589 x 10) in two row blocks of 512 rows.

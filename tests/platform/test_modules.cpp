@@ -746,6 +746,36 @@ TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
   EXPECT_THROW(technology::from_json_text("{", "broken.json"), technology_error);
 }
 
+// Areas per unit: read, written back, and a missing or negative entry named.
+TEST(technology, area_per_unit_and_its_errors) {
+  auto tech = technology::from_json_text(
+      R"({"energy_pj":{"bus":{"beat":1}},"area_um2":{"crossbar":{"device":0.03}}})", "a.json");
+  EXPECT_DOUBLE_EQ(tech.area_um2("crossbar", "device"), 0.03);
+  EXPECT_DOUBLE_EQ(tech.as_json()["area_um2"]["crossbar"]["device"].get<double>(), 0.03);
+  try {
+    tech.area_um2("adc_bank", "converter");
+    FAIL() << "expected technology_error";
+  } catch (const technology_error& e) {
+    EXPECT_NE(std::string(e.what()).find("area_um2.adc_bank.converter"), std::string::npos)
+        << e.what();
+  }
+  try {
+    technology::from_json_text(R"({"energy_pj":{},"area_um2":{"sram32":{"bit":-1}}})", "b.json");
+    FAIL() << "expected technology_error";
+  } catch (const technology_error& e) {
+    EXPECT_NE(std::string(e.what()).find("b.json: area_um2.sram32.bit = -1"), std::string::npos)
+        << e.what();
+  }
+  // The modules' units: devices of an array, converters of the banks.
+  crossbar_array a("array_area", crossbar_array_config{}, small_array(false));
+  ASSERT_EQ(a.area_units().size(), 1u);
+  EXPECT_EQ(a.area_units()[0].first, "device");
+  EXPECT_DOUBLE_EQ(a.area_units()[0].second, 4.0 * 3 * 2);  // 4 x 3 differential pairs
+  sram_config sc;
+  sc.capacity_kib = 1;
+  EXPECT_DOUBLE_EQ(sram("sram_area", sc).area_units()[0].second, 8192.0);
+}
+
 TEST(ledger, energy_is_count_times_table_entry_and_filters_by_stage) {
   auto tech = technology::from_json_text(
       R"({"energy_pj":{"bus":{"beat":2.0},"adc_bank":{"conversion":10.0}}})", "t.json");
