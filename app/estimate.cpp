@@ -189,6 +189,25 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     dj["statistics"] = {{"nonzero_weight_updates_per_image",
                          led.count("du_digital_mp", "outer_product", "update") * per}};
   }
+  // Pipelined stages: per sample, the fill and drain of a batch's pipeline,
+  // the steady-state time between samples, and each resource's work and
+  // idle (stall) time.
+  for (stage s : k_all_stages) {
+    const pipeline_stats& ps = snap.pipeline[static_cast<int>(s)];
+    if (ps.batches == 0) continue;
+    const double b = static_cast<double>(ps.batches), n = static_cast<double>(ps.samples);
+    nlohmann::json pj{{"batches", ps.batches},
+                      {"fill_us_per_batch", ps.fill.to_seconds() * 1e6 / b},
+                      {"drain_us_per_batch", ps.drain.to_seconds() * 1e6 / b},
+                      {"time_us_per_sample", ps.time.to_seconds() * 1e6 / n}};
+    pj["steady_state_us_per_sample"] =
+        n > b ? (ps.time - ps.fill).to_seconds() * 1e6 / (n - b) : ps.time.to_seconds() * 1e6 / n;
+    for (const auto& [r, busy] : ps.busy) {
+      pj["busy_us_per_sample"][r] = busy.to_seconds() * 1e6 / n;
+      pj["stall_us_per_sample"][r] = (ps.time - busy).to_seconds() * 1e6 / n;
+    }
+    dj["pipeline"][stage_name(s)] = pj;
+  }
   // Silicon area of the modules that declare it (the digital units' datapaths
   // and the bus are not modelled), by technology component.
   double area = 0;
@@ -431,6 +450,27 @@ std::string estimate_markdown(const nlohmann::json& doc) {
                   100.0 * l["utilisation"].get<double>(), l["mvms_per_sample"].get<std::size_t>(),
                   l["partial_sum_adds_per_sample"].get<std::size_t>());
     md << buf;
+  }
+  if (d["mca"].contains("pipeline")) {
+    md << "\nMCA pipelined (platform.du_mca.pipelined; us):\n\n| stage | per sample | steady "
+          "state per sample | fill per batch | drain per batch | bottleneck (busy per sample) "
+          "|\n|---|---|---|---|---|---|\n";
+    for (const auto& [st, p] : d["mca"]["pipeline"].items()) {
+      std::string worst;
+      double most = -1;
+      for (const auto& [r, v] : p["busy_us_per_sample"].items()) {
+        if (v.get<double>() > most) {
+          most = v.get<double>();
+          worst = r;
+        }
+      }
+      std::snprintf(buf, sizeof buf, "| %s | %.4g | %.4g | %.4g | %.4g | %s (%.4g) |\n", st.c_str(),
+                    p["time_us_per_sample"].get<double>(),
+                    p["steady_state_us_per_sample"].get<double>(),
+                    p["fill_us_per_batch"].get<double>(), p["drain_us_per_batch"].get<double>(),
+                    worst.c_str(), most);
+      md << buf;
+    }
   }
   md << "\n| figure | value |\n|---|---|\n";
   for (const char* k : k_design_names) {

@@ -93,6 +93,7 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
   for (std::size_t k = k0; k < k1; ++k) {
     batch_y_[k - k0] = static_cast<uint8_t>(data.labels[phase.order[k]]);
   }
+  batch_n_ = n;
   if (!phase.train) return net_.evaluate(x, batch_y_.data(), n).correct;
   // Drift is device physics, not a hardware action: the model re-reads it
   // at the unit's time.
@@ -101,6 +102,42 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
 
 void digital_unit::clear_stage_times() {
   for (auto& t : stage_time_) t = sc_core::SC_ZERO_TIME;
+  for (auto& p : pipe_stats_) p = pipeline_stats{};
+}
+
+void digital_unit::pipeline_work(const std::string& resource, const sc_core::sc_time& t) {
+  worked_[resource] += t;
+  const sc_core::sc_time per = t / static_cast<double>(batch_n_);
+  if (per > sc_core::SC_ZERO_TIME) work_.push_back({resource, per});
+}
+
+sc_core::sc_time digital_unit::schedule_pipeline(pipeline_stats& ps) {
+  // Sample by sample, in order: each takes every work item of the stage in
+  // the order the step issued them, on the item's resource, in the earliest
+  // gap of that resource's time line after the sample finished its previous
+  // item. Earlier samples come first, as they do in a pipeline.
+  std::map<std::string, std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>>> busy;
+  sc_core::sc_time end = sc_core::SC_ZERO_TIME, last_entry = sc_core::SC_ZERO_TIME;
+  for (std::size_t s = 0; s < batch_n_; ++s) {
+    sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+    for (std::size_t w = 0; w < work_.size(); ++w) {
+      auto& line = busy[work_[w].first];
+      const sc_core::sc_time per = work_[w].second;
+      auto at = line.begin();
+      for (; at != line.end(); ++at) {
+        if (t + per <= at->first) break;  // fits before this interval
+        t = std::max(t, at->second);
+      }
+      line.insert(at, {t, t + per});
+      if (w == 0) last_entry = t;  // when this sample entered the pipeline
+      t += per;
+    }
+    if (s == 0) ps.fill += t;
+    end = std::max(end, t);
+  }
+  // Drain: the last sample's latency, from its entry to the stage's end.
+  ps.drain += end - last_entry;
+  return end;
 }
 
 void digital_unit::sync() {
@@ -118,7 +155,11 @@ void digital_unit::count_op(stage s, action a, std::size_t n, int lanes) {
   if (n == 0) return;
   counters_.add(s, a, static_cast<double>(n));
   const uint64_t cycles = (n + lanes - 1) / lanes + cfg_.op_latency_cycles;
-  advance(static_cast<double>(cycles) * period_);
+  if (pipe_on_) {
+    pipeline_work("unit", static_cast<double>(cycles) * period_);
+  } else {
+    advance(static_cast<double>(cycles) * period_);
+  }
 }
 
 void digital_unit::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last,
@@ -165,6 +206,11 @@ void digital_unit::vector_op(digital_op op, std::size_t n) {
 void digital_unit::open_stage(stage s) {
   current_stage_ = static_cast<int>(s);
   stage_start_ = now();
+  pipe_on_ = cfg_.pipelined && s != stage::update;
+  if (pipe_on_) {
+    work_.clear();
+    worked_.clear();
+  }
   if (vcd_on_) {
     sync();  // the traced value changes at the stage's own time
     vcd_stage_ = current_stage_ + 1;
@@ -173,6 +219,18 @@ void digital_unit::open_stage(stage s) {
 }
 
 void digital_unit::close_stage() {
+  if (pipe_on_) {
+    // The stage ends when its last sample has done its last work item.
+    pipeline_stats& ps = pipe_stats_[current_stage_];
+    const sc_core::sc_time end = schedule_pipeline(ps);
+    ++ps.batches;
+    ps.samples += batch_n_;
+    ps.time += end;
+    for (const auto& [r, w] : worked_) ps.busy[r] += w;
+    pipe_on_ = false;
+    const sc_core::sc_time elapsed = now() - stage_start_;
+    if (end > elapsed) advance(end - elapsed);
+  }
   const sc_core::sc_time spent = now() - stage_start_;
   stage_time_[current_stage_] += spent;
   counters_.add(static_cast<stage>(current_stage_), cycle, spent / period_);
@@ -189,14 +247,17 @@ void digital_unit::close_stage() {
   }
 }
 
-void digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& socket,
-                            tlm::tlm_command cmd, uint64_t addr, void* data, std::size_t bytes,
-                            mcasim_ext& ext) {
-  sc_core::sc_time delay = qk_.get_local_time();
+sc_core::sc_time digital_unit::transact(tlm_utils::simple_initiator_socket<digital_unit>& socket,
+                                        tlm::tlm_command cmd, uint64_t addr, void* data,
+                                        std::size_t bytes, mcasim_ext& ext, bool keep_time) {
+  const sc_core::sc_time before = qk_.get_local_time();
+  sc_core::sc_time delay = before;
   call(socket, cmd, addr, data, bytes, ext, delay, name());
+  if (keep_time) return delay - before;
   qk_.set(delay);
   if (qk_.need_sync()) sync();
   if (vcd_on_ && vcd_refresh_) vcd_refresh_();
+  return delay - before;
 }
 
 void digital_unit::run() {
@@ -345,21 +406,29 @@ void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vec
   in_ext.n_in = n;
   in_ext.vectors = vectors;
   in_ext.wire_bytes = vectors * ((n * pwm.bits + 7) / 8);
-  transact(bus_socket, tlm::TLM_WRITE_COMMAND, base + cm_tile::addr_input, const_cast<float*>(in),
-           vectors * n * sizeof(float), in_ext);
+  // Pipelined, the samples pass the bus (input), the tile, the bus (output).
+  const bool pipe = pipelining();
+  const sc_core::sc_time t_in =
+      transact(bus_socket, tlm::TLM_WRITE_COMMAND, base + cm_tile::addr_input,
+               const_cast<float*>(in), vectors * n * sizeof(float), in_ext, pipe);
+  if (pipe) pipeline_work("bus", t_in);
   mcasim_ext cmd;
   cmd.st = s;
   cmd.n_out = n_out;
   cmd.vectors = vectors;
-  transact(bus_socket, tlm::TLM_WRITE_COMMAND,
-           base + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr, 0, cmd);
+  const sc_core::sc_time t_mvm = transact(
+      bus_socket, tlm::TLM_WRITE_COMMAND,
+      base + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr, 0, cmd, pipe);
+  if (pipe) pipeline_work("tile_" + std::to_string(k), t_mvm);
   mcasim_ext out_ext;
   out_ext.st = s;
   out_ext.n_out = n_out;
   out_ext.vectors = vectors;
   out_ext.wire_bytes = vectors * ((n_out * adc.bits + 7) / 8);
-  transact(bus_socket, tlm::TLM_READ_COMMAND, base + cm_tile::addr_output, out,
-           vectors * n_out * sizeof(float), out_ext);
+  const sc_core::sc_time t_out =
+      transact(bus_socket, tlm::TLM_READ_COMMAND, base + cm_tile::addr_output, out,
+               vectors * n_out * sizeof(float), out_ext, pipe);
+  if (pipe) pipeline_work("bus", t_out);
 }
 
 // --- digital designs -------------------------------------------------------------

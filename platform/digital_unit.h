@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,22 @@ struct digital_unit_config {
   // Outer-product entries (3-bit x 3-bit) examined per cycle in the weight
   // update; the non-zero ones are multiplied and read-modify-write memory.
   int outer_product_lanes = 334;
+  // Inter-layer pipelining of the forward and backward stages (the MCA):
+  // the samples of a batch flow through the weight layers' tiles and the
+  // unit's datapath, each serving one sample at a time (see digital_unit).
+  bool pipelined = false;
   void validate() const;
+};
+
+// A pipelined stage, summed over the batches since the counters were
+// cleared: the stage's time, the first sample's latency (fill: from the
+// stage's start to its last item), the last sample's latency (drain: from
+// its first item's start to the stage's end), and how long each resource
+// (tile k, the bus, the unit's datapath) worked.
+struct pipeline_stats {
+  uint64_t batches = 0, samples = 0;
+  sc_core::sc_time time, fill, drain;
+  std::map<std::string, sc_core::sc_time> busy;  // by resource ("tile_0", ..., "unit")
 };
 
 // One phase of a run: train on (or predict) data->image(order[k]) in turn,
@@ -92,6 +108,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
+  // The pipelined stages' figures (forward, backward; empty unless pipelined).
+  const pipeline_stats& pipeline(stage s) const { return pipe_stats_[static_cast<int>(s)]; }
   void clear_stage_times();
 
   const action_counters& counters() const override { return counters_; }
@@ -120,9 +138,21 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   void advance(const sc_core::sc_time& t);
   // A vector operation of n elements on `lanes` lanes in stage s.
   void count_op(stage s, action a, std::size_t n, int lanes);
-  // Issues a transaction on `socket` and advances local time by its delay.
-  void transact(tlm_utils::simple_initiator_socket<digital_unit>& socket, tlm::tlm_command cmd,
-                uint64_t addr, void* data, std::size_t bytes, mcasim_ext& ext);
+  // Issues a transaction on `socket` and advances local time by its delay;
+  // returns the delay. With `keep_time` the unit's time stays (the work is
+  // placed on the pipeline instead, pipeline_work).
+  sc_core::sc_time transact(tlm_utils::simple_initiator_socket<digital_unit>& socket,
+                            tlm::tlm_command cmd, uint64_t addr, void* data, std::size_t bytes,
+                            mcasim_ext& ext, bool keep_time = false);
+  // Pipelining: true while a forward or backward stage is pipelined. Then
+  // `t`, one block's work for the whole batch on `resource`, becomes a work
+  // item of t / batch per sample; at the stage's end the samples are
+  // scheduled in order over the items (schedule_pipeline): a sample does
+  // its items in issue order, each in the earliest gap of the item's
+  // resource after the sample's previous item (resources shared between
+  // layers, the bus and the unit's datapath, serve the samples interleaved).
+  bool pipelining() const { return pipe_on_; }
+  void pipeline_work(const std::string& resource, const sc_core::sc_time& t);
 
   digital_unit_config cfg_;
   sc_core::sc_time period_;
@@ -139,6 +169,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   void close_stage();
   // Synchronises with the kernel (other processes run); counts its wall time.
   void sync();
+  // The pipelined stage's time for the batch; adds its fill and drain to ps.
+  sc_core::sc_time schedule_pipeline(pipeline_stats& ps);
 
   std::size_t batch_;
   double learning_rate_;
@@ -158,6 +190,14 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double waited_wall_s_ = 0.0;  // wall-clock seconds inside sync()
   int current_stage_ = -1;
   sc_core::sc_time stage_start_;
+  // Pipelining within the current stage (times from its start).
+  bool pipe_on_ = false;
+  std::size_t batch_n_ = 1;  // samples of the current batch
+  // The stage's work items (resource, time per sample) in issue order, and
+  // each resource's work for the whole batch.
+  std::vector<std::pair<std::string, sc_core::sc_time>> work_;
+  std::map<std::string, sc_core::sc_time> worked_;
+  std::array<pipeline_stats, k_stages> pipe_stats_{};
   std::array<sc_core::sc_time, k_stages> stage_time_{};
 };
 

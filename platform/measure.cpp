@@ -56,6 +56,7 @@ design_snapshot take_snapshot(design& d) {
   }
   for (int si = 0; si < k_stages; ++si) {
     snap.stage_s[si] = d.unit().stage_time(static_cast<stage>(si)).to_seconds();
+    snap.pipeline[si] = d.unit().pipeline(static_cast<stage>(si));
   }
   return snap;
 }

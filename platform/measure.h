@@ -28,7 +28,8 @@ struct design_snapshot {
   };
   std::vector<count> counts;
   std::vector<busy> busy_times;
-  std::vector<area> areas;  // what each module puts on silicon
+  std::vector<area> areas;                          // what each module puts on silicon
+  std::array<pipeline_stats, k_stages> pipeline{};  // the unit's pipelined stages
   std::array<double, k_stages> stage_s{};
 };
 
