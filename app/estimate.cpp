@@ -76,6 +76,7 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
   measurement m;
   m.designs.resize(runs.size());
   std::vector<std::unique_ptr<design>> designs;
+  designs.reserve(runs.size());
   for (const design_run& r : runs) {
     designs.push_back(make_design(r.name, net, r.training, pc, opt.seed));
   }
@@ -112,6 +113,7 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
     });
   }
   std::vector<design*> simulated;
+  simulated.reserve(designs.size());
   for (auto& ds : designs) simulated.push_back(ds.get());
   const auto t0 = std::chrono::steady_clock::now();
   simulate(simulated, opt.traces, tech);

@@ -108,7 +108,7 @@ void digital_unit::clear_stage_times() {
 void digital_unit::pipeline_work(const std::string& resource, const sc_core::sc_time& t) {
   worked_[resource] += t;
   const sc_core::sc_time per = t / static_cast<double>(batch_n_);
-  if (per > sc_core::SC_ZERO_TIME) work_.push_back({resource, per});
+  if (per > sc_core::SC_ZERO_TIME) work_.emplace_back(resource, per);
 }
 
 sc_core::sc_time digital_unit::schedule_pipeline(pipeline_stats& ps) {
