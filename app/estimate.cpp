@@ -210,6 +210,43 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     }
     dj["pipeline"][stage_name(s)] = pj;
   }
+  // By weight layer (the counts the modules attributed to the layer whose
+  // work the unit issued), per stage and component, nJ per sample; what no
+  // layer owns (element-wise work, the loss, the digital designs' combined
+  // update memory traffic) is "network_wide".
+  std::vector<std::map<std::string, double>> layer_e;  // [layer]["stage" / "kind"] -> nJ
+  for (const auto& c : snap.layer_counts) {
+    if (layer_e.size() <= c.layer) layer_e.resize(c.layer + 1);
+    const double e = c.n * tech.energy_pj(c.kind, c.action) * 1e-3 * per;
+    layer_e[c.layer][c.stage] += e;
+    layer_e[c.layer]["kind:" + c.kind] += e;
+  }
+  nlohmann::json layers = nlohmann::json::array();
+  std::map<std::string, double> attributed;
+  for (std::size_t k = 0; k < layer_e.size(); ++k) {
+    nlohmann::json row{{"layer", k}};
+    double total = 0;
+    for (stage s : k_all_stages) {
+      const double e = layer_e[k][stage_name(s)];
+      row[std::string(stage_name(s)) + "_nj"] = e;
+      attributed[stage_name(s)] += e;
+      total += e;
+    }
+    row["total_nj"] = total;
+    for (const auto& [key, e] : layer_e[k]) {
+      if (key.rfind("kind:", 0) == 0) row["by_component_nj"][key.substr(5)] = e;
+    }
+    layers.push_back(row);
+  }
+  dj["layers"] = layers;
+  double shared_total = 0;
+  for (stage s : k_all_stages) {
+    const double e =
+        dj["stages"][stage_name(s)]["energy_nj"].get<double>() - attributed[stage_name(s)];
+    dj["network_wide"][std::string(stage_name(s)) + "_nj"] = e;
+    shared_total += e;
+  }
+  dj["network_wide"]["total_nj"] = shared_total;
   // Silicon area of the modules that declare it (the digital units' datapaths
   // and the bus are not modelled), by technology component.
   double area = 0;
@@ -235,34 +272,6 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
 }
 
 namespace {
-
-// The MCA's energy per sample and stage of each weight layer's tile (its
-// converters, reads and programming; the digital unit and the chi SRAM are
-// shared by all layers and reported with the design).
-nlohmann::json tile_breakdown(const network_spec& net, const std::string& design_name,
-                              const nlohmann::json& ledger_entries) {
-  nlohmann::json layers = nlohmann::json::array();
-  const std::vector<std::size_t> wl = net.weight_layers();
-  for (std::size_t k = 0; k < wl.size(); ++k) {
-    const std::string prefix = design_name + ".tile_" + std::to_string(k) + ".";
-    nlohmann::json row{{"layer", net.layers[wl[k]].name}, {"tile", "tile_" + std::to_string(k)}};
-    double total = 0;
-    for (stage s : k_all_stages) {
-      double e = 0;
-      for (const auto& entry : ledger_entries) {
-        if (entry["stage"] == stage_name(s) &&
-            entry["component"].get<std::string>().rfind(prefix, 0) == 0) {
-          e += entry["energy_pj_per_image"].get<double>();
-        }
-      }
-      row[std::string(stage_name(s)) + "_nj"] = e * 1e-3;
-      total += e * 1e-3;
-    }
-    row["total_nj"] = total;
-    layers.push_back(row);
-  }
-  return layers;
-}
 
 // Where a design keeps its weights (digital) or chi (MCA): the SRAM's
 // capacity, what the network needs, and the layers that live in DRAM.
@@ -351,7 +360,11 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
     dj["train_wall_s"] = wall;
     dj["train_images_per_wall_s"] =
         wall > 0 ? static_cast<double>(opt.warmup + opt.images) / wall : 0.0;
-    if (name == "mca") dj["layers"] = tile_breakdown(net, name, dj["ledger"]);
+    const std::vector<std::size_t> wl = net.weight_layers();
+    for (auto& row : dj["layers"]) {
+      const auto k = row["layer"].get<std::size_t>();
+      row["layer"] = k < wl.size() ? net.layers[wl[k]].name : std::to_string(k);
+    }
     dj["memory"] = memory_json(net, name, pc);
     doc["designs"][name] = dj;
   }
@@ -403,16 +416,27 @@ std::string estimate_markdown(const nlohmann::json& doc) {
   row("MCA: computational memory", d["mca"]["parts"]["computational memory"], false);
   row("MCA: digital unit", d["mca"]["parts"]["digital unit"], false);
   row("MCA: total", d["mca"]["stages"], true);
-  md << "\nMCA tiles by weight layer (nJ per sample; the digital unit and chi SRAM are "
-        "shared):\n\n| layer | tile | forward | backward | update | total |\n"
-        "|---|---|---|---|---|---|\n";
-  for (const auto& l : d["mca"]["layers"]) {
-    std::snprintf(buf, sizeof buf, "| %s | %s | %.4g | %.4g | %.4g | %.4g |\n",
-                  l["layer"].get<std::string>().c_str(), l["tile"].get<std::string>().c_str(),
+  md << "\nBy weight layer (nJ per sample: forward / backward / update; network-wide: the "
+        "element-wise work, the loss and what no layer owns):\n\n| layer | 32-bit digital | "
+        "digital mixed precision | MCA |\n|---|---|---|---|\n";
+  auto split = [&](const nlohmann::json& l) {
+    std::snprintf(buf, sizeof buf, "%.4g (%.4g / %.4g / %.4g)", l["total_nj"].get<double>(),
                   l["forward_nj"].get<double>(), l["backward_nj"].get<double>(),
-                  l["update_nj"].get<double>(), l["total_nj"].get<double>());
-    md << buf;
+                  l["update_nj"].get<double>());
+    return std::string(buf);
+  };
+  const std::size_t nl = d["mca"]["layers"].size();
+  for (std::size_t k = 0; k < nl; ++k) {
+    md << "| " << d["mca"]["layers"][k]["layer"].get<std::string>() << " |";
+    for (const char* des : k_design_names) {
+      const auto& ls = d[des]["layers"];
+      md << " " << (k < ls.size() ? split(ls[k]) : std::string("-")) << " |";
+    }
+    md << "\n";
   }
+  md << "| network-wide |";
+  for (const char* des : k_design_names) md << " " << split(d[des]["network_wide"]) << " |";
+  md << "\n";
   md << "\nOn-chip SRAM and DRAM (per sample):\n\n| design | holds | needed | SRAM capacity "
         "| layers in DRAM | DRAM read | DRAM written | DRAM energy |\n"
         "|---|---|---|---|---|---|---|---|\n";

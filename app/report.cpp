@@ -446,10 +446,12 @@ void estimate_figures(const json& doc, std::vector<figure>& figs) {
   stacked["x"]["stacked"] = true;
   stacked["y"] = axis("nJ per sample");
   stacked["y"]["stacked"] = true;
-  figs.push_back({"MCA energy by weight layer",
-                  "Each layer's tile (PWM DACs, crossbar reads, ADCs, programming) per stage; the "
-                  "digital unit and chi SRAM are shared and not included.",
-                  chart("bar", labelled(layers, sets), stacked)});
+  figs.push_back(
+      {"MCA energy by weight layer",
+       "What each layer's work cost per stage: its tile (PWM DACs, crossbar reads, ADCs, "
+       "programming), its bus transfers and chi updates; network-wide work not "
+       "included.",
+       chart("bar", labelled(layers, sets), stacked)});
   json util = json::array(), tiles = json::array(), names = json::array();
   for (const auto& l : doc["mapping"]["layers"]) {
     names.push_back(l["layer"]);

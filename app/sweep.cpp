@@ -460,7 +460,7 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
   // Pareto fronts over the MCA (table1, estimate: its accuracy on the
   // measured training samples) or the trained design (train).
   const bool designs = spec.command == "table1" || spec.command == "estimate";
-  const std::string acc = spec.command == "table1"      ? "mca.test_accuracy"
+  const std::string acc = spec.command == "table1"     ? "mca.test_accuracy"
                           : spec.command == "estimate" ? "mca.train_accuracy_measured_window"
                                                        : "max_test_accuracy";
   const std::string en = designs ? "mca.total.energy_nj" : "total.energy_nj";

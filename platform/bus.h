@@ -42,6 +42,7 @@ class bus : public sc_core::sc_module, public counted {
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "bus"; }
 

@@ -22,7 +22,22 @@ class action_counters {
 
   void add(stage s, std::size_t action, double n = 1.0) {
     counts_[action][static_cast<int>(s)] += n;
+    if (layer_ != nullptr && *layer_ >= 0) {
+      const auto k = static_cast<std::size_t>(*layer_);
+      if (per_layer_.size() <= k) {
+        per_layer_.resize(k + 1, std::vector<std::array<double, k_stages>>(names_.size()));
+      }
+      per_layer_[k][action][static_cast<int>(s)] += n;
+    }
   }
+  // Attribution: while *layer >= 0 (the design's current weight layer,
+  // digital_unit::current_layer), every count also goes to that layer.
+  void attribute_to(const int* layer) { layer_ = layer; }
+  // The counts attributed to weight layer k (0 when none).
+  double count(std::size_t k, stage s, std::size_t action) const {
+    return k < per_layer_.size() ? per_layer_[k][action][static_cast<int>(s)] : 0.0;
+  }
+  std::size_t attributed_layers() const { return per_layer_.size(); }
   void busy(stage s, const sc_core::sc_time& t) { busy_[static_cast<int>(s)] += t; }
 
   double count(stage s, std::size_t action) const { return counts_[action][static_cast<int>(s)]; }
@@ -35,12 +50,15 @@ class action_counters {
   void clear() {
     for (auto& c : counts_) c.fill(0.0);
     for (auto& b : busy_) b = sc_core::SC_ZERO_TIME;
+    per_layer_.clear();
   }
 
  private:
   std::vector<std::string> names_;
   std::vector<std::array<double, k_stages>> counts_;
   std::array<sc_core::sc_time, k_stages> busy_{};
+  const int* layer_ = nullptr;
+  std::vector<std::vector<std::array<double, k_stages>>> per_layer_;  // [layer][action][stage]
 };
 
 // Implemented by every module that owns counters, so reports can walk the
@@ -65,6 +83,7 @@ class counted {
                     dur.to_seconds() * 1e6, bytes, std::move(actions)});
   }
   virtual const action_counters& counters() const = 0;
+  virtual action_counters& counters() = 0;
   virtual void clear_counters() = 0;
   virtual std::string component() const = 0;  // key in the technology table
   // What the module puts on silicon, as (unit, how many): priced by the

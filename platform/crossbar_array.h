@@ -81,6 +81,7 @@ class crossbar_array : public sc_core::sc_module, public counted {
   std::size_t devices_per_weight() const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "crossbar"; }
   std::vector<std::pair<std::string, double>> area_units() const override {

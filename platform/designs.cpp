@@ -54,6 +54,10 @@ void design::clear_all_counters() {
   unit().clear_stage_times();
 }
 
+void design::attribute_layers() {
+  for (counted* c : counted_modules(*this)) c->counters().attribute_to(unit().current_layer());
+}
+
 void design::attach_timeline(timeline& tl) {
   for (counted* c : counted_modules(*this))
     c->attach_timeline(&tl, tl.add_track(name(), counted_path(*c)));
@@ -114,6 +118,7 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const network_
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
   du.dram_socket.bind(offchip.tgt_socket);
+  attribute_layers();
 }
 
 uint64_t on_chip_bits(const network_spec& net, const std::vector<bool>& off_chip,
@@ -122,8 +127,8 @@ uint64_t on_chip_bits(const network_spec& net, const std::vector<bool>& off_chip
   const std::vector<std::size_t> wl = net.weight_layers();
   for (std::size_t k = 0; k < wl.size(); ++k) {
     if (k < off_chip.size() && off_chip[k]) continue;
-    bits += static_cast<uint64_t>(net.layers[wl[k]].rows()) * net.layers[wl[k]].cols() *
-            bits_per_entry;
+    bits +=
+        static_cast<uint64_t>(net.layers[wl[k]].rows()) * net.layers[wl[k]].cols() * bits_per_entry;
   }
   return bits;
 }
@@ -194,6 +199,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
   du->dram_socket.bind(offchip.tgt_socket);
+  attribute_layers();
   for (std::size_t k = 0; k < tiles.size(); ++k) {
     data_bus.init_socket.bind(tiles[k].tgt_socket);
     data_bus.map(k, k * cm_tile::addr_span, cm_tile::addr_span);

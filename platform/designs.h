@@ -60,6 +60,9 @@ class design : public sc_core::sc_module {
   void trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last);
 
  protected:
+  // Every counted module attributes its counts to the unit's current weight
+  // layer (call once the modules exist).
+  void attribute_layers();
   std::string kind_;
 
  private:

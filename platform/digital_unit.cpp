@@ -302,15 +302,18 @@ class mca_unit::bus_tile : public tile_port {
   bus_tile(mca_unit& du, std::size_t k) : du_(du), k_(k) {}
 
   void forward(const float* x, std::size_t n, float* y) override {
+    const layer_scope scope(du_, k_);
     const crossbar& xb = du_.tiles_[k_]->devices();
     du_.tile_mvm(stage::forward, k_, x, n, xb.rows(), false, y, xb.cols());
   }
   void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
+    const layer_scope scope(du_, k_);
     const std::size_t cols = du_.tiles_[k_]->devices().cols();
     du_.tile_mvm(stage::backward, k_, d, n, cols, true, y, out_rows);
   }
   // The device clock is the tile's SystemC time, not the model's now_s.
   void program(const std::vector<pulse_cmd>& pulses, double /*now_s*/) override {
+    const layer_scope scope(du_, k_);
     du_.counters_.add(stage::update, pulse_command, static_cast<double>(pulses.size()));
     mcasim_ext ext;
     ext.st = stage::update;
@@ -320,6 +323,7 @@ class mca_unit::bus_tile : public tile_port {
                      ext);
   }
   void refresh(std::size_t r0, std::size_t r1, double /*now_s*/) override {
+    const layer_scope scope(du_, k_);
     mcasim_ext ext;
     ext.st = stage::update;
     ext.n_in = r0;
@@ -350,6 +354,7 @@ void mca_unit::weight_products(std::size_t k, std::size_t, std::size_t, std::siz
 // The outer-product unit scans all entries; non-zero products update chi
 // (read-modify-write) through the SRAM banks in parallel with the scan.
 void mca_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols, uint64_t products) {
+  const layer_scope scope(*this, k);
   const uint64_t entries = rows * cols;
   counters_.add(stage::update, outer_product, static_cast<double>(products));
   counters_.add(stage::update, outer_scan, static_cast<double>(entries));
@@ -480,6 +485,7 @@ void digital_design_unit::propagate(stage s, std::size_t k, std::size_t vectors,
 // forward pass; the 32-bit design reads its 32-bit weights again.
 void digital_design_unit::weight_products(std::size_t k, std::size_t n, std::size_t in,
                                           std::size_t out) {
+  const layer_scope scope(*this, k);
   const auto st = static_cast<stage>(current_stage());
   const bool from_sram = st == stage::forward || !mixed_;
   propagate(st, k, n, out, in, static_cast<uint64_t>(n) * in * out, from_sram);
@@ -491,6 +497,7 @@ void digital_design_unit::weight_products(std::size_t k, std::size_t n, std::siz
 // memory; the stage's time is the slower of the two (end_stage).
 void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols,
                                         uint64_t products) {
+  const layer_scope scope(*this, k);
   if (mixed_) {
     (off_chip(k) ? written_off_ : written_) += products;
     scanned_ += rows * cols;

@@ -108,11 +108,15 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
+  // The weight layer whose work is being issued (-1: none, network-wide
+  // work); the design's modules attribute their counts to it.
+  const int* current_layer() const { return &current_layer_; }
   // The pipelined stages' figures (forward, backward; empty unless pipelined).
   const pipeline_stats& pipeline(stage s) const { return pipe_stats_[static_cast<int>(s)]; }
   void clear_stage_times();
 
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return cfg_.kind; }
   // VCD: stage (0 idle, 1 forward, 2 backward, 3 update), training image,
@@ -132,6 +136,17 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 
   // The stage begun and not yet ended (-1: none).
   int current_stage() const { return current_stage_; }
+  // Marks the work issued in its lifetime as weight layer k's.
+  class layer_scope {
+   public:
+    layer_scope(digital_unit& u, std::size_t k) : u_(u) { u_.current_layer_ = static_cast<int>(k); }
+    ~layer_scope() { u_.current_layer_ = -1; }
+    layer_scope(const layer_scope&) = delete;
+    layer_scope& operator=(const layer_scope&) = delete;
+
+   private:
+    digital_unit& u_;
+  };
   // Local time of the initiator (global time + quantum keeper offset).
   sc_core::sc_time now() const { return qk_.get_current_time(); }
   // Adds `t` to the local time and synchronises when the quantum is used up.
@@ -189,6 +204,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double train_wall_s_ = 0.0;
   double waited_wall_s_ = 0.0;  // wall-clock seconds inside sync()
   int current_stage_ = -1;
+  int current_layer_ = -1;
   sc_core::sc_time stage_start_;
   // Pipelining within the current stage (times from its start).
   bool pipe_on_ = false;

@@ -39,6 +39,7 @@ class dram : public sc_core::sc_module, public counted {
   sc_core::sc_time transfer_time(uint64_t bits) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "dram"; }
 

@@ -37,6 +37,7 @@ class mac_array : public sc_core::sc_module, public counted {
   uint64_t cycles(std::size_t n_out, std::size_t n_in, std::size_t vectors = 1) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "mac_array"; }
   std::vector<std::pair<std::string, double>> area_units() const override {

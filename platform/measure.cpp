@@ -51,6 +51,18 @@ design_snapshot take_snapshot(design& d) {
       snap.busy_times.push_back(
           {d.part_of(*c), c->component(), stage_name(s), ac.busy_time(s).to_seconds()});
     }
+    for (std::size_t k = 0; k < ac.attributed_layers(); ++k) {
+      for (int si = 0; si < k_stages; ++si) {
+        for (std::size_t a = 0; a < ac.action_names().size(); ++a) {
+          const double n = ac.count(k, static_cast<stage>(si), a);
+          if (n != 0) {
+            snap.layer_counts.push_back({k, path, c->component(),
+                                         stage_name(static_cast<stage>(si)), ac.action_names()[a],
+                                         n});
+          }
+        }
+      }
+    }
     for (const auto& [unit, n] : c->area_units())
       snap.areas.push_back({path, c->component(), unit, n});
   }

@@ -27,6 +27,12 @@ struct design_snapshot {
     double n;
   };
   std::vector<count> counts;
+  struct layer_count {
+    std::size_t layer;
+    std::string path, kind, stage, action;
+    double n;
+  };
+  std::vector<layer_count> layer_counts;  // the counts attributed to weight layers
   std::vector<busy> busy_times;
   std::vector<area> areas;                          // what each module puts on silicon
   std::array<pipeline_stats, k_stages> pipeline{};  // the unit's pipelined stages

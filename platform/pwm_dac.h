@@ -59,6 +59,7 @@ class pwm_dac : public sc_core::sc_module, public counted {
   sc_core::sc_time drive_time(std::size_t n, bool backward) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "pwm_dac"; }
   std::vector<std::pair<std::string, double>> area_units() const override {

@@ -41,6 +41,7 @@ class sram : public sc_core::sc_module, public counted {
   uint64_t cycles(uint64_t words) const;
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   const action_counters& counters() const override { return counters_; }
+  action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "sram" + std::to_string(cfg_.word_bits); }
   // The bits the design keeps here (its area when the capacity is unbounded).

@@ -366,7 +366,24 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_GT(doc["ratios"]["mca_vs_digital32_energy"].get<double>(), 1.0);
   const std::string md = test::read_text(out + "/estimate.md");
   EXPECT_NE(md.find("| 32-bit digital | energy |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| c1 | tile_0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| c1 | "), std::string::npos) << md;
+  EXPECT_NE(md.find("| network-wide | "), std::string::npos) << md;
+  // By layer: every design's layers and network-wide part add up to its
+  // stages; the 32-bit design's c1 did 784 patches x 10 x 3 MACs per sample
+  // forward and one 10 x 3 outer product per batch of 4 in the update.
+  for (const char* d : {"digital32", "digital-mp", "mca"}) {
+    const auto& dj = doc["designs"][d];
+    ASSERT_EQ(dj["layers"].size(), 2u) << d;
+    for (const char* s : {"forward", "backward", "update"}) {
+      const std::string key = std::string(s) + "_nj";
+      const double sum = dj["layers"][0][key].get<double>() + dj["layers"][1][key].get<double>() +
+                         dj["network_wide"][key].get<double>();
+      EXPECT_NEAR(sum, dj["stages"][s]["energy_nj"].get<double>(), 1e-9 * sum) << d << " " << s;
+    }
+  }
+  EXPECT_NEAR(
+      doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["mac_array"].get<double>(),
+      (784.0 * 30 + 30.0 / 4) * 24.18e-3, 1e-9);
   const run_result few = run_mcasim(dir, "estimate --network '" + net +
                                              "' --set platform.tiles.count=1 --quiet --data '" +
                                              data + "' --out '" + dir.file("few") + "'");
