@@ -208,6 +208,13 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
       pj["busy_us_per_sample"][r] = busy.to_seconds() * 1e6 / n;
       pj["stall_us_per_sample"][r] = (ps.time - busy).to_seconds() * 1e6 / n;
     }
+    // The first measured batch's schedule: [sample, resource, start_us, end_us].
+    nlohmann::json slots = nlohmann::json::array();
+    for (const auto& sl : ps.first_batch) {
+      slots.push_back(
+          {sl.sample, sl.resource, sl.start.to_seconds() * 1e6, sl.end.to_seconds() * 1e6});
+    }
+    pj["first_batch_schedule"] = slots;
     dj["pipeline"][stage_name(s)] = pj;
   }
   // By weight layer (the counts the modules attributed to the layer whose

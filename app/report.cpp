@@ -471,6 +471,40 @@ void estimate_figures(const json& doc, std::vector<figure>& figs) {
                       " tiles: " + std::to_string(m["tiles_used"].get<std::size_t>()) + " of " +
                       std::to_string(m["tile_count"].get<std::size_t>()) + " used.",
                   chart("bar", labelled(names, us), sc)});
+  // A pipelined forward stage: the first samples of the first measured batch
+  // on every resource (a Gantt chart, one row per resource).
+  const json& mca = doc["designs"]["mca"];
+  if (mca.contains("pipeline") && mca["pipeline"].contains("forward") &&
+      !mca["pipeline"]["forward"]["first_batch_schedule"].empty()) {
+    const json& slots = mca["pipeline"]["forward"]["first_batch_schedule"];
+    json rows = json::array();
+    for (const auto& sl : slots) {
+      if (std::find(rows.begin(), rows.end(), sl[1]) == rows.end()) rows.push_back(sl[1]);
+    }
+    json sets = json::array();
+    const std::size_t shown = 4;
+    for (std::size_t s = 0; s < shown; ++s) {
+      json pts = json::array();
+      for (const auto& sl : slots) {
+        if (sl[0].get<std::size_t>() == s) pts.push_back({{"y", sl[1]}, {"x", {sl[2], sl[3]}}});
+      }
+      if (pts.empty()) break;
+      json ds = dataset("sample " + std::to_string(s), pts, static_cast<int>(s));
+      ds["grouped"] = false;
+      sets.push_back(ds);
+    }
+    json sc;
+    sc["x"] = axis("us from the start of the batch's forward stage");
+    sc["y"]["type"] = "category";
+    sc["y"]["labels"] = rows;
+    json cfg = chart("bar", points_only(sets), sc);
+    cfg["options"]["indexAxis"] = "y";
+    figs.push_back({"Pipelined forward stage: the first samples of a batch",
+                    "Each sample's work items on the tiles, the bus and the unit's datapath, "
+                    "scheduled in sample order (platform.du_mca.pipelined); the first " +
+                        std::to_string(shown) + " samples of the first measured batch.",
+                    cfg});
+  }
   json dram = json::array(), dlabels = json::array();
   double any = 0;
   for (const auto& d : k_report_designs) {

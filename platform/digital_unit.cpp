@@ -129,6 +129,7 @@ sc_core::sc_time digital_unit::schedule_pipeline(pipeline_stats& ps) {
         t = std::max(t, at->second);
       }
       line.insert(at, {t, t + per});
+      if (ps.batches == 0) ps.first_batch.push_back({s, work_[w].first, t, t + per});
       if (w == 0) last_entry = t;  // when this sample entered the pipeline
       t += per;
     }

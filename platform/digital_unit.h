@@ -59,6 +59,14 @@ struct pipeline_stats {
   uint64_t batches = 0, samples = 0;
   sc_core::sc_time time, fill, drain;
   std::map<std::string, sc_core::sc_time> busy;  // by resource ("tile_0", ..., "unit")
+  // The schedule of the first batch: per work item, its sample, resource,
+  // start and end (from the stage's start).
+  struct slot {
+    std::size_t sample;
+    std::string resource;
+    sc_core::sc_time start, end;
+  };
+  std::vector<slot> first_batch;
 };
 
 // One phase of a run: train on (or predict) data->image(order[k]) in turn,

@@ -4,10 +4,12 @@
 // first test that simulates and fails the others (see sim_guard).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -306,6 +308,21 @@ TEST(pipeline, pipelined_mca_overlaps_layers_without_changing_the_numbers) {
     EXPECT_GE(pipe_s, busiest * (1 - 1e-9)) << stage_name(s);
     EXPECT_GT(ps.busy.count("tile_1"), 0u);
     EXPECT_GT(ps.busy.count("bus"), 0u);
+    // The first batch's schedule: sample 0 starts at once; no resource
+    // serves two items at the same time.
+    ASSERT_FALSE(ps.first_batch.empty());
+    EXPECT_EQ(ps.first_batch.front().sample, 0u);
+    EXPECT_EQ(ps.first_batch.front().start, sc_core::SC_ZERO_TIME);
+    std::map<std::string, std::vector<std::pair<double, double>>> lines;
+    for (const auto& sl : ps.first_batch) {
+      lines[sl.resource].emplace_back(sl.start.to_seconds(), sl.end.to_seconds());
+    }
+    for (auto& [r, line] : lines) {
+      std::sort(line.begin(), line.end());
+      for (std::size_t i = 1; i < line.size(); ++i) {
+        EXPECT_LE(line[i - 1].second, line[i].first * (1 + 1e-12)) << r << " overlaps";
+      }
+    }
   }
   // The update is not pipelined.
   EXPECT_EQ(seq.unit().stage_time(stage::update), pipe.unit().stage_time(stage::update));
