@@ -54,6 +54,25 @@ void design::clear_all_counters() {
   unit().clear_stage_times();
 }
 
+const sram_config& platform_config::memory_for(numerics_kind n) const {
+  switch (n) {
+    case numerics_kind::fp32:
+      return weight_sram32;
+    case numerics_kind::digital_mp:
+      return weight_sram_mp;
+    case numerics_kind::mca:
+      break;
+  }
+  return chi_sram;
+}
+
+void design::place_in_memory(sram& memory, const sram_config& cfg) {
+  const network_spec& net = unit().network().spec();
+  off_chip = off_chip_layers(net, cfg.capacity_bits(), cfg.word_bits);
+  memory.set_stored_bits(on_chip_bits(net, off_chip, cfg.word_bits));
+  unit().place_off_chip(off_chip);
+}
+
 void design::attribute_layers() {
   for (counted* c : counted_modules(*this)) c->counters().attribute_to(unit().current_layer());
 }
@@ -104,17 +123,13 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const network_
       net(std::make_unique<model>(
           net_spec, checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
           seed)),
-      weight_sram("weight_sram",
-                  rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp),
+      weight_sram("weight_sram", pc.memory_for(rc.numerics)),
       mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
       offchip("dram", pc.dram),
       du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp, *net,
          rc.numerics == numerics_kind::digital_mp, rc.batch, rc.learning_rate) {
   kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
-  const sram_config& ws = rc.numerics == numerics_kind::fp32 ? pc.weight_sram32 : pc.weight_sram_mp;
-  off_chip = off_chip_layers(net->spec(), ws.capacity_bits(), ws.word_bits);
-  weight_sram.set_stored_bits(on_chip_bits(net->spec(), off_chip, ws.word_bits));
-  du.place_off_chip(off_chip);
+  place_in_memory(weight_sram, pc.memory_for(rc.numerics));
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
   du.dram_socket.bind(offchip.tgt_socket);
@@ -193,9 +208,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
   du = std::make_unique<mca_unit>("du", pc.du_mca, *net, tile_list(tiles), rc.batch,
                                   rc.learning_rate);
   kind_ = "mca";
-  off_chip = off_chip_layers(net->spec(), pc.chi_sram.capacity_bits(), pc.chi_sram.word_bits);
-  chi_sram.set_stored_bits(on_chip_bits(net->spec(), off_chip, pc.chi_sram.word_bits));
-  du->place_off_chip(off_chip);
+  place_in_memory(chi_sram, pc.memory_for(rc.numerics));
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
   du->dram_socket.bind(offchip.tgt_socket);

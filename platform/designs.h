@@ -43,6 +43,10 @@ struct platform_config {
   dram_config dram;
   platform_config();
   void validate() const;
+  // The SRAM holding the per-weight state of the design that computes in
+  // `n`: the weights (fp32: weight_sram32, digital-mp: weight_sram_mp) or
+  // chi (mca: chi_sram).
+  const sram_config& memory_for(numerics_kind n) const;
 };
 
 class design : public sc_core::sc_module {
@@ -52,6 +56,8 @@ class design : public sc_core::sc_module {
   // "computational memory" or "digital unit" for a counted module (MCA parts).
   virtual std::string part_of(const counted& module) const;
   const std::string& design_kind() const { return kind_; }
+  // Per weight layer: its weights (digital) or chi (MCA) live in DRAM.
+  std::vector<bool> off_chip;
   void clear_all_counters();
   // Gives every counted module a track of `tl` (process: this design).
   void attach_timeline(timeline& tl);
@@ -63,6 +69,9 @@ class design : public sc_core::sc_module {
   // Every counted module attributes its counts to the unit's current weight
   // layer (call once the modules exist).
   void attribute_layers();
+  // Fills `memory` (configured as `cfg`) with the layers in order; the ones
+  // that do not fit go to DRAM (off_chip, the unit's place_off_chip).
+  void place_in_memory(sram& memory, const sram_config& cfg);
   std::string kind_;
 
  private:
@@ -83,7 +92,6 @@ class digital_design : public design {
   mac_array mac;
   dram offchip;  // the weight layers that do not fit in weight_sram
   digital_design_unit du;
-  std::vector<bool> off_chip;  // per weight layer: its weights live in DRAM
 };
 
 class mca_design : public design {
@@ -100,7 +108,6 @@ class mca_design : public design {
   sram chi_sram;
   dram offchip;  // the chi entries of the weight layers that do not fit in chi_sram
   std::unique_ptr<mca_unit> du;
-  std::vector<bool> off_chip;  // per weight layer: its chi lives in DRAM
 };
 
 // Which weight layers of `net` live off chip when their matrices (rows x

@@ -362,10 +362,10 @@ void mca_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols, 
   const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
   const uint64_t scan = (entries + lanes - 1) / lanes;
   // chi of a layer off chip: the read-modify-write goes to DRAM.
-  const bool dram = k < off_chip_.size() && off_chip_[k];
   sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
   for (tlm::tlm_command cmd : {tlm::TLM_READ_COMMAND, tlm::TLM_WRITE_COMMAND}) {
-    memory_access(dram ? dram_socket : sram_socket, stage::update, cmd, products, mem, name());
+    memory_access(off_chip(k) ? dram_socket : sram_socket, stage::update, cmd, products, mem,
+                  name());
   }
   advance(std::max(static_cast<double>(scan) * period_, mem));
 }

@@ -116,6 +116,11 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
+  // Weight layers whose per-weight state lives in DRAM (one flag per layer;
+  // none by default): a digital design streams their weights from DRAM into
+  // the weight SRAM once per block of products and updates them in DRAM;
+  // the MCA's chi read-modify-write of them goes to DRAM.
+  void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
   // The weight layer whose work is being issued (-1: none, network-wide
   // work); the design's modules attribute their counts to it.
   const int* current_layer() const { return &current_layer_; }
@@ -144,6 +149,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 
   // The stage begun and not yet ended (-1: none).
   int current_stage() const { return current_stage_; }
+  bool off_chip(std::size_t k) const { return k < off_chip_.size() && off_chip_[k]; }
   // Marks the work issued in its lifetime as weight layer k's.
   class layer_scope {
    public:
@@ -213,6 +219,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double waited_wall_s_ = 0.0;  // wall-clock seconds inside sync()
   int current_stage_ = -1;
   int current_layer_ = -1;
+  std::vector<bool> off_chip_;  // per weight layer (place_off_chip)
   sc_core::sc_time stage_start_;
   // Pipelining within the current stage (times from its start).
   bool pipe_on_ = false;
@@ -246,8 +253,6 @@ class mca_unit : public digital_unit {
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
-  // Weight layers whose chi entries live in DRAM (one flag per layer; none by default).
-  void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
 
  protected:
   // Programming runs in parallel with the digital unit from the start of
@@ -270,7 +275,6 @@ class mca_unit : public digital_unit {
                     mcasim_ext& ext);
 
   std::vector<cm_tile*> tiles_;
-  std::vector<bool> off_chip_;
   std::vector<std::unique_ptr<bus_tile>> ports_;
   sc_core::sc_time program_end_;
 };
@@ -287,11 +291,6 @@ class digital_design_unit : public digital_unit {
 
   digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
                       bool mixed, std::size_t batch, double learning_rate);
-  // Weight layers whose weights live in DRAM (one flag per layer; none by
-  // default): every block of their products first streams the layer's
-  // weights from DRAM into the weight SRAM, and their update reads and
-  // writes DRAM instead of the SRAM.
-  void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
 
  protected:
   void end_stage(step_stage s) override;
@@ -307,10 +306,8 @@ class digital_design_unit : public digital_unit {
                  uint64_t macs, bool from_sram);
   void sram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
   void dram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
-  bool off_chip(std::size_t k) const { return k < off_chip_.size() && off_chip_[k]; }
 
   bool mixed_;
-  std::vector<bool> off_chip_;
   // The update stage so far: weight words read and written, outer-product
   // entries scanned (mixed), the MAC array's time (32-bit).
   uint64_t written_ = 0, written_off_ = 0, scanned_ = 0;  // written_off_: of DRAM layers
