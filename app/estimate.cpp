@@ -278,15 +278,22 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
   return dj;
 }
 
+void add_training_figures(nlohmann::json& dj, const design_measurement& dm, std::size_t trained,
+                          std::size_t images) {
+  dj["train_wall_s"] = dm.train_wall_s;
+  dj["train_images_per_wall_s"] =
+      dm.train_wall_s > 0 ? static_cast<double>(trained) / dm.train_wall_s : 0.0;
+  dj["train_accuracy_measured_window"] =
+      static_cast<double>(dm.train_correct) * (1.0 / static_cast<double>(images));
+}
+
 namespace {
 
 // Where a design keeps its weights (digital) or chi (MCA): the SRAM's
 // capacity, what the network needs, and the layers that live in DRAM.
 nlohmann::json memory_json(const network_spec& net, const std::string& design,
                            const platform_config& pc) {
-  const sram_config& s = design == "digital32"    ? pc.weight_sram32
-                         : design == "digital-mp" ? pc.weight_sram_mp
-                                                  : pc.chi_sram;
+  const sram_config& s = pc.memory_for(design_numerics(design));
   const std::vector<bool> off = off_chip_layers(net, s.capacity_bits(), s.word_bits);
   const std::vector<std::size_t> wl = net.weight_layers();
   double need = 0;
@@ -357,17 +364,12 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
   doc["batch"] = training.batch;
   doc["threads"] = training.threads;
   doc["wall_s"] = m.wall_s;
-  const double per = 1.0 / static_cast<double>(opt.images);
+  const std::vector<std::size_t> wl = net.weight_layers();
   for (std::size_t d = 0; d < runs.size(); ++d) {
     const std::string& name = runs[d].name;
     nlohmann::json dj = design_report(name, m.designs[d].snap, tech, opt.images);
     dj["numerics"] = numerics_name(runs[d].training.numerics);
-    dj["train_accuracy_measured_window"] = static_cast<double>(m.designs[d].train_correct) * per;
-    const double wall = m.designs[d].train_wall_s;
-    dj["train_wall_s"] = wall;
-    dj["train_images_per_wall_s"] =
-        wall > 0 ? static_cast<double>(opt.warmup + opt.images) / wall : 0.0;
-    const std::vector<std::size_t> wl = net.weight_layers();
+    add_training_figures(dj, m.designs[d], opt.warmup + opt.images, opt.images);
     for (auto& row : dj["layers"]) {
       const auto k = row["layer"].get<std::size_t>();
       row["layer"] = k < wl.size() ? net.layers[wl[k]].name : std::to_string(k);

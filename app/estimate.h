@@ -73,6 +73,12 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
 nlohmann::json design_report(const std::string& name, const design_snapshot& snap,
                              const technology& tech, std::size_t images);
 
+// The training run's figures beside a design's report: its training wall
+// time, samples per wall-clock second over the `trained` samples (warm-up
+// and measured), and its accuracy over the `images` measured ones.
+void add_training_figures(nlohmann::json& dj, const design_measurement& dm, std::size_t trained,
+                          std::size_t images);
+
 struct estimate_options {
   std::size_t warmup = 0;
   std::size_t images = 102;

@@ -143,25 +143,28 @@ void design_stage_figures(const json& doc, bool paper, const std::string& unit,
                   chart("bar", labelled(labels, tsets), t_log)});
 }
 
+// Scales of a stacked bar chart with `y` as the value axis' title.
+json stacked_scales(const std::string& y) {
+  json s;
+  s["x"]["stacked"] = true;
+  s["y"] = axis(y);
+  s["y"]["stacked"] = true;
+  return s;
+}
+
 void table1_figures(const json& doc, std::vector<figure>& figs) {
-  const std::vector<std::string>& stages = k_report_stages;
-  const json labels = stages;
   design_stage_figures(doc, true, "image", figs);
   json parts = json::array();
   int pc = 0;
   for (const std::string part : {"computational memory", "digital unit"}) {
     json e = json::array();
-    for (const auto& st : stages)
+    for (const auto& st : k_report_stages)
       e.push_back(doc["designs"]["mca"]["parts"][part][st]["energy_nj"]);
     parts.push_back(dataset(part, e, pc++));
   }
-  json stacked;
-  stacked["x"]["stacked"] = true;
-  stacked["y"] = axis("nJ per image");
-  stacked["y"]["stacked"] = true;
   figs.push_back({"MCA energy by part",
                   "Computational memory (tiles) and digital unit (bus, chi SRAM, logic).",
-                  chart("bar", labelled(labels, parts), stacked)});
+                  chart("bar", labelled(k_report_stages, parts), stacked_scales("nJ per image"))});
 }
 
 void train_figures(const std::string& dir, const json& doc, std::vector<figure>& figs) {
@@ -442,16 +445,12 @@ void estimate_figures(const json& doc, std::vector<figure>& figs) {
     for (const auto& l : doc["designs"]["mca"]["layers"]) e.push_back(l[st + "_nj"]);
     sets.push_back(dataset(st, e, c++));
   }
-  json stacked;
-  stacked["x"]["stacked"] = true;
-  stacked["y"] = axis("nJ per sample");
-  stacked["y"]["stacked"] = true;
   figs.push_back(
       {"MCA energy by weight layer",
        "What each layer's work cost per stage: its tile (PWM DACs, crossbar reads, ADCs, "
        "programming), its bus transfers and chi updates; network-wide work not "
        "included.",
-       chart("bar", labelled(layers, sets), stacked)});
+       chart("bar", labelled(layers, sets), stacked_scales("nJ per sample"))});
   json util = json::array(), tiles = json::array(), names = json::array();
   for (const auto& l : doc["mapping"]["layers"]) {
     names.push_back(l["layer"]);

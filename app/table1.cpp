@@ -163,17 +163,13 @@ nlohmann::json run_table1(const mnist& data, const technology& tech, const table
   doc["hidden"] = opt.hidden;
   doc["wall_s"] = m.wall_s;
   doc["simulated_images_per_wall_s"] = m.wall_s > 0 ? 3.0 * (n_train + n_test) / m.wall_s : 0.0;
-  const double per = 1.0 / static_cast<double>(opt.images);
   for (int d = 0; d < 3; ++d) {
     const std::string name = k_design_names[d];
     const design_measurement& dm = m.designs[d];
     nlohmann::json dj = table1_design_report(name, dm.snap, tech, opt.images);
     dj["experiment"] = exps[d];
     dj["learning_rate"] = exps[d].mlp.learning_rate;
-    dj["train_wall_s"] = dm.train_wall_s;
-    dj["train_images_per_wall_s"] =
-        dm.train_wall_s > 0 ? static_cast<double>(n_train) / dm.train_wall_s : 0.0;
-    dj["train_accuracy_measured_window"] = static_cast<double>(dm.train_correct) * per;
+    add_training_figures(dj, dm, n_train, opt.images);
     dj["test_accuracy"] = static_cast<double>(dm.test_correct) / n_test;
     doc["designs"][name] = dj;
   }
