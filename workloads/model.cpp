@@ -124,6 +124,46 @@ class weight_layer {
   std::size_t index = 0;
 };
 
+// x (n x rows) times w (rows x cols). One sample: the rows of w whose input
+// is not 0 (the perceptron's sparse inputs), added in row order by compiled
+// loops, so a single-sample run gives the same numbers on every machine of
+// the build's instruction set (the BLAS library picks its kernels by CPU).
+Tensor product(const Tensor& x, const Tensor& w) {
+  if (x.size(0) != 1) return x.mm(w);
+  const auto rows = static_cast<std::size_t>(w.size(0)), cols = static_cast<std::size_t>(w.size(1));
+  Tensor y = at::zeros({1, static_cast<int64_t>(cols)}, f32());
+  const Tensor xc = x.contiguous();
+  const float* xp = xc.data_ptr<float>();
+  const float* wp = w.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float v = xp[r];
+    if (v == 0.0f) continue;
+    const float* wr = wp + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) yp[c] += v * wr[c];
+  }
+  return y;
+}
+
+// d (n x cols) times the first rows of w, transposed. One sample: a dot
+// product per row of w.
+Tensor product_t(const Tensor& d, const Tensor& w, std::size_t rows) {
+  if (d.size(0) != 1) return d.mm(w.narrow(0, 0, static_cast<int64_t>(rows)).t());
+  const auto cols = static_cast<std::size_t>(w.size(1));
+  Tensor y = at::empty({1, static_cast<int64_t>(rows)}, f32());
+  const Tensor dc = d.contiguous();
+  const float* dp = dc.data_ptr<float>();
+  const float* wp = w.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* wr = wp + r * cols;
+    float acc = 0.0f;
+    for (std::size_t c = 0; c < cols; ++c) acc += dp[c] * wr[c];
+    yp[r] = acc;
+  }
+  return y;
+}
+
 class fp32_layer : public weight_layer {
  public:
   fp32_layer(std::size_t rows, std::size_t cols, double std, bool bias_row, rng& r)
@@ -137,41 +177,8 @@ class fp32_layer : public weight_layer {
     stats_.cols = cols;
     stats_.weight_std = std;
   }
-  Tensor forward(const Tensor& x) override {
-    if (x.size(0) != 1) return x.mm(w_);
-    // One sample: the rows of the weights whose input is not 0 (the
-    // perceptron's sparse inputs), added in row order.
-    const std::size_t rows = stats_.rows, cols = stats_.cols;
-    Tensor y = at::zeros({1, static_cast<int64_t>(cols)}, f32());
-    const Tensor xc = x.contiguous();
-    const float* xp = xc.data_ptr<float>();
-    const float* w = w_.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float v = xp[r];
-      if (v == 0.0f) continue;
-      const float* wr = w + r * cols;
-      for (std::size_t c = 0; c < cols; ++c) yp[c] += v * wr[c];
-    }
-    return y;
-  }
-  Tensor backward(const Tensor& d, std::size_t rows) override {
-    if (d.size(0) != 1) return d.mm(w_.narrow(0, 0, static_cast<int64_t>(rows)).t());
-    // One sample: a dot product per row of the weights.
-    const std::size_t cols = stats_.cols;
-    Tensor y = at::empty({1, static_cast<int64_t>(rows)}, f32());
-    const Tensor dc = d.contiguous();
-    const float* dp = dc.data_ptr<float>();
-    const float* w = w_.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* wr = w + r * cols;
-      float acc = 0.0f;
-      for (std::size_t c = 0; c < cols; ++c) acc += dp[c] * wr[c];
-      yp[r] = acc;
-    }
-    return y;
-  }
+  Tensor forward(const Tensor& x) override { return product(x, w_); }
+  Tensor backward(const Tensor& d, std::size_t rows) override { return product_t(d, w_, rows); }
   void apply(const Tensor& inc, double) override {
     w_.add_(inc);
     const auto written = static_cast<uint64_t>(inc.ne(0).sum().item<int64_t>());
@@ -235,12 +242,12 @@ class digital_mp_layer : public fp32_layer {
   Tensor forward(const Tensor& x) override {
     Tensor xq = x.contiguous().clone();
     quantize_rows(cfg_.activations, xq);
-    return xq.mm(quantized());
+    return product(xq, quantized());
   }
   Tensor backward(const Tensor& d, std::size_t rows) override {
     Tensor dq = d.contiguous().clone();
     quantize_rows(cfg_.errors, dq);
-    return dq.mm(quantized().narrow(0, 0, static_cast<int64_t>(rows)).t());
+    return product_t(dq, quantized(), rows);
   }
   void apply(const Tensor& inc, double now_s) override {
     fp32_layer::apply(inc, now_s);
