@@ -217,26 +217,29 @@ void crossbar::pulse(std::size_t r, std::size_t c, int p, double now_s) {
   update_cell(k);
 }
 
-void crossbar::refresh_rows(std::size_t r0, std::size_t r1, const refresh_config& cfg,
-                            double now_s) {
+void crossbar::refresh_block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1,
+                             const refresh_config& cfg, double now_s) {
   if (cfg_.synapse != synapse_kind::differential) return;
   r1 = std::min(r1, rows_);
-  for (std::size_t k = r0 * cols_; k < r1 * cols_; ++k) {
-    const float gp = gd_pos_[k], gn = gd_neg_[k];
-    if (std::max(gp, gn) <= cfg.g_high_us || std::fabs(gp - gn) >= cfg.diff_low_us) continue;
-    const double diff = gp - gn;
-    pos_.reset_pulse(k, now_s);
-    neg_.reset_pulse(k, now_s);
-    const int n = std::min(cfg.max_pulses,
-                           static_cast<int>(std::lround(std::fabs(diff) / cfg.g_per_pulse_us)));
-    pcm_array& dev = diff > 0 ? pos_ : neg_;
-    for (int i = 0; i < n; ++i) dev.set_pulse(k, now_s);
-    gd_pos_[k] = pos_.drifted(k, now_s);
-    gd_neg_[k] = neg_.drifted(k, now_s);
-    update_cell(k);
-    ++counters_.refreshed_cells;
-    counters_.refresh_reset_pulses += 2;
-    counters_.refresh_set_pulses += static_cast<uint64_t>(n);
+  c1 = std::min(c1, cols_);
+  for (std::size_t r = r0; r < r1; ++r) {
+    for (std::size_t k = r * cols_ + c0; k < r * cols_ + c1; ++k) {
+      const float gp = gd_pos_[k], gn = gd_neg_[k];
+      if (std::max(gp, gn) <= cfg.g_high_us || std::fabs(gp - gn) >= cfg.diff_low_us) continue;
+      const double diff = gp - gn;
+      pos_.reset_pulse(k, now_s);
+      neg_.reset_pulse(k, now_s);
+      const int n = std::min(cfg.max_pulses,
+                             static_cast<int>(std::lround(std::fabs(diff) / cfg.g_per_pulse_us)));
+      pcm_array& dev = diff > 0 ? pos_ : neg_;
+      for (int i = 0; i < n; ++i) dev.set_pulse(k, now_s);
+      gd_pos_[k] = pos_.drifted(k, now_s);
+      gd_neg_[k] = neg_.drifted(k, now_s);
+      update_cell(k);
+      ++counters_.refreshed_cells;
+      counters_.refresh_reset_pulses += 2;
+      counters_.refresh_set_pulses += static_cast<uint64_t>(n);
+    }
   }
 }
 

@@ -95,7 +95,13 @@ class crossbar {
 
   // Refresh check of rows [r0, r1) (differential only): RESET both devices of
   // saturated pairs and restore the difference with <= max_pulses SET pulses.
-  void refresh_rows(std::size_t r0, std::size_t r1, const refresh_config& cfg, double now_s);
+  void refresh_rows(std::size_t r0, std::size_t r1, const refresh_config& cfg, double now_s) {
+    refresh_block(r0, r1, 0, cols_, cfg, now_s);
+  }
+  // The same for the cells of rows [r0, r1) and columns [c0, c1) (one tile
+  // of a larger layer), row by row.
+  void refresh_block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1,
+                     const refresh_config& cfg, double now_s);
 
   float weight(std::size_t r, std::size_t c) const { return w_[r * cols_ + c]; }
   // Drifted, noise-free weights and the read variance of every cell
