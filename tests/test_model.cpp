@@ -19,6 +19,7 @@
 #include "models/crossbar.h"
 #include "models/rng.h"
 #include "models/state_io.h"
+#include "workloads/analog_tile.h"
 
 namespace mcasim {
 namespace {
@@ -655,6 +656,141 @@ TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
     ADD_FAILURE() << "fp32 layer took a tile";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("'b' is not an mca layer"), std::string::npos) << e.what();
+  }
+}
+
+// A layer larger than the tiles (7 x 5 weights with the bias row on tiles
+// of 3 x 2: 3 row blocks x 3 column blocks) converts every block's partial
+// outputs with its own ADCs; the partial sums add up in the digital unit.
+// With a coarse 4-bit ADC of a fixed full scale the outputs are the sums of
+// the blocks' quantised products, not the quantised sum.
+TEST(Model, TiledLayerAddsEveryBlocksConvertedPartialSums) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
+        {"kind": "dense", "name": "d", "units": 5}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = noiseless_mca();
+  c.mca.tile_rows = 3;
+  c.mca.tile_cols = 2;
+  c.mca.adc_forward.ideal = c.mca.adc_backward.ideal = false;
+  c.mca.adc_forward.bits = c.mca.adc_backward.bits = 4;
+  c.layers["d"].adc_forward_range = 1.0;
+  c.layers["d"].adc_backward_range = 0.5;
+  model m(net, c, 5);
+  analog_tile& t = *m.analog(0);
+  ASSERT_EQ(t.blocks().size(), 9u);
+  EXPECT_EQ(t.row_blocks(), 3u);
+  EXPECT_EQ(t.col_blocks(), 3u);
+  EXPECT_EQ(t.blocks()[8].row0, 6u);
+  EXPECT_EQ(t.blocks()[8].rows, 1u);  // the bias row
+  EXPECT_EQ(t.blocks()[8].col0, 4u);
+  EXPECT_EQ(t.blocks()[8].cols, 1u);
+  const crossbar& xb = *m.array(0);
+  quantizer_config adc = c.mca.adc_forward;
+  const std::vector<float> x{0.5f, -0.2f, 0.9f, 0.1f, 0.3f, -0.7f, 1.0f};
+  std::vector<float> y(5);
+  t.forward(x.data(), 1, y.data());
+  bool coarse = false;  // some block's quantisation differs from the whole sum's
+  for (std::size_t col = 0; col < 5; ++col) {
+    double want = 0, whole = 0;
+    for (std::size_t r0 = 0; r0 < 7; r0 += 3) {
+      float part = 0;
+      for (std::size_t r = r0; r < std::min<std::size_t>(r0 + 3, 7); ++r) {
+        part += x[r] * xb.weight(r, col);
+      }
+      whole += part;
+      adc.range = 1.0;
+      quantize(adc, &part, 1);
+      want += part;
+    }
+    auto w = static_cast<float>(whole);
+    quantize(adc, &w, 1);
+    coarse |= std::fabs(w - want) > 1e-6;
+    EXPECT_NEAR(y[col], want, 1e-6) << "column " << col;
+  }
+  EXPECT_TRUE(coarse) << "the test's ADC is too fine to tell block-wise conversion";
+  // Transposed: the column blocks' partial sums of the 6 rows that need an
+  // error (the bias row's block is not read).
+  const std::vector<float> d{0.3f, -0.6f, 0.2f, 0.8f, -0.1f};
+  std::vector<float> e(6);
+  t.backward(d.data(), 1, e.data(), 6);
+  adc = c.mca.adc_backward;
+  adc.range = 0.5;
+  for (std::size_t row = 0; row < 6; ++row) {
+    double want = 0;
+    for (std::size_t c0 = 0; c0 < 5; c0 += 2) {
+      float part = 0;
+      for (std::size_t col = c0; col < std::min<std::size_t>(c0 + 2, 5); ++col) {
+        part += d[col] * xb.weight(row, col);
+      }
+      quantize(adc, &part, 1);
+      want += part;
+    }
+    EXPECT_NEAR(e[row], want, 1e-6) << "row " << row;
+  }
+  EXPECT_EQ(t.out_width(8, true, 6), 0u);
+  EXPECT_EQ(t.out_width(3, true, 6), 3u);
+  EXPECT_EQ(t.out_width(3, false, 6), 2u);
+  // Pulses go to the block holding their cell, in the list's order.
+  const std::vector<pulse_cmd> pulses{{0, 0, 1}, {6, 4, -1}, {4, 3, 2}, {1, 1, 1}, {5, 2, 1}};
+  const auto lists = t.split_pulses(pulses);
+  ASSERT_EQ(lists.size(), 9u);
+  ASSERT_EQ(lists[0].size(), 2u);
+  EXPECT_EQ(lists[0][0].row, 0u);
+  EXPECT_EQ(lists[0][1].row, 1u);
+  ASSERT_EQ(lists[8].size(), 1u);
+  EXPECT_EQ(lists[8][0].p, -1);
+  // (4, 3) and (5, 2): rows 3-5 and columns 2-3, block 4.
+  ASSERT_EQ(lists[4].size(), 2u);
+  EXPECT_EQ(lists[4][0].p, 2);
+  EXPECT_EQ(lists[4][1].col, 2u);
+  std::size_t all = 0;
+  for (const auto& l : lists) all += l.size();
+  EXPECT_EQ(all, pulses.size());
+}
+
+// With ideal converters the blocks' partial sums are the whole products, so a
+// network on small tiles trains as on tiles of its layers' sizes: the same
+// pulses, refreshes and weights (up to the order of float additions), with
+// noise-free programming.
+TEST(Model, TiledLayersWithIdealConvertersTrainAsWholeTiles) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
+        {"kind": "dense", "name": "a", "units": 5}, {"kind": "sigmoid"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = noiseless_mca();
+  c.mca.refresh_every_images = 2;
+  c.mca.refresh_spread = true;
+  // Noise-free pulses: the devices draw their programming noise in the order
+  // of the pulses, which the tiles change (each takes its block's pulses).
+  c.mca.pcm.m2 = c.mca.pcm.c2 = c.mca.pcm.a2 = 0.0;
+  c.mca.pcm.reset_std_us = 0.0;
+  network_run_config tiled = c;
+  tiled.mca.tile_rows = 4;
+  tiled.mca.tile_cols = 2;
+  model whole(net, c, 8), split(net, tiled, 8);
+  EXPECT_EQ(whole.analog(0)->blocks().size(), 1u);
+  EXPECT_EQ(split.analog(0)->blocks().size(), 2u * 3u);
+  EXPECT_EQ(split.analog(1)->blocks().size(), 2u * 2u);
+  const std::vector<float> x = random_batch(4, 6, 3);
+  const uint8_t labels[4] = {0, 2, 1, 1};
+  for (int step = 0; step < 8; ++step) {
+    const std::size_t k = static_cast<std::size_t>(step % 4);
+    whole.train_batch(x.data() + 6 * k, labels + k, 1, 20.0);
+    split.train_batch(x.data() + 6 * k, labels + k, 1, 20.0);
+  }
+  whole.train_batch(x.data(), labels, 4, 20.0);
+  split.train_batch(x.data(), labels, 4, 20.0);
+  const auto sw = whole.stats(), ss = split.stats();
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_GT(sw[l].set_pulses, 0u) << "layer " << l;
+    EXPECT_EQ(sw[l].set_pulses, ss[l].set_pulses) << "layer " << l;
+    EXPECT_EQ(sw[l].weight_updates, ss[l].weight_updates) << "layer " << l;
+    const std::vector<float> a = whole.weights(l), b = split.weights(l);
+    for (std::size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-5) << l << " " << j;
+  }
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(whole.array(l)->counters().refreshed_cells,
+              split.array(l)->counters().refreshed_cells);
   }
 }
 

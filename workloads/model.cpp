@@ -299,34 +299,44 @@ class digital_mp_layer : public fp32_layer {
 
 analog_tile::analog_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
                          double adc_backward_range)
-    : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {}
-
-void analog_tile::forward(const float* x, std::size_t n, float* y) {
-  product(x, n, y, false, xb_.cols());
+    : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {
+  const std::size_t rows = xb_.rows(), cols = xb_.cols();
+  block_rows_ = cfg_.tile_rows > 0 ? std::min(cfg_.tile_rows, rows) : rows;
+  block_cols_ = cfg_.tile_cols > 0 ? std::min(cfg_.tile_cols, cols) : cols;
+  row_blocks_ = (rows + block_rows_ - 1) / block_rows_;
+  for (std::size_t r = 0; r < rows; r += block_rows_) {
+    for (std::size_t c = 0; c < cols; c += block_cols_) {
+      blocks_.push_back({r, std::min(block_rows_, rows - r), c, std::min(block_cols_, cols - c)});
+    }
+  }
 }
 
-void analog_tile::backward(const float* d, std::size_t n, float* y, std::size_t out_rows) {
-  product(d, n, y, true, out_rows);
-}
-
-void analog_tile::program(const std::vector<pulse_cmd>& pulses, double now_s) {
-  for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
-}
-
-void analog_tile::refresh(std::size_t r0, std::size_t r1, double now_s) {
-  xb_.refresh_rows(r0, r1, cfg_.refresh, now_s);
-}
-
-void analog_tile::product(const float* in, std::size_t n, float* out, bool transposed,
-                          std::size_t out_n) {
+void analog_tile::load(const float* in, std::size_t n, bool transposed) {
   const std::size_t width = transposed ? xb_.cols() : xb_.rows();
-  // The PWM codes of every vector in a reused buffer.
   q_.assign(in, in + n * width);
   Tensor q = view(q_, n, width);
   scale_ = quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
-  const auto nn = static_cast<int64_t>(n), out_width = static_cast<int64_t>(out_n);
-  Tensor y = at::from_blob(out, {nn, out_width}, f32());
-  if (n == 1) {  // the batch-1 kernels
+  transposed_ = transposed;
+}
+
+std::size_t analog_tile::out_width(std::size_t b, bool transposed, std::size_t out_rows) const {
+  const block& k = blocks_[b];
+  if (!transposed) return k.cols;
+  return k.row0 >= out_rows ? 0 : std::min(k.rows, out_rows - k.row0);
+}
+
+void analog_tile::block_product(std::size_t b, bool transposed, float* out, std::size_t out_rows) {
+  if (transposed != transposed_) {
+    throw std::logic_error("analog_tile: a product in the other direction than the loaded vectors");
+  }
+  const block& k = blocks_[b];
+  const std::size_t n = scale_.size(), width = transposed ? xb_.cols() : xb_.rows();
+  const std::size_t out_n = out_width(b, transposed, out_rows);
+  if (out_n == 0) return;
+  const auto nn = static_cast<int64_t>(n), out_w = static_cast<int64_t>(out_n);
+  Tensor y = at::from_blob(out, {nn, out_w}, f32());
+  Tensor q = view(q_, n, width);
+  if (blocks_.size() == 1 && n == 1) {  // the batch-1 kernels on the whole layer
     if (transposed) {
       // A zero error reads zeros (no conversion, no read noise drawn).
       if (scale_[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
@@ -334,24 +344,122 @@ void analog_tile::product(const float* in, std::size_t n, float* out, bool trans
       xb_.mvm(q_.data(), out);
     }
   } else {
-    const auto rows = transposed ? out_width : static_cast<int64_t>(xb_.rows());
-    const Tensor w = view(xb_.weights(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
-    at::mm_out(y, q, transposed ? w.t() : w);
+    // The block's cells (rows x cols of the layer's matrix, the transposed
+    // read limited to its rows within out_rows) and its share of the codes.
+    const auto r0 = static_cast<int64_t>(k.row0), c0 = static_cast<int64_t>(k.col0);
+    const auto rows = transposed ? out_w : static_cast<int64_t>(k.rows);
+    const auto cols = static_cast<int64_t>(k.cols);
+    auto cells = [&](const std::vector<float>& v) {
+      Tensor t = view(v, xb_.rows(), xb_.cols());
+      if (blocks_.size() > 1) t = t.narrow(1, c0, cols);
+      return t.narrow(0, r0, rows);
+    };
+    const Tensor qb =
+        blocks_.size() == 1
+            ? q
+            : q.narrow(1, transposed ? c0 : r0, transposed ? cols : static_cast<int64_t>(k.rows));
+    const Tensor w = cells(xb_.weights());
+    at::mm_out(y, qb, transposed ? w.t() : w);
     if (xb_.noisy()) {
       // The aggregated read variance of every output (the squared codes
       // times the cells' variances), then its noise.
-      const Tensor v = view(xb_.variances(), xb_.rows(), xb_.cols()).narrow(0, 0, rows);
+      const Tensor v = cells(xb_.variances());
       q2_.resize(n * width);
       Tensor q2 = view(q2_, n, width);
       at::mul_out(q2, q, q);
+      const Tensor q2b = blocks_.size() == 1
+                             ? q2
+                             : q2.narrow(1, transposed ? c0 : r0,
+                                         transposed ? cols : static_cast<int64_t>(k.rows));
       var_.resize(n * out_n);
       Tensor var = view(var_, n, out_n);
-      at::mm_out(var, q2, transposed ? v.t() : v);
+      at::mm_out(var, q2b, transposed ? v.t() : v);
       xb_.add_read_noise(out, var_.data(), n * out_n);
     }
   }
   adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward, transposed ? bwd_range_ : fwd_range_,
            scale_, y);
+}
+
+uint64_t analog_tile::add_partial(std::size_t b, bool transposed, const float* part, std::size_t n,
+                                  float* y, std::size_t out_n) const {
+  const block& k = blocks_[b];
+  const std::size_t w = out_width(b, transposed, out_n);
+  const std::size_t first = transposed ? k.row0 : k.col0;
+  // The first block along the summed dimension (row blocks forward, column
+  // blocks transposed) assigns, the others add.
+  const bool assign = transposed ? k.col0 == 0 : k.row0 == 0;
+  for (std::size_t v = 0; v < n; ++v) {
+    float* dst = y + v * out_n + first;
+    const float* src = part + v * w;
+    if (assign) {
+      std::copy(src, src + w, dst);
+    } else {
+      for (std::size_t j = 0; j < w; ++j) dst[j] += src[j];
+    }
+  }
+  return assign ? 0 : static_cast<uint64_t>(n) * w;
+}
+
+void analog_tile::forward(const float* x, std::size_t n, float* y) {
+  load(x, n, false);
+  if (blocks_.size() == 1) {
+    block_product(0, false, y, 0);
+    return;
+  }
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    part_.resize(n * blocks_[b].cols);
+    block_product(b, false, part_.data(), 0);
+    add_partial(b, false, part_.data(), n, y, xb_.cols());
+  }
+}
+
+void analog_tile::backward(const float* d, std::size_t n, float* y, std::size_t out_rows) {
+  load(d, n, true);
+  if (blocks_.size() == 1) {
+    block_product(0, true, y, out_rows);
+    return;
+  }
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    const std::size_t w = out_width(b, true, out_rows);
+    if (w == 0) continue;
+    part_.resize(n * w);
+    block_product(b, true, part_.data(), out_rows);
+    add_partial(b, true, part_.data(), n, y, out_rows);
+  }
+}
+
+std::vector<std::vector<pulse_cmd>> analog_tile::split_pulses(
+    const std::vector<pulse_cmd>& pulses) const {
+  std::vector<std::vector<pulse_cmd>> out(blocks_.size());
+  if (blocks_.size() == 1) {
+    out[0] = pulses;
+    return out;
+  }
+  const std::size_t cb = col_blocks();
+  for (const pulse_cmd& c : pulses)
+    out[c.row / block_rows_ * cb + c.col / block_cols_].push_back(c);
+  return out;
+}
+
+void analog_tile::program(const std::vector<pulse_cmd>& pulses, double now_s) {
+  if (blocks_.size() == 1) {
+    for (const pulse_cmd& c : pulses) xb_.pulse(c.row, c.col, c.p, now_s);
+    return;
+  }
+  for (const auto& list : split_pulses(pulses)) {
+    for (const pulse_cmd& c : list) xb_.pulse(c.row, c.col, c.p, now_s);
+  }
+}
+
+void analog_tile::refresh_block(std::size_t b, std::size_t r0, std::size_t r1, double now_s) {
+  const block& k = blocks_[b];
+  const std::size_t lo = std::max(r0, k.row0), hi = std::min(r1, k.row0 + k.rows);
+  if (lo < hi) xb_.refresh_block(lo, hi, k.col0, k.col0 + k.cols, cfg_.refresh, now_s);
+}
+
+void analog_tile::refresh(std::size_t r0, std::size_t r1, double now_s) {
+  for (std::size_t b = 0; b < blocks_.size(); ++b) refresh_block(b, r0, r1, now_s);
 }
 
 namespace {
@@ -365,7 +473,6 @@ class mca_layer : public weight_layer {
   mca_layer(std::size_t rows, std::size_t cols, double std, const mca_numerics& cfg,
             const layer_numerics& ln, uint64_t seed, uint32_t index)
       : cfg_(cfg) {
-    const double fan_in = static_cast<double>(rows);
     crossbar_config xc = cfg.crossbar;
     xc.g_per_weight_us =
         ln.g_per_weight_us > 0 ? ln.g_per_weight_us : std::sqrt(2.0) * xc.init_std_us / std;
@@ -379,11 +486,16 @@ class mca_layer : public weight_layer {
     stats_.g_per_weight_us = 1.0 / weight_per_us_;
     stats_.epsilon = cfg.eps_us * weight_per_us_;
     stats_.weight_std = std;
+    // Derived ADC full scales follow the lines one conversion sums: the
+    // rows (forward) or columns (transposed) of one tile's block.
+    const auto tile_rows =
+        static_cast<double>(cfg.tile_rows > 0 ? std::min(cfg.tile_rows, rows) : rows);
+    const auto tile_cols =
+        static_cast<double>(cfg.tile_cols > 0 ? std::min(cfg.tile_cols, cols) : cols);
     stats_.adc_forward_range =
-        ln.adc_forward_range > 0 ? ln.adc_forward_range : 8.0 * std::sqrt(fan_in) * std;
-    stats_.adc_backward_range = ln.adc_backward_range > 0
-                                    ? ln.adc_backward_range
-                                    : 2.0 * std::sqrt(static_cast<double>(cols)) * std;
+        ln.adc_forward_range > 0 ? ln.adc_forward_range : 8.0 * std::sqrt(tile_rows) * std;
+    stats_.adc_backward_range =
+        ln.adc_backward_range > 0 ? ln.adc_backward_range : 2.0 * std::sqrt(tile_cols) * std;
     own_tile_ = std::make_unique<analog_tile>(*xb_, cfg_, stats_.adc_forward_range,
                                               stats_.adc_backward_range);
     tile_ = own_tile_.get();

@@ -200,8 +200,12 @@ nlohmann::json run_network_training(const network_spec& net, const network_run_c
   model_adapter machine(net, cfg, opt.seed);
   loop_setup setup;
   setup.label = net.name + "/" + numerics_name(cfg.numerics);
+  // The tiles' size is the hardware's (platform.tiles), not a training key;
+  // recorded when the layers are split over fixed-size tiles.
+  const nlohmann::json tiles{{"rows", cfg.mca.tile_rows}, {"cols", cfg.mca.tile_cols}};
   setup.run = {{"network", to_json(net)}, {"training", cfg}};
-  setup.must_match = {"network", "training"};
+  if (cfg.mca.tile_rows > 0) setup.run["tiles"] = tiles;
+  setup.must_match = {"network", "training", "tiles"};
   nlohmann::json layers = nlohmann::json::array();
   for (const weight_layer_stats& s : machine.get().stats()) {
     nlohmann::json l{
@@ -214,11 +218,9 @@ nlohmann::json run_network_training(const network_spec& net, const network_run_c
     }
     layers.push_back(l);
   }
-  setup.doc = {{"network", to_json(net)},
-               {"numerics", numerics_name(cfg.numerics)},
-               {"training", cfg},
-               {"threads", cfg.threads},
-               {"parameters", net.parameters()},
+  setup.doc = {{"network", to_json(net)}, {"numerics", numerics_name(cfg.numerics)},
+               {"training", cfg},         {"tiles", tiles},
+               {"threads", cfg.threads},  {"parameters", net.parameters()},
                {"weight_layers", layers}};
   setup.batch = cfg.batch;
   setup.learning_rate = cfg.learning_rate;

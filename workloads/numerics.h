@@ -61,6 +61,12 @@ struct mca_numerics {
   // operands need plain SGD (momentum and weight decay 0).
   quantizer_config update_x{true, 3, true, 1.0, true, true, true};
   quantizer_config update_d{true, 3, true, 1.0, true, true, true};
+  // The tiles the layers are on (rows x columns of devices; 0: each layer on
+  // one tile of its own size). A larger layer splits into blocks, one tile
+  // each: every block's outputs go through its own ADCs and the digital
+  // unit adds the partial sums of the row blocks (forward) or column blocks
+  // (transposed). Not a key of its own: the hardware's platform.tiles.
+  std::size_t tile_rows = 0, tile_cols = 0;
 };
 
 struct digital_mp_numerics {
