@@ -30,15 +30,28 @@ crossbar& required(const std::unique_ptr<crossbar>& devices, const char* name) {
   return *devices;
 }
 
-std::size_t lines_of(const crossbar& devices) {
-  return std::max(devices.rows(), devices.cols());
+// The lines a tile's converter banks serve: its larger dimension.
+std::size_t lines_of(const crossbar& devices, const array_window& w) {
+  const std::size_t rows = std::max(w.tile_rows, w.rows > 0 ? w.rows : devices.rows());
+  const std::size_t cols = std::max(w.tile_cols, w.rows > 0 ? w.cols : devices.cols());
+  return std::max(rows, cols);
+}
+
+array_window window_of(const analog_tile& values, std::size_t block, std::size_t tile_rows,
+                       std::size_t tile_cols) {
+  if (block >= values.blocks().size()) {
+    throw std::invalid_argument("cm_tile: block " + std::to_string(block) + " of a layer of " +
+                                std::to_string(values.blocks().size()) + " blocks");
+  }
+  const analog_tile::block& b = values.blocks()[block];
+  return {b.row0, b.rows, b.col0, b.cols, tile_rows, tile_cols};
 }
 
 }  // namespace
 
 cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
                  std::unique_ptr<crossbar> devices)
-    : cm_tile(nm, cfg, required(devices, nm)) {
+    : cm_tile(nm, cfg, required(devices, nm), array_window{}) {
   owned_ = std::move(devices);
   mca_numerics n;
   n.pwm_forward = cfg_.pwm.forward;
@@ -51,18 +64,21 @@ cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg,
   values_ = own_values_.get();
 }
 
-cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, analog_tile& values)
-    : cm_tile(nm, cfg, values.devices()) {
+cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, analog_tile& values,
+                 std::size_t block, std::size_t tile_rows, std::size_t tile_cols)
+    : cm_tile(nm, cfg, values.devices(), window_of(values, block, tile_rows, tile_cols)) {
   values_ = &values;
+  block_ = block;
 }
 
-cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices)
+cm_tile::cm_tile(const sc_core::sc_module_name& nm, const cm_tile_config& cfg, crossbar& devices,
+                 const array_window& window)
     : sc_core::sc_module(nm),
       cfg_(validated(cfg)),
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
-      pwm("pwm", cfg.pwm, lines_of(devices), period_),
-      array("array", cfg.array, devices),
-      adc("adc", cfg.adc, lines_of(devices), period_) {
+      pwm("pwm", cfg.pwm, lines_of(devices, window), period_),
+      array("array", cfg.array, devices, window),
+      adc("adc", cfg.adc, lines_of(devices, window), period_) {
   tgt_socket.register_b_transport(this, &cm_tile::b_transport);
   part_gp_.set_extension(&part_ext_);
 }
@@ -93,18 +109,21 @@ bool cm_tile::product(uint64_t array_addr, stage st, std::size_t n_out, sc_core:
   const std::vector<float>& codes = values_->codes();
   const std::vector<double>& scales = values_->scales();
   const double window = pwm.window_weight(in_backward_);
+  // The block's share of every vector: its rows (forward) or columns.
+  const bool transposed = array_addr == crossbar_array::addr_mvm_t;
+  const array_window& w = array.window();
+  const std::size_t first = transposed ? w.col0 : w.row0, lines = transposed ? w.cols : w.rows;
   for (std::size_t v = 0; v < vectors_; ++v) {
     sc_core::sc_time read_at = d;
     pwm.b_transport(part_command(in_backward_ ? pwm_dac::addr_backward : pwm_dac::addr_forward,
-                                 nullptr, 0, st, n_in_, n_out, 0),
+                                 nullptr, 0, st, lines, n_out, 0),
                     d);
     if (!part_gp_.is_response_ok()) return false;
-    array_io io{codes.data() + v * n_in_, scales[v], window};
-    array.b_transport(part_command(array_addr, &io, sizeof io, st, n_in_, n_out, 0), read_at);
+    array_io io{codes.data() + v * n_in_ + first, scales[v], window};
+    array.b_transport(part_command(array_addr, &io, sizeof io, st, lines, n_out, 0), read_at);
     if (!part_gp_.is_response_ok()) return false;
-    adc.b_transport(part_command(array_addr == crossbar_array::addr_mvm_t ? adc_bank::addr_backward
-                                                                          : adc_bank::addr_forward,
-                                 nullptr, 0, st, n_in_, n_out, 0),
+    adc.b_transport(part_command(transposed ? adc_bank::addr_backward : adc_bank::addr_forward,
+                                 nullptr, 0, st, lines, n_out, 0),
                     d);
     if (!part_gp_.is_response_ok()) return false;
   }
@@ -126,27 +145,35 @@ void cm_tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
-      in_.assign(data, data + vectors_ * n_in_);
       in_backward_ = st == stage::backward;
-      break;
-    case addr_mvm:
-      if (n_in_ != xb.rows()) {
+      if (n_in_ != (in_backward_ ? xb.cols() : xb.rows())) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
-      n_out_ = xb.cols();
+      // The digital unit's codes of the layer arrive as they are; other
+      // values are quantised here.
+      if (data != values_->codes().data() || values_->loaded_vectors() != vectors_) {
+        values_->load(data, vectors_, in_backward_);
+      }
+      break;
+    case addr_mvm:
+      if (in_backward_ || vectors_ == 0) {
+        gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return;
+      }
+      n_out_ = values_->out_width(block_, false, 0);
       out_.resize(vectors_ * n_out_);
-      values_->forward(in_.data(), vectors_, out_.data());
+      values_->block_product(block_, false, out_.data(), 0);
       ok = product(crossbar_array::addr_mvm, st, n_out_, d);
       break;
     case addr_mvm_t:
-      if (n_in_ != xb.cols() || ext.n_out > xb.rows()) {
+      if (!in_backward_ || vectors_ == 0 || ext.n_out > xb.rows()) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
-      n_out_ = ext.n_out;
+      n_out_ = values_->out_width(block_, true, ext.n_out);
       out_.resize(vectors_ * n_out_);
-      values_->backward(in_.data(), vectors_, out_.data(), n_out_);
+      values_->block_product(block_, true, out_.data(), ext.n_out);
       ok = product(crossbar_array::addr_mvm_t, st, n_out_, d);
       break;
     case addr_output:

@@ -33,12 +33,24 @@ crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar
 }
 
 crossbar_array::crossbar_array(const sc_core::sc_module_name& nm, const crossbar_array_config& cfg,
-                               crossbar& devices)
+                               crossbar& devices, const array_window& window)
     : sc_core::sc_module(nm),
       cfg_(cfg),
       devices_(&devices),
+      window_(window),
       g_read_rng_(devices.seed(), stream_id(stream_kind::trace, 1000 + devices.index())) {
   cfg_.validate(name());
+  if (window_.rows == 0) {
+    window_.row0 = window_.col0 = 0;
+    window_.rows = devices.rows();
+    window_.cols = devices.cols();
+  }
+  if (window_.row0 + window_.rows > devices.rows() ||
+      window_.col0 + window_.cols > devices.cols() || window_.cols == 0) {
+    throw std::invalid_argument(std::string(name()) + ": window outside the device array");
+  }
+  window_.tile_rows = std::max(window_.tile_rows, window_.rows);
+  window_.tile_cols = std::max(window_.tile_cols, window_.cols);
 }
 
 std::size_t crossbar_array::devices_per_weight() const {
@@ -82,8 +94,7 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
     case addr_mvm:
     case addr_mvm_t: {
       const bool transposed = gp.get_address() == addr_mvm_t;
-      if (gp.get_data_length() != sizeof(array_io) ||
-          (transposed && ext.n_out > devices_->rows())) {
+      if (gp.get_data_length() != sizeof(array_io) || (transposed && ext.n_out > window_.rows)) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
       }
@@ -91,13 +102,13 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
       if (transposed) {
         counters_.add(
             st, device_read,
-            duty_weighted_reads(io->in, devices_->cols(), io->full_scale, ext.n_out * devices) *
+            duty_weighted_reads(io->in, window_.cols, io->full_scale, ext.n_out * devices) *
                 io->window_weight);
       } else {
-        counters_.add(st, device_read,
-                      duty_weighted_reads(io->in, devices_->rows(), io->full_scale,
-                                          devices_->cols() * devices) *
-                          io->window_weight);
+        counters_.add(
+            st, device_read,
+            duty_weighted_reads(io->in, window_.rows, io->full_scale, window_.cols * devices) *
+                io->window_weight);
       }
       span = transposed ? "read_t" : "read";
       break;
@@ -119,7 +130,12 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
       break;
     case addr_refresh: {
       const device_counters before = devices_->counters();
-      devices_->refresh_rows(ext.n_in, ext.n_out, cfg_.refresh, now_s);
+      const std::size_t lo = std::max<std::size_t>(ext.n_in, window_.row0);
+      const std::size_t hi = std::min<std::size_t>(ext.n_out, window_.row0 + window_.rows);
+      if (lo < hi) {
+        devices_->refresh_block(lo, hi, window_.col0, window_.col0 + window_.cols, cfg_.refresh,
+                                now_s);
+      }
       const device_counters& after = devices_->counters();
       t = count_pulses(st, before.refresh_set_pulses, before.refresh_reset_pulses,
                        after.refresh_set_pulses, after.refresh_reset_pulses);
@@ -127,7 +143,7 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
       break;
     }
     case addr_read_g: {
-      const std::size_t cells = devices_->rows() * devices_->cols();
+      const std::size_t cells = window_.rows * window_.cols;
       if (ext.n_in + ext.ops > cells || gp.get_data_length() < ext.ops * 2 * sizeof(float)) {
         gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
         return;
@@ -135,8 +151,8 @@ void crossbar_array::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
       auto* data = reinterpret_cast<float*>(gp.get_data_ptr());
       for (uint64_t k = 0; k < ext.ops; ++k) {
         const std::size_t cell = ext.n_in + k;
-        devices_->read_cell(cell / devices_->cols(), cell % devices_->cols(), now_s, g_read_rng_,
-                            data[2 * k], data[2 * k + 1]);
+        devices_->read_cell(window_.row0 + cell / window_.cols, window_.col0 + cell % window_.cols,
+                            now_s, g_read_rng_, data[2 * k], data[2 * k + 1]);
       }
       // One device at a time, a full read window each.
       counters_.add(st, device_read, static_cast<double>(ext.ops * devices));

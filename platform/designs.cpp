@@ -173,9 +173,9 @@ std::unique_ptr<model> make_model(const network_spec& net, const network_run_con
   return std::make_unique<model>(net, rc, seed);
 }
 
-// Tile k: the platform's tile with the run's converters and refresh, on
-// weight layer k's devices and functional tile.
-cm_tile* make_tile(const char* name, std::size_t k, const network_run_config& rc,
+// A tile of the platform's array with the run's converters and refresh,
+// holding block b of weight layer k's devices (its functional tile's).
+cm_tile* make_tile(const char* name, std::size_t k, std::size_t b, const network_run_config& rc,
                    const platform_config& pc, model& net) {
   const mca_numerics& c = rc.mca;
   cm_tile_config tc = pc.tile;
@@ -184,7 +184,7 @@ cm_tile* make_tile(const char* name, std::size_t k, const network_run_config& rc
   tc.adc.forward = c.adc_forward;
   tc.adc.backward = c.adc_backward;
   tc.array.refresh = c.refresh;
-  return new cm_tile(name, tc, *net.analog(k));
+  return new cm_tile(name, tc, *net.analog(k), b, pc.tiles.rows, pc.tiles.cols);
 }
 
 std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
@@ -198,13 +198,20 @@ std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
 mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
                        const network_run_config& rc, const platform_config& pc, uint64_t seed)
     : design(nm),
-      net(make_model(net_spec, rc, seed)),
+      mapping(map_network(net_spec, pc.tiles)),
+      net(make_model(net_spec, on_tiles(rc, pc.tiles), seed)),
       tiles("tile"),
       data_bus("data_bus", pc.bus),
       chi_sram("chi_sram", pc.chi_sram),
       offchip("dram", pc.dram) {
-  tiles.init(net->spec().weight_layers().size(),
-             [&](const char* name, std::size_t k) { return make_tile(name, k, rc, pc, *net); });
+  // Tile j: the j-th block of the mapping (the layers in order).
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;  // (weight layer, block)
+  for (std::size_t k = 0; k < mapping.layers.size(); ++k) {
+    for (std::size_t b = 0; b < mapping.layers[k].blocks.size(); ++b) blocks.emplace_back(k, b);
+  }
+  tiles.init(blocks.size(), [&](const char* name, std::size_t j) {
+    return make_tile(name, blocks[j].first, blocks[j].second, rc, pc, *net);
+  });
   du = std::make_unique<mca_unit>("du", pc.du_mca, *net, tile_list(tiles), rc.batch,
                                   rc.learning_rate);
   kind_ = "mca";

@@ -1,10 +1,10 @@
 // The three designs of Table I as SystemC top-levels:
 //   digital32   digital unit + 32-bit weight SRAM + 32-bit MAC array
 //   digital-mp  digital unit + 32-bit weight SRAM + 4b x 8b MAC array
-//   mca         digital unit + chi SRAM + 16-bit bus + one CM tile per weight
-//               layer (tile_K: a PWM DAC bank tile_K.pwm, a crossbar
-//               tile_K.array and an ADC bank tile_K.adc) holding the layer's
-//               devices
+//   mca         digital unit + chi SRAM + 16-bit bus + CM tiles (tile_J: a
+//               PWM DAC bank tile_J.pwm, a crossbar tile_J.array and an ADC
+//               bank tile_J.adc), one per block of every weight layer on
+//               platform.tiles (default: one tile per layer, its own size)
 // Each trains a network (workloads/model.h) in the numerics that match it
 // (fp32, digital-mp, mca), a batch per step; the design follows from the
 // run's numerics. Their hardware parameters (platform_config) are the
@@ -35,8 +35,8 @@ struct platform_config {
   mac_array_config mac32, mac_mp;
   bus_config bus;
   cm_tile_config tile;  // converter resolutions and refresh come from the experiment
-  // Fixed-size tiles for any network (platform/mapping.h): used by the
-  // mapper; the Table I designs' two tiles are sized to their layers.
+  // The MCA's tiles (platform/mapping.h): fixed-size tiles, or one per
+  // weight layer sized to it (the default, the Table I designs' chip).
   tile_array_config tiles;
   // Off-chip memory of every design: the weight layers (digital) or chi
   // entries (MCA) that do not fit in their SRAM's capacity_kib.
@@ -102,8 +102,9 @@ class mca_design : public design {
   digital_unit& unit() override { return *du; }
   std::string part_of(const counted& module) const override;
 
+  network_mapping mapping;            // the weight layers' blocks on pc.tiles
   std::unique_ptr<model> net;         // the network the unit trains; its devices are the tiles'
-  sc_core::sc_vector<cm_tile> tiles;  // tile k: weight layer k
+  sc_core::sc_vector<cm_tile> tiles;  // tile j: the mapping's j-th block
   bus data_bus;
   sram chi_sram;
   dram offchip;  // the chi entries of the weight layers that do not fit in chi_sram

@@ -47,8 +47,8 @@ void memory_access(tlm_utils::simple_initiator_socket<digital_unit>& socket, sta
 
 void digital_unit_config::validate() const {
   validate_clock_mhz("digital_unit", clock_mhz);
-  for (int v :
-       {quantize_lanes, activation_lanes, derivative_lanes, error_lanes, outer_product_lanes}) {
+  for (int v : {quantize_lanes, activation_lanes, derivative_lanes, error_lanes,
+                outer_product_lanes, partial_sum_lanes}) {
     if (v < 1) throw std::invalid_argument("digital_unit: every *_lanes must be >= 1");
   }
   if (op_latency_cycles < 0) {
@@ -294,42 +294,57 @@ void digital_unit::run() {
 
 // --- MCA -----------------------------------------------------------------------
 
-// Weight layer k's tile behind the model's tile_port: a block of MVMs (a
-// batch's vectors or patches) is an input write, a product command and an
-// output read over the bus; pulse lists and refresh checks go to the tile on
-// the programming time line.
+// Weight layer k's tiles behind the model's tile_port: a block of MVMs (a
+// batch's vectors or patches) is, per tile, an input write, a product
+// command and an output read over the bus; pulse lists and refresh checks
+// go to the tiles on the programming time line.
 class mca_unit::bus_tile : public tile_port {
  public:
   bus_tile(mca_unit& du, std::size_t k) : du_(du), k_(k) {}
 
   void forward(const float* x, std::size_t n, float* y) override {
     const layer_scope scope(du_, k_);
-    const crossbar& xb = du_.tiles_[k_]->devices();
+    const crossbar& xb = *du_.net_.array(k_);
     du_.tile_mvm(stage::forward, k_, x, n, xb.rows(), false, y, xb.cols());
   }
   void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
     const layer_scope scope(du_, k_);
-    const std::size_t cols = du_.tiles_[k_]->devices().cols();
-    du_.tile_mvm(stage::backward, k_, d, n, cols, true, y, out_rows);
+    du_.tile_mvm(stage::backward, k_, d, n, du_.net_.array(k_)->cols(), true, y, out_rows);
   }
-  // The device clock is the tile's SystemC time, not the model's now_s.
+  // The device clock is the tiles' SystemC time, not the model's now_s.
+  // Each tile gets the pulses of its block (analog_tile::split_pulses).
   void program(const std::vector<pulse_cmd>& pulses, double /*now_s*/) override {
     const layer_scope scope(du_, k_);
     du_.counters_.add(stage::update, pulse_command, static_cast<double>(pulses.size()));
-    mcasim_ext ext;
-    ext.st = stage::update;
-    ext.ops = pulses.size();
-    ext.wire_bytes = pulses.size() * sizeof(pulse_cmd);
-    du_.tile_command(k_, cm_tile::addr_program, pulses.data(), pulses.size() * sizeof(pulse_cmd),
-                     ext);
+    const std::vector<std::vector<pulse_cmd>> lists = du_.net_.analog(k_)->split_pulses(pulses);
+    std::vector<tile_cmd> cmds;
+    for (std::size_t b = 0; b < lists.size(); ++b) {
+      if (lists[b].empty() && lists.size() > 1) continue;
+      tile_cmd c{b, cm_tile::addr_program, lists[b].data(), lists[b].size() * sizeof(pulse_cmd),
+                 mcasim_ext{}};
+      c.ext.st = stage::update;
+      c.ext.ops = lists[b].size();
+      c.ext.wire_bytes = c.bytes;
+      cmds.push_back(c);
+    }
+    du_.tile_commands(k_, cmds);
   }
   void refresh(std::size_t r0, std::size_t r1, double /*now_s*/) override {
     const layer_scope scope(du_, k_);
-    mcasim_ext ext;
-    ext.st = stage::update;
-    ext.n_in = r0;
-    ext.n_out = r1;
-    du_.tile_command(k_, cm_tile::addr_refresh, nullptr, 0, ext);
+    const auto& blocks = du_.net_.analog(k_)->blocks();
+    std::vector<tile_cmd> cmds;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      // The tiles that hold some of the rows.
+      if (blocks.size() > 1 && (r1 <= blocks[b].row0 || r0 >= blocks[b].row0 + blocks[b].rows)) {
+        continue;
+      }
+      tile_cmd c{b, cm_tile::addr_refresh, nullptr, 0, mcasim_ext{}};
+      c.ext.st = stage::update;
+      c.ext.n_in = r0;
+      c.ext.n_out = r1;
+      cmds.push_back(c);
+    }
+    du_.tile_commands(k_, cmds);
   }
 
  private:
@@ -374,18 +389,33 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
                    std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate)
     : digital_unit(nm, cfg, net, batch, learning_rate), tiles_(std::move(tiles)) {
   const std::size_t layers = net_.spec().weight_layers().size();
-  if (tiles_.size() != layers) {
-    throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
-                                " tiles for " + std::to_string(layers) + " weight layers");
-  }
+  std::size_t next = 0;
   for (std::size_t k = 0; k < layers; ++k) {
-    if (net_.array(k) != &tiles_[k]->devices()) {
-      throw std::invalid_argument(std::string(name()) + ": tile " + std::to_string(k) +
-                                  " does not hold the devices of weight layer " +
-                                  std::to_string(k));
+    const analog_tile* a = net_.analog(k);
+    const std::size_t blocks = a != nullptr ? a->blocks().size() : 0;
+    if (a == nullptr || next + blocks > tiles_.size()) {
+      throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
+                                  " tiles for the blocks of " + std::to_string(layers) +
+                                  " mca weight layers");
+    }
+    layer_tiles_.emplace_back();
+    for (std::size_t b = 0; b < blocks; ++b, ++next) {
+      const array_window& w = tiles_[next]->window();
+      const analog_tile::block& blk = a->blocks()[b];
+      if (net_.array(k) != &tiles_[next]->devices() || w.row0 != blk.row0 || w.rows != blk.rows ||
+          w.col0 != blk.col0 || w.cols != blk.cols) {
+        throw std::invalid_argument(std::string(name()) + ": tile " + std::to_string(next) +
+                                    " does not hold block " + std::to_string(b) +
+                                    " of weight layer " + std::to_string(k));
+      }
+      layer_tiles_.back().push_back(next);
     }
     ports_.push_back(std::make_unique<bus_tile>(*this, k));
     net_.attach_tile(k, ports_.back().get());
+  }
+  if (next != tiles_.size()) {
+    throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
+                                " tiles for " + std::to_string(next) + " blocks");
   }
 }
 
@@ -393,48 +423,81 @@ mca_unit::~mca_unit() {
   for (std::size_t k = 0; k < ports_.size(); ++k) net_.attach_tile(k, nullptr);
 }
 
-void mca_unit::tile_command(std::size_t k, uint64_t addr, const void* data, std::size_t bytes,
-                            mcasim_ext& ext) {
-  sc_core::sc_time delay = program_end_ - sc_core::sc_time_stamp();
-  call(bus_socket, tlm::TLM_WRITE_COMMAND, k * cm_tile::addr_span + addr, const_cast<void*>(data),
-       bytes, ext, delay, name());
-  program_end_ = sc_core::sc_time_stamp() + delay;
+void mca_unit::tile_commands(std::size_t k, std::vector<tile_cmd>& cmds) {
+  const sc_core::sc_time start = program_end_;
+  sc_core::sc_time end = start;
+  for (tile_cmd& c : cmds) {
+    sc_core::sc_time delay = start - sc_core::sc_time_stamp();
+    call(bus_socket, tlm::TLM_WRITE_COMMAND, layer_tiles_[k][c.block] * cm_tile::addr_span + c.addr,
+         const_cast<void*>(c.data), c.bytes, c.ext, delay, name());
+    end = std::max(end, sc_core::sc_time_stamp() + delay);
+  }
+  program_end_ = end;
 }
 
 void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vectors, std::size_t n,
                         bool transposed, float* out, std::size_t n_out) {
-  const cm_tile_config& tc = tiles_[k]->config();
+  analog_tile& a = *net_.analog(k);
+  const std::vector<std::size_t>& tl = layer_tiles_[k];
+  const cm_tile_config& tc = tiles_[tl.front()]->config();
   const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
   const quantizer_config& adc = transposed ? tc.adc.backward : tc.adc.forward;
-  const uint64_t base = k * cm_tile::addr_span;
-  mcasim_ext in_ext;
-  in_ext.st = s;
-  in_ext.n_in = n;
-  in_ext.vectors = vectors;
-  in_ext.wire_bytes = vectors * ((n * pwm.bits + 7) / 8);
-  // Pipelined, the samples pass the bus (input), the tile, the bus (output).
+  // The unit's PWM codes of the vectors (their quantisation is the step's
+  // quantize work), then every tile holding outputs gets its share.
+  a.load(in, vectors, transposed);
+  auto* codes = const_cast<float*>(a.codes().data());
   const bool pipe = pipelining();
-  const sc_core::sc_time t_in =
-      transact(bus_socket, tlm::TLM_WRITE_COMMAND, base + cm_tile::addr_input,
-               const_cast<float*>(in), vectors * n * sizeof(float), in_ext, pipe);
-  if (pipe) pipeline_work("bus", t_in);
-  mcasim_ext cmd;
-  cmd.st = s;
-  cmd.n_out = n_out;
-  cmd.vectors = vectors;
-  const sc_core::sc_time t_mvm = transact(
-      bus_socket, tlm::TLM_WRITE_COMMAND,
-      base + (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm), nullptr, 0, cmd, pipe);
-  if (pipe) pipeline_work("tile_" + std::to_string(k), t_mvm);
-  mcasim_ext out_ext;
-  out_ext.st = s;
-  out_ext.n_out = n_out;
-  out_ext.vectors = vectors;
-  out_ext.wire_bytes = vectors * ((n_out * adc.bits + 7) / 8);
-  const sc_core::sc_time t_out =
-      transact(bus_socket, tlm::TLM_READ_COMMAND, base + cm_tile::addr_output, out,
-               vectors * n_out * sizeof(float), out_ext, pipe);
-  if (pipe) pipeline_work("bus", t_out);
+  const bool single = tl.size() == 1;
+  std::vector<std::size_t> used;
+  for (std::size_t b = 0; b < tl.size(); ++b) {
+    if (a.out_width(b, transposed, n_out) > 0) used.push_back(b);
+  }
+  for (const std::size_t b : used) {
+    const analog_tile::block& blk = a.blocks()[b];
+    mcasim_ext in_ext;
+    in_ext.st = s;
+    in_ext.n_in = n;
+    in_ext.vectors = vectors;
+    in_ext.wire_bytes = vectors * (((transposed ? blk.cols : blk.rows) * pwm.bits + 7) / 8);
+    const sc_core::sc_time t_in = transact(bus_socket, tlm::TLM_WRITE_COMMAND,
+                                           tl[b] * cm_tile::addr_span + cm_tile::addr_input, codes,
+                                           vectors * n * sizeof(float), in_ext, pipe);
+    if (pipe) pipeline_work("bus", t_in);
+  }
+  // The tiles compute at once: the layer's products take the slowest one.
+  sc_core::sc_time t_tiles = sc_core::SC_ZERO_TIME;
+  for (const std::size_t b : used) {
+    mcasim_ext cmd;
+    cmd.st = s;
+    cmd.n_out = n_out;
+    cmd.vectors = vectors;
+    t_tiles = std::max(t_tiles, transact(bus_socket, tlm::TLM_WRITE_COMMAND,
+                                         tl[b] * cm_tile::addr_span +
+                                             (transposed ? cm_tile::addr_mvm_t : cm_tile::addr_mvm),
+                                         nullptr, 0, cmd, true));
+  }
+  if (pipe) {
+    pipeline_work("tile_" + std::to_string(k), t_tiles);
+  } else {
+    advance(t_tiles);
+  }
+  uint64_t adds = 0;
+  for (const std::size_t b : used) {
+    const std::size_t w = a.out_width(b, transposed, n_out);
+    part_.resize(single ? 0 : vectors * w);
+    float* dst = single ? out : part_.data();
+    mcasim_ext out_ext;
+    out_ext.st = s;
+    out_ext.n_out = w;
+    out_ext.vectors = vectors;
+    out_ext.wire_bytes = vectors * ((w * adc.bits + 7) / 8);
+    const sc_core::sc_time t_out = transact(bus_socket, tlm::TLM_READ_COMMAND,
+                                            tl[b] * cm_tile::addr_span + cm_tile::addr_output, dst,
+                                            vectors * w * sizeof(float), out_ext, pipe);
+    if (pipe) pipeline_work("bus", t_out);
+    if (!single) adds += a.add_partial(b, transposed, dst, vectors, out, n_out);
+  }
+  count_op(s, partial_sum, static_cast<std::size_t>(adds), cfg_.partial_sum_lanes);
 }
 
 // --- digital designs -------------------------------------------------------------

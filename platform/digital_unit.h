@@ -43,6 +43,9 @@ struct digital_unit_config {
   // Outer-product entries (3-bit x 3-bit) examined per cycle in the weight
   // update; the non-zero ones are multiplied and read-modify-write memory.
   int outer_product_lanes = 334;
+  // Partial sums added per cycle (the MCA: a layer split over several tiles,
+  // whose blocks' ADC outputs the unit adds).
+  int partial_sum_lanes = 128;
   // Inter-layer pipelining of the forward and backward stages (the MCA):
   // the samples of a batch flow through the weight layers' tiles and the
   // unit's datapath, each serving one sample at a time (see digital_unit).
@@ -93,6 +96,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
     weight_convert,  // 32-bit -> 4-bit weight conversion
     pulse_command,   // one (row, col, p) programming command
     cycle,           // clocked cycle of the unit during a stage (clock tree, leakage)
+    partial_sum,     // one addition of a tile block's output into a layer's output
   };
 
   SC_HAS_PROCESS(digital_unit);
@@ -187,7 +191,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   sc_core::sc_time period_;
   model& net_;
   action_counters counters_{{"quantize", "activation", "derivative", "error", "outer_product",
-                             "outer_scan", "weight_convert", "pulse_command", "cycle"}};
+                             "outer_scan", "weight_convert", "pulse_command", "cycle",
+                             "partial_sum"}};
 
  private:
   void run();
@@ -236,9 +241,12 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 // The digital unit of the MCA runs the model's training step
 // (workloads/model.h): the step's element-wise work and chi updates are its
 // own actions (step_observer), and every mca weight layer k computes and is
-// programmed through tile k: its MVMs, pulse lists and refresh checks are
-// transactions over the bus (a tile_port per layer, on the tile whose
-// devices are the layer's). Bus address map: tile k at k * cm_tile::addr_span.
+// programmed through its tiles, one per block of the layer
+// (workloads/analog_tile.h): its MVMs, pulse lists and refresh checks are
+// transactions over the bus (a tile_port per layer). A block of MVMs sends
+// every tile its share of the unit's PWM codes, the tiles compute at once,
+// and the unit reads their outputs and adds the partial sums. Bus address
+// map: tile j at j * cm_tile::addr_span.
 class mca_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
@@ -246,8 +254,9 @@ class mca_unit : public digital_unit {
 
   tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
 
-  // The tiles, one per weight layer of `net`, hold its devices and outlive
-  // the unit.
+  // The tiles, one per block of every weight layer of `net` (the layers in
+  // order, each layer's blocks in order), hold its devices and outlive the
+  // unit.
   mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
            std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate);
   ~mca_unit() override;
@@ -264,18 +273,29 @@ class mca_unit : public digital_unit {
 
  private:
   class bus_tile;
-  // Sends a block of `vectors` input vectors of `n` values each to tile k,
-  // runs their (transposed) MVMs and reads `n_out` results per vector into out.
+  // Quantises a block of `vectors` input vectors of `n` values each for
+  // weight layer k, sends them to its tiles, runs their (transposed) MVMs
+  // and reads `n_out` results per vector into out (adding the partial sums).
   void tile_mvm(stage s, std::size_t k, const float* in, std::size_t vectors, std::size_t n,
                 bool transposed, float* out, std::size_t n_out);
-  // A command through the bus to tile k on the programming time line, which
-  // runs in parallel with the digital unit: it starts at program_end_
-  // (absolute simulated time) and moves program_end_ to the command's end.
-  void tile_command(std::size_t k, uint64_t addr, const void* data, std::size_t bytes,
-                    mcasim_ext& ext);
+  // Commands through the bus on the programming time line, which runs in
+  // parallel with the digital unit: they start at program_end_ (absolute
+  // simulated time), weight layer k's tiles (those with a command in
+  // `cmds`: tile index within the layer, address, data, bytes, extension)
+  // at once, and move program_end_ to the last one's end.
+  struct tile_cmd {
+    std::size_t block;
+    uint64_t addr;
+    const void* data;
+    std::size_t bytes;
+    mcasim_ext ext;
+  };
+  void tile_commands(std::size_t k, std::vector<tile_cmd>& cmds);
 
   std::vector<cm_tile*> tiles_;
+  std::vector<std::vector<std::size_t>> layer_tiles_;  // per weight layer: its tiles' indices
   std::vector<std::unique_ptr<bus_tile>> ports_;
+  std::vector<float> part_;  // one tile's partial outputs (reused)
   sc_core::sc_time program_end_;
 };
 

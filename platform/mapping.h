@@ -10,14 +10,19 @@
 #include <vector>
 
 #include "workloads/network_spec.h"
+#include "workloads/numerics.h"
 
 namespace mcasim {
 
 // The MCA's tiles: devices per tile (rows x columns) and how many there are.
-// Default: the paper's chip array (512 x 2048, Discussion), 32 of them.
+// Default: every weight layer on one tile of its own size (rows = cols = 0),
+// as the paper's Table I chip; the paper's chip array (Discussion) is
+// 512 x 2048. The mca numerics of a run take the same size
+// (mca_numerics::tile_rows, tile_cols): a layer's blocks convert their
+// partial sums with their own ADCs.
 struct tile_array_config {
-  std::size_t rows = 512;
-  std::size_t cols = 2048;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
   std::size_t count = 32;
   // Throws std::invalid_argument naming the field ("platform.tiles.rows" ...).
   void validate() const;
@@ -34,6 +39,7 @@ struct layer_mapping {
   std::size_t layer = 0;  // index in network_spec::layers
   std::string name;
   std::size_t rows = 0, cols = 0;              // the layer's matrix
+  std::size_t tile_rows = 0, tile_cols = 0;    // the tiles it is on
   std::size_t row_blocks = 0, col_blocks = 0;  // tiles = row_blocks x col_blocks
   std::size_t mvms = 0;                        // MVMs per sample (conv: patches)
   // Partial sums the digital unit adds per sample: (row_blocks - 1) x cols
@@ -42,7 +48,7 @@ struct layer_mapping {
   std::vector<tile_block> blocks;  // row-block major
   std::size_t tiles() const { return blocks.size(); }
   // Devices used / devices of its tiles.
-  double utilisation(const tile_array_config& t) const;
+  double utilisation() const;
 };
 
 struct network_mapping {
@@ -56,6 +62,11 @@ struct network_mapping {
 // std::invalid_argument naming the first layer that does not fit (its index,
 // name, matrix, the tiles it needs and how many are left).
 network_mapping map_network(const network_spec& net, const tile_array_config& tiles);
+
+// The run configuration whose mca layers are on `tiles` (their size
+// becomes mca_numerics::tile_rows, tile_cols): the functional run of a
+// network computes as the platform with these tiles does.
+network_run_config on_tiles(network_run_config rc, const tile_array_config& tiles);
 
 // A table of the mapping (layer, matrix, blocks, tiles, utilisation,
 // partial-sum additions per sample) and the totals.

@@ -47,7 +47,7 @@ TEST(Mapping, LayersSplitIntoRowAndColumnBlocksOfTiles) {
   std::size_t devices = 0;
   for (const tile_block& b : h.blocks) devices += b.rows * b.cols;
   EXPECT_EQ(devices, 785u * 300u);
-  EXPECT_DOUBLE_EQ(h.utilisation(m.tiles), 785.0 * 300.0 / (8.0 * 256 * 256));
+  EXPECT_DOUBLE_EQ(h.utilisation(), 785.0 * 300.0 / (8.0 * 256 * 256));
   // Partial sums: 3 additions per output column of every MVM.
   EXPECT_EQ(h.partial_sum_adds, 3u * 300u);
   const layer_mapping& o = m.layers[1];

@@ -27,6 +27,7 @@
 #include "models/chi_memory.h"
 #include "models/crossbar.h"
 #include "platform/designs.h"
+#include "platform/mapping.h"
 #include "platform/measure.h"
 #include "power/technology.h"
 #include "workloads/model.h"
@@ -272,6 +273,50 @@ TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) 
   EXPECT_DOUBLE_EQ(pwm(1, stage::backward), n * 196 * 4);
   EXPECT_DOUBLE_EQ(adc(1, stage::backward), n * 196 * 27);
   EXPECT_DOUBLE_EQ(pwm(0, stage::backward) + adc(0, stage::backward), 0.0);
+}
+
+// The CNN on tiles of 128 x 8 (c1 and c2 on one tile each, d1's 785 x 10
+// weights on 7 row blocks x 2 column blocks): every tile converts its block,
+// the unit adds the partial sums, and devices, chi and pulses still equal
+// the functional run's on the same tiles bit for bit.
+TEST(equivalence, cnn_on_small_mca_tiles_matches_functional_model_bit_for_bit) {
+  sim_guard();
+  const dataset train = make_synthetic_dataset(10, 3);
+  platform_config pc;
+  pc.tiles.rows = 128;
+  pc.tiles.cols = 8;
+  const network_run_config rc = cnn_run("table1-mca");
+  mca_design d("mca", platform_cnn(), rc, pc, 7);
+  ASSERT_EQ(d.tiles.size(), 1u + 1u + 14u);
+  d.unit().set_job(make_job(train, train.size()));
+  sc_core::sc_start();
+  const auto ref = functional_cnn(on_tiles(rc, pc.tiles), 7, train);
+  uint64_t pulses = 0;
+  for (std::size_t l = 0; l < 3; ++l) {
+    const crossbar& a = *d.net->array(l);
+    const crossbar& b = *ref->array(l);
+    for (std::size_t k = 0; k < a.weights().size(); ++k) {
+      ASSERT_EQ(a.weights()[k], b.weights()[k]) << "layer " << l << " weight " << k;
+    }
+    const std::vector<float>& ca = d.net->chi(l)->values();
+    const std::vector<float>& cb = ref->chi(l)->values();
+    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
+    EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
+    pulses += b.counters().set_pulses;
+  }
+  EXPECT_GT(pulses, 0u);
+  // d1's tiles: each converts its block of every sample (forward: 128 rows'
+  // codes in, 8 or 2 outputs out); the unit adds 6 row blocks' partial sums
+  // into the 10 outputs forward, one column block's into 784 rows backward.
+  const double n = static_cast<double>(train.size());
+  EXPECT_DOUBLE_EQ(d.tiles[2].pwm.counters().count(stage::forward, pwm_dac::conversion), n * 128);
+  EXPECT_DOUBLE_EQ(d.tiles[2].adc.counters().count(stage::forward, adc_bank::conversion), n * 8);
+  EXPECT_DOUBLE_EQ(d.tiles[15].pwm.counters().count(stage::forward, pwm_dac::conversion),
+                   n * (785 - 6 * 128));
+  EXPECT_DOUBLE_EQ(d.tiles[15].adc.counters().count(stage::forward, adc_bank::conversion), n * 2);
+  const action_counters& du = d.unit().counters();
+  EXPECT_DOUBLE_EQ(du.count(stage::forward, digital_unit::partial_sum), n * 6 * 10);
+  EXPECT_DOUBLE_EQ(du.count(stage::backward, digital_unit::partial_sum), n * 784);
 }
 
 // Pipelining the MCA (platform.du_mca.pipelined): the same devices as the
