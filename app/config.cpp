@@ -17,7 +17,7 @@ namespace mcasim {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_unit_config, kind, clock_mhz,
                                                 quantize_lanes, activation_lanes, derivative_lanes,
                                                 error_lanes, op_latency_cycles, outer_product_lanes,
-                                                pipelined)
+                                                partial_sum_lanes, pipelined)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(sram_config, word_bits, banks, ports, clock_mhz,
                                                 latency_cycles, capacity_kib)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(dram_config, bandwidth_gbps, latency_ns)

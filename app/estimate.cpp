@@ -320,7 +320,7 @@ nlohmann::json mapping_json(const network_mapping& m) {
                       {"tiles", l.tiles()},
                       {"mvms_per_sample", l.mvms},
                       {"partial_sum_adds_per_sample", l.partial_sum_adds},
-                      {"utilisation", l.utilisation(m.tiles)}});
+                      {"utilisation", l.utilisation()}});
   }
   return {{"tile_rows", m.tiles.rows},      {"tile_cols", m.tiles.cols},
           {"tile_count", m.tiles.count},    {"tiles_used", m.tiles_used()},
@@ -465,16 +465,19 @@ std::string estimate_markdown(const nlohmann::json& doc) {
     md << buf;
   }
   const auto& mp = doc["mapping"];
+  const auto tile_rows = mp["tile_rows"].get<std::size_t>();
+  const std::string on = tile_rows > 0
+                             ? "On tiles of " + std::to_string(tile_rows) + " x " +
+                                   std::to_string(mp["tile_cols"].get<std::size_t>()) + " devices"
+                             : std::string("On tiles sized to each layer");
   std::snprintf(buf, sizeof buf,
-                "\nOn tiles of %zu x %zu devices (platform.tiles): %zu of %zu tiles, "
-                "utilisation %.1f %%.\n\n",
-                mp["tile_rows"].get<std::size_t>(), mp["tile_cols"].get<std::size_t>(),
+                "\n%s (platform.tiles): %zu of %zu tiles, utilisation %.1f %%.\n\n", on.c_str(),
                 mp["tiles_used"].get<std::size_t>(), mp["tile_count"].get<std::size_t>(),
                 100.0 * mp["utilisation"].get<double>());
   md << buf;
-  md << "The simulated MCA holds each weight layer on one tile of the layer's own size; the "
-        "mapping onto the fixed-size tiles below is computed, not yet simulated (its "
-        "partial-sum additions are not charged).\n\n";
+  md << "The simulated MCA holds every block on a tile of its own; each block's outputs go "
+        "through its ADCs and the digital unit adds the partial sums (forward per sample below; "
+        "the transposed reads add those of the column blocks).\n\n";
   md << "| layer | matrix | blocks | tiles | utilisation | MVMs per sample | partial-sum adds "
         "per sample |\n|---|---|---|---|---|---|---|\n";
   for (const auto& l : mp["layers"]) {

@@ -435,6 +435,10 @@ int sc_main(int argc, char** argv) {
         const auto net = mcasim::parse_network(run["network"], ck);
         try {
           cfg = run.at("training").get<mcasim::network_run_config>();
+          if (run.contains("tiles")) {
+            cfg.mca.tile_rows = run["tiles"].at("rows").get<std::size_t>();
+            cfg.mca.tile_cols = run["tiles"].at("cols").get<std::size_t>();
+          }
         } catch (const nlohmann::json::exception& e) {
           throw mcasim::state_error(ck + ": unreadable training configuration: " + e.what());
         }
@@ -483,7 +487,8 @@ int sc_main(int argc, char** argv) {
       topt.traced_synapses = 0;
       topt.drift_times_s.clear();
       topt.source = src;
-      return train_network(net, cfg, data, topt);
+      // The mca layers compute on the hardware's tiles (platform.tiles).
+      return train_network(net, mcasim::on_tiles(cfg, rc.platform.tiles), data, topt);
     } else if (*es) {
       auto rc = effective("mca");
       mcasim::network_run_config& cfg = rc.training;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -251,10 +252,24 @@ TEST(Cli, NetworkMapOnConfiguredTiles) {
   EXPECT_NE(few.exit_code, 0);
   EXPECT_NE(few.err.find("layer 19 'fc1' (2049 x 512) needs 18 tiles"), std::string::npos)
       << few.err;
-  const run_result bad = run_mcasim(dir, "network map mlp-paper --set platform.tiles.rows=0");
+  // Tiles sized to each layer (rows and cols 0, the default) or of one size.
+  const run_result own = run_mcasim(dir, "network map mlp-paper");
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(own.out.find("785 x 250    1 x 1      1"), std::string::npos) << own.out;
+  const run_result bad = run_mcasim(dir,
+                                    "network map mlp-paper --set platform.tiles.rows=0 "
+                                    "--set platform.tiles.cols=256");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("platform.tiles.rows must be in [1, 65536], got 0"), std::string::npos)
+  EXPECT_NE(bad.err.find("platform.tiles.rows and platform.tiles.cols"), std::string::npos)
       << bad.err;
+  const run_result big = run_mcasim(dir,
+                                    "network map mlp-paper --set platform.tiles.rows=70000 "
+                                    "--set platform.tiles.cols=256");
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_NE(
+      big.err.find("platform.tiles.rows must be in [0, 65536] (0: sized to each layer), got 70000"),
+      std::string::npos)
+      << big.err;
 }
 
 // train --network on generated MNIST files in every numerics: metrics.json
@@ -361,8 +376,8 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_GT(doc["designs"]["digital32"]["area"]["by_component_mm2"]["sram32"].get<double>(), 0.0);
   ASSERT_EQ(mca["layers"].size(), 2u);
   EXPECT_EQ(mca["layers"][0]["layer"], "c1");
-  // c1 (10 x 3) on one tile, o (589 x 10) in two row blocks of 512 rows.
-  EXPECT_EQ(doc["mapping"]["tiles_used"], 3);
+  // c1 (10 x 3) and o (589 x 10) each on a tile of its own size.
+  EXPECT_EQ(doc["mapping"]["tiles_used"], 2);
   EXPECT_GT(doc["ratios"]["mca_vs_digital32_energy"].get<double>(), 1.0);
   const std::string md = test::read_text(out + "/estimate.md");
   EXPECT_NE(md.find("| 32-bit digital | energy |"), std::string::npos) << md;
@@ -384,6 +399,28 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_NEAR(
       doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["mac_array"].get<double>(),
       (784.0 * 30 + 30.0 / 4) * 24.18e-3, 1e-9);
+  // On tiles of 256 x 8: o's 589 x 10 weights in 3 row blocks x 2 column
+  // blocks; every forward MVM adds 2 row blocks' partial sums into the first
+  // one's 10 outputs, every backward MVM one column block's into 588 rows
+  // (the bias row's error is not read).
+  const std::string small = dir.file("small");
+  const run_result sm = run_mcasim(dir, "estimate --network '" + net +
+                                            "' --images 8 --warmup 4 --batch 4 --threads 1 "
+                                            "--set platform.tiles.rows=256 "
+                                            "--set platform.tiles.cols=8 --quiet --data '" +
+                                            data + "' --out '" + small + "'");
+  ASSERT_EQ(sm.exit_code, 0) << sm.err;
+  const auto sdoc = nlohmann::json::parse(test::read_text(small + "/estimate.json"));
+  EXPECT_EQ(sdoc["mapping"]["tiles_used"], 7);
+  std::map<std::string, double> partial;
+  for (const auto& e : sdoc["designs"]["mca"]["ledger"]) {
+    if (e["action"] == "partial_sum") partial[e["stage"]] += e["count_per_image"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(partial["forward"], 2.0 * 10);
+  EXPECT_DOUBLE_EQ(partial["backward"], 1.0 * 588);
+  // The seven tiles' devices: area counts every tile's whole array.
+  EXPECT_NEAR(sdoc["designs"]["mca"]["area"]["by_component_mm2"]["crossbar"].get<double>(),
+              7 * 256 * 8 * 2 * 0.03e-6, 1e-12);
   const run_result few = run_mcasim(dir, "estimate --network '" + net +
                                              "' --set platform.tiles.count=1 --quiet --data '" +
                                              data + "' --out '" + dir.file("few") + "'");
@@ -395,6 +432,48 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
                           "' --out '" + dir.file("many") + "'");
   EXPECT_NE(many.exit_code, 0);
   EXPECT_NE(many.err.find("exceeds the 40 training samples"), std::string::npos) << many.err;
+}
+
+// train --network on fixed-size tiles (platform.tiles): the run records the
+// tiles, computes with the blocks' converters (another loss than on tiles
+// of the layers' sizes), and a resumed run keeps the tiles of its checkpoint
+// to finish with the uninterrupted result.
+TEST(Cli, TrainNetworkOnTilesResumesOnTheSameTiles) {
+  test::temp_dir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 64, 32);
+  const std::string net = dir.file("net.json");
+  std::ofstream(net) << R"({"name": "tiny", "input": [784], "layers": [
+      {"kind": "dense", "name": "h", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  auto train = [&](const std::string& out, int epochs, const std::string& extra) {
+    return run_mcasim(dir, "train --network '" + net + "' --numerics mca --epochs " +
+                               std::to_string(epochs) +
+                               " --batch 8 --learning-rate 0.05 --threads 1 --quiet --data '" +
+                               data + "' --out '" + out + "'" + extra);
+  };
+  const std::string tiles = " --set platform.tiles.rows=128 --set platform.tiles.cols=8";
+  ASSERT_EQ(train(dir.file("whole"), 2, tiles).exit_code, 0);
+  ASSERT_EQ(train(dir.file("own"), 2, "").exit_code, 0);
+  const run_result first = train(dir.file("part"), 1, tiles);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const run_result rest =
+      run_mcasim(dir, "train --quiet --epochs 2 --resume '" + dir.file("part") + "'");
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  const auto whole = nlohmann::json::parse(test::read_text(dir.file("whole") + "/metrics.json"));
+  const auto own = nlohmann::json::parse(test::read_text(dir.file("own") + "/metrics.json"));
+  const auto part = nlohmann::json::parse(test::read_text(dir.file("part") + "/metrics.json"));
+  EXPECT_EQ(whole["tiles"]["rows"], 128);
+  EXPECT_EQ(whole["tiles"]["cols"], 8);
+  EXPECT_EQ(own["tiles"]["rows"], 0);
+  EXPECT_EQ(part["tiles"], whole["tiles"]);
+  ASSERT_EQ(part["epochs"].size(), 2u);
+  ASSERT_EQ(whole["epochs"].size(), 2u);
+  for (std::size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(part["epochs"][e]["test_loss"], whole["epochs"][e]["test_loss"]) << "epoch " << e;
+  }
+  EXPECT_NE(own["epochs"][1]["test_loss"], whole["epochs"][1]["test_loss"]);
 }
 
 TEST(Cli, ResumeWithoutCheckpointIsAnError) {
