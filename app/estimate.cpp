@@ -254,8 +254,8 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     shared_total += e;
   }
   dj["network_wide"]["total_nj"] = shared_total;
-  // Silicon area of the modules that declare it (the digital units' datapaths
-  // and the bus are not modelled), by technology component.
+  // Silicon area of the modules that declare it (not modelled: the digital
+  // units' control and registers, DRAM), by technology component.
   double area = 0;
   for (const auto& [kind, um2] : area_by_kind_um2(snap, tech)) {
     dj["area"]["by_component_mm2"][kind] = um2 * 1e-6;

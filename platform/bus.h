@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
@@ -45,6 +46,10 @@ class bus : public sc_core::sc_module, public counted {
   action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return "bus"; }
+  // Its wires, one per bit of the width (area_um2.bus.wire_bit).
+  std::vector<std::pair<std::string, double>> area_units() const override {
+    return {{"wire_bit", static_cast<double>(cfg_.width_bits)}};
+  }
 
  private:
   struct route {

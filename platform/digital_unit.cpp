@@ -100,6 +100,12 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
   return net_.train_batch(x, batch_y_.data(), n, learning_rate_, now().to_seconds()).correct;
 }
 
+std::vector<std::pair<std::string, double>> digital_unit::area_units() const {
+  return {{"activation_lane", cfg_.activation_lanes},
+          {"derivative_lane", cfg_.derivative_lanes},
+          {"error_lane", cfg_.error_lanes}};
+}
+
 void digital_unit::clear_stage_times() {
   for (auto& t : stage_time_) t = sc_core::SC_ZERO_TIME;
   for (auto& p : pipe_stats_) p = pipeline_stats{};
@@ -419,6 +425,14 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
   }
 }
 
+std::vector<std::pair<std::string, double>> mca_unit::area_units() const {
+  auto units = digital_unit::area_units();
+  units.emplace_back("quantize_lane", cfg_.quantize_lanes);
+  units.emplace_back("outer_product_lane", cfg_.outer_product_lanes);
+  units.emplace_back("partial_sum_lane", cfg_.partial_sum_lanes);
+  return units;
+}
+
 mca_unit::~mca_unit() {
   for (std::size_t k = 0; k < ports_.size(); ++k) net_.attach_tile(k, nullptr);
 }
@@ -505,7 +519,18 @@ void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vec
 digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
                                          const digital_unit_config& cfg, model& net, bool mixed,
                                          std::size_t batch, double learning_rate)
-    : digital_unit(nm, cfg, net, batch, learning_rate), mixed_(mixed) {}
+    : digital_unit(nm, cfg, net, batch, learning_rate),
+      mixed_(mixed),
+      written_(net.spec().weight_layers().size(), 0) {}
+
+std::vector<std::pair<std::string, double>> digital_design_unit::area_units() const {
+  auto units = digital_unit::area_units();
+  if (mixed_) {
+    units.emplace_back("quantize_lane", cfg_.quantize_lanes);
+    units.emplace_back("outer_product_lane", cfg_.outer_product_lanes);
+  }
+  return units;
+}
 
 void digital_design_unit::sram_access(stage s, tlm::tlm_command cmd, uint64_t words,
                                       sc_core::sc_time& delay) {
@@ -563,13 +588,13 @@ void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::si
                                         uint64_t products) {
   const layer_scope scope(*this, k);
   if (mixed_) {
-    (off_chip(k) ? written_off_ : written_) += products;
+    written_[k] += products;
     scanned_ += rows * cols;
     counters_.add(stage::update, outer_product, static_cast<double>(products));
     counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
     return;
   }
-  (off_chip(k) ? written_off_ : written_) += rows * cols;
+  written_[k] += rows * cols;
   mcasim_ext ext;
   ext.st = stage::update;
   ext.n_out = rows;
@@ -580,12 +605,16 @@ void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::si
 
 void digital_design_unit::end_stage(step_stage s) {
   if (s == step_stage::update) {
+    // Each layer's weights are read and written where they live (the
+    // SRAM, or DRAM for a layer that does not fit), layer after layer.
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
-    sram_access(stage::update, tlm::TLM_READ_COMMAND, written_, mem);
-    sram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_, mem);
-    if (written_off_ > 0) {  // the weights of DRAM layers, read and written there
-      dram_access(stage::update, tlm::TLM_READ_COMMAND, written_off_, mem);
-      dram_access(stage::update, tlm::TLM_WRITE_COMMAND, written_off_, mem);
+    for (std::size_t k = 0; k < written_.size(); ++k) {
+      if (written_[k] == 0) continue;
+      const layer_scope scope(*this, k);
+      auto& socket = off_chip(k) ? dram_socket : sram_socket;
+      memory_access(socket, stage::update, tlm::TLM_READ_COMMAND, written_[k], mem, name());
+      memory_access(socket, stage::update, tlm::TLM_WRITE_COMMAND, written_[k], mem, name());
+      written_[k] = 0;
     }
     if (mixed_) {
       const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
@@ -593,7 +622,7 @@ void digital_design_unit::end_stage(step_stage s) {
       update_compute_ = static_cast<double>(cycles) * period_;
     }
     advance(std::max(mem, update_compute_));
-    written_ = written_off_ = scanned_ = 0;
+    scanned_ = 0;
     update_compute_ = sc_core::SC_ZERO_TIME;
   }
   digital_unit::end_stage(s);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -136,6 +137,10 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   action_counters& counters() override { return counters_; }
   void clear_counters() override { counters_.clear(); }
   std::string component() const override { return cfg_.kind; }
+  // The datapath's lanes of each kind of operation the design does
+  // (activation, derivative, error; the designs add theirs), as
+  // "<op>_lane" units priced by area_um2.<kind>.<op>_lane.
+  std::vector<std::pair<std::string, double>> area_units() const override;
   // VCD: stage (0 idle, 1 forward, 2 backward, 3 update), training image,
   // and which stage's transactions are in flight, sampled while the images
   // [first, last) run (last = 0: no bound).
@@ -262,6 +267,8 @@ class mca_unit : public digital_unit {
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
+  // The shared lanes plus quantize, outer_product and partial_sum.
+  std::vector<std::pair<std::string, double>> area_units() const override;
 
  protected:
   // Programming runs in parallel with the digital unit from the start of
@@ -311,6 +318,9 @@ class digital_design_unit : public digital_unit {
 
   digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
                       bool mixed, std::size_t batch, double learning_rate);
+  // The shared lanes; the mixed design's also quantize and outer_product
+  // (the 32-bit design forms its outer products in the MAC array).
+  std::vector<std::pair<std::string, double>> area_units() const override;
 
  protected:
   void end_stage(step_stage s) override;
@@ -328,9 +338,11 @@ class digital_design_unit : public digital_unit {
   void dram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
 
   bool mixed_;
-  // The update stage so far: weight words read and written, outer-product
+  // The update stage so far: weight words to read and write per weight
+  // layer (in the SRAM or, for a layer in DRAM, there), outer-product
   // entries scanned (mixed), the MAC array's time (32-bit).
-  uint64_t written_ = 0, written_off_ = 0, scanned_ = 0;  // written_off_: of DRAM layers
+  std::vector<uint64_t> written_;
+  uint64_t scanned_ = 0;
   sc_core::sc_time update_compute_;
 };
 

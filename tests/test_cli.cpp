@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -374,6 +375,31 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   // Area: the devices of both tiles, (10 x 3 + 589 x 10) pairs x 2 x 0.03 um^2.
   EXPECT_NEAR(mca["area"]["by_component_mm2"]["crossbar"].get<double>(), 11840 * 0.03e-6, 1e-12);
   EXPECT_GT(doc["designs"]["digital32"]["area"]["by_component_mm2"]["sram32"].get<double>(), 0.0);
+  // The digital units: their lanes of each operation the design does, priced
+  // by the technology's area per lane (the 32-bit design has no quantize or
+  // outer-product lanes: its update runs on the MAC array); the MCA's bus:
+  // a wire per bit.
+  const auto cfg = nlohmann::json::parse(test::read_text(out + "/config.json"))["effective"];
+  auto unit_area = [&](const char* design, const char* unit,
+                       std::initializer_list<const char*> ops) {
+    double um2 = 0;
+    for (const char* op : ops) {
+      um2 += cfg["platform"][unit][std::string(op) + "_lanes"].get<double>() *
+             cfg["technology"]["area_um2"][unit][std::string(op) + "_lane"].get<double>();
+    }
+    EXPECT_NEAR(doc["designs"][design]["area"]["by_component_mm2"][unit].get<double>(), um2 * 1e-6,
+                1e-12)
+        << design;
+  };
+  unit_area("digital32", "du_digital32", {"activation", "derivative", "error"});
+  unit_area("digital-mp", "du_digital_mp",
+            {"activation", "derivative", "error", "quantize", "outer_product"});
+  unit_area("mca", "du_mca",
+            {"activation", "derivative", "error", "quantize", "outer_product", "partial_sum"});
+  EXPECT_NEAR(mca["area"]["by_component_mm2"]["bus"].get<double>(),
+              cfg["platform"]["bus"]["width_bits"].get<double>() *
+                  cfg["technology"]["area_um2"]["bus"]["wire_bit"].get<double>() * 1e-6,
+              1e-12);
   ASSERT_EQ(mca["layers"].size(), 2u);
   EXPECT_EQ(mca["layers"][0]["layer"], "c1");
   // c1 (10 x 3) and o (589 x 10) each on a tile of its own size.
@@ -399,6 +425,10 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_NEAR(
       doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["mac_array"].get<double>(),
       (784.0 * 30 + 30.0 / 4) * 24.18e-3, 1e-9);
+  // Its weight SRAM traffic: a word read per MAC forward, and the update's
+  // read and write of its 30 weights per batch of 4 (each layer's own).
+  EXPECT_NEAR(doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["sram32"].get<double>(),
+              (784.0 * 30 + 30.0 / 4) * 2.65e-3 + 30.0 / 4 * 13.75e-3, 1e-9);
   // On tiles of 256 x 8: o's 589 x 10 weights in 3 row blocks x 2 column
   // blocks; every forward MVM adds 2 row blocks' partial sums into the first
   // one's 10 outputs, every backward MVM one column block's into 588 rows
