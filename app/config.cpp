@@ -33,7 +33,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cm_tile_config, clock_mhz, pwm, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(tile_array_config, rows, cols, count)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(platform_config, du_digital32, du_digital_mp,
                                                 du_mca, weight_sram32, weight_sram_mp, chi_sram,
-                                                mac32, mac_mp, bus, tile, tiles, dram)
+                                                mac32, mac_mp, bus, tile, tiles, dram,
+                                                activation_buffer_kib, activation_sram)
 
 namespace {
 

@@ -292,7 +292,7 @@ namespace {
 // Where a design keeps its weights (digital) or chi (MCA): the SRAM's
 // capacity, what the network needs, and the layers that live in DRAM.
 nlohmann::json memory_json(const network_spec& net, const std::string& design,
-                           const platform_config& pc) {
+                           const platform_config& pc, std::size_t batch) {
   const sram_config& s = pc.memory_for(design_numerics(design));
   const std::vector<bool> off = off_chip_layers(net, s.capacity_bits(), s.word_bits);
   const std::vector<std::size_t> wl = net.weight_layers();
@@ -303,10 +303,32 @@ nlohmann::json memory_json(const network_spec& net, const std::string& design,
     need += static_cast<double>(l.rows()) * l.cols() * s.word_bits / 8.0 / 1024.0;
     if (off[k]) names.push_back(l.name);
   }
+  // The weight layers' inputs of a batch, kept from the forward pass to
+  // the update (the same placement as the design's, place_activations).
+  const int bits = design_numerics(design) == numerics_kind::fp32 ? 32 : 8;
+  const activation_placement acts = place_activations(net, bits, batch, pc);
+  nlohmann::json where = {{"buffer", nlohmann::json::array()},
+                          {"sram", nlohmann::json::array()},
+                          {"dram", nlohmann::json::array()}};
+  double act_need = 0;
+  for (std::size_t k = 0; k < wl.size(); ++k) {
+    act_need += static_cast<double>(acts.words[k] * batch) * 4.0 / 1024.0;
+    const char* at = acts.where[k] == activation_place::buffer ? "buffer"
+                     : acts.where[k] == activation_place::sram ? "sram"
+                                                               : "dram";
+    where[at].push_back(net.layers[wl[k]].name);
+  }
   return {{"holds", design == "mca" ? "chi" : "weights"},
           {"sram_capacity_kib", s.capacity_kib},
           {"needed_kib", need},
-          {"off_chip_layers", names}};
+          {"off_chip_layers", names},
+          {"activations",
+           {{"bits_per_value", bits},
+            {"batch", batch},
+            {"needed_kib", act_need},
+            {"buffer_kib", pc.activation_buffer_kib},
+            {"sram_capacity_kib", pc.activation_sram.capacity_kib},
+            {"layers", where}}}};
 }
 
 nlohmann::json mapping_json(const network_mapping& m) {
@@ -374,7 +396,7 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
       const auto k = row["layer"].get<std::size_t>();
       row["layer"] = k < wl.size() ? net.layers[wl[k]].name : std::to_string(k);
     }
-    dj["memory"] = memory_json(net, name, pc);
+    dj["memory"] = memory_json(net, name, pc, runs[d].training.batch);
     doc["designs"][name] = dj;
   }
   doc["mapping"] = mapping_json(mapping);
@@ -463,6 +485,22 @@ std::string estimate_markdown(const nlohmann::json& doc) {
         layers.empty() ? "none" : layers.c_str(), dr["read_bits_per_image"].get<double>(),
         dr["write_bits_per_image"].get<double>(), dr["energy_nj"].get<double>());
     md << buf;
+  }
+  md << "\nActivations (each weight layer's inputs of a batch, written in the forward pass and "
+        "read back by the update; platform.activation_buffer_kib, platform.activation_sram):\n\n"
+        "| design | bits per value | needed per batch | in the unit's buffer | in the activation "
+        "SRAM | in DRAM |\n|---|---|---|---|---|---|\n";
+  for (const char* k : k_design_names) {
+    const auto& a = d[k]["memory"]["activations"];
+    auto names = [&](const char* at) {
+      std::string s;
+      for (const auto& n : a["layers"][at]) s += (s.empty() ? "" : ", ") + n.get<std::string>();
+      return s.empty() ? std::string("none") : s;
+    };
+    std::snprintf(buf, sizeof buf, "| %s | %d | %.4g KiB |", k, a["bits_per_value"].get<int>(),
+                  a["needed_kib"].get<double>());
+    md << buf << " " << names("buffer") << " | " << names("sram") << " | " << names("dram")
+       << " |\n";
   }
   const auto& mp = doc["mapping"];
   const auto tile_rows = mp["tile_rows"].get<std::size_t>();

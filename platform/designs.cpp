@@ -28,6 +28,9 @@ platform_config::platform_config() {
   du_mca.kind = "du_mca";
   du_mca.outer_product_lanes = 334;
   chi_sram.banks = 32;
+  // Activation SRAM (the inputs that do not fit in the unit's buffer): 16
+  // banks, a 512-bit row per cycle.
+  activation_sram.banks = 16;
 }
 
 void platform_config::validate() const {
@@ -37,6 +40,11 @@ void platform_config::validate() const {
   weight_sram32.validate();
   weight_sram_mp.validate();
   chi_sram.validate();
+  if (!(activation_buffer_kib >= 0 && activation_buffer_kib < 1e12)) {
+    throw std::invalid_argument("platform.activation_buffer_kib must be >= 0, got " +
+                                std::to_string(activation_buffer_kib));
+  }
+  activation_sram.validate();
   mac32.validate();
   mac_mp.validate();
   bus.validate();
@@ -71,6 +79,42 @@ void design::place_in_memory(sram& memory, const sram_config& cfg) {
   off_chip = off_chip_layers(net, cfg.capacity_bits(), cfg.word_bits);
   memory.set_stored_bits(on_chip_bits(net, off_chip, cfg.word_bits));
   unit().place_off_chip(off_chip);
+}
+
+void design::place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc) {
+  const activation_placement p = place_activations(
+      unit().network().spec(), rc.numerics == numerics_kind::fp32 ? 32 : 8, rc.batch, pc);
+  uint64_t words = 0;
+  for (std::size_t k = 0; k < p.where.size(); ++k) {
+    if (p.where[k] == activation_place::sram) words += p.words[k] * rc.batch;
+  }
+  act_sram.set_stored_bits(words * 32);
+  unit().place_activations(p);
+}
+
+activation_placement place_activations(const network_spec& net, int bits_per_value,
+                                       std::size_t batch, const platform_config& pc) {
+  activation_placement p;
+  const auto kib_bits = [](double kib) { return static_cast<uint64_t>(kib * 1024.0 * 8.0); };
+  const uint64_t buffer = kib_bits(pc.activation_buffer_kib);
+  const uint64_t sram_cap = pc.activation_sram.capacity_bits();
+  uint64_t in_buffer = 0, in_sram = 0;
+  for (std::size_t i : net.weight_layers()) {
+    const uint64_t values = net.layers[i].in.size();
+    const uint64_t words = (values * static_cast<uint64_t>(bits_per_value) + 31) / 32;
+    const uint64_t bits = words * 32 * batch;
+    activation_place where = activation_place::dram;
+    if (in_buffer + bits <= buffer) {
+      where = activation_place::buffer;
+      in_buffer += bits;
+    } else if (sram_cap == 0 || in_sram + bits <= sram_cap) {
+      where = activation_place::sram;
+      in_sram += bits;
+    }
+    p.where.push_back(where);
+    p.words.push_back(words);
+  }
+  return p;
 }
 
 void design::attribute_layers() {
@@ -125,13 +169,16 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const network_
           seed)),
       weight_sram("weight_sram", pc.memory_for(rc.numerics)),
       mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
+      act_sram("act_sram", pc.activation_sram),
       offchip("dram", pc.dram),
       du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp, *net,
          rc.numerics == numerics_kind::digital_mp, rc.batch, rc.learning_rate) {
   kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
   place_in_memory(weight_sram, pc.memory_for(rc.numerics));
+  place_inputs(act_sram, rc, pc);
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
+  du.act_socket.bind(act_sram.tgt_socket);
   du.dram_socket.bind(offchip.tgt_socket);
   attribute_layers();
 }
@@ -203,6 +250,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
       tiles("tile"),
       data_bus("data_bus", pc.bus),
       chi_sram("chi_sram", pc.chi_sram),
+      act_sram("act_sram", pc.activation_sram),
       offchip("dram", pc.dram) {
   // Tile j: the j-th block of the mapping (the layers in order).
   std::vector<std::pair<std::size_t, std::size_t>> blocks;  // (weight layer, block)
@@ -216,8 +264,10 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
                                   rc.learning_rate);
   kind_ = "mca";
   place_in_memory(chi_sram, pc.memory_for(rc.numerics));
+  place_inputs(act_sram, rc, pc);
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
+  du->act_socket.bind(act_sram.tgt_socket);
   du->dram_socket.bind(offchip.tgt_socket);
   attribute_layers();
   for (std::size_t k = 0; k < tiles.size(); ++k) {

@@ -41,6 +41,14 @@ struct platform_config {
   // Off-chip memory of every design: the weight layers (digital) or chi
   // entries (MCA) that do not fit in their SRAM's capacity_kib.
   dram_config dram;
+  // Where the weight layers' inputs wait from the forward pass to the
+  // update, in every design (a batch of them, 32-bit values in the 32-bit
+  // design, 8-bit in the others): the layers in order fill the digital
+  // unit's buffer (activation_buffer_kib; it holds the perceptron's, as the
+  // Table I designs assume), then the activation SRAM (capacity_kib 0:
+  // unbounded); a layer that fits in neither lives in DRAM.
+  double activation_buffer_kib = 8.0;
+  sram_config activation_sram;
   platform_config();
   void validate() const;
   // The SRAM holding the per-weight state of the design that computes in
@@ -72,6 +80,9 @@ class design : public sc_core::sc_module {
   // Fills `memory` (configured as `cfg`) with the layers in order; the ones
   // that do not fit go to DRAM (off_chip, the unit's place_off_chip).
   void place_in_memory(sram& memory, const sram_config& cfg);
+  // Places the weight layers' inputs (activation_placement) for batches of
+  // rc.batch and tells the unit and the activation SRAM.
+  void place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc);
   std::string kind_;
 
  private:
@@ -90,7 +101,8 @@ class digital_design : public design {
   std::unique_ptr<model> net;  // the network the unit trains
   sram weight_sram;
   mac_array mac;
-  dram offchip;  // the weight layers that do not fit in weight_sram
+  sram act_sram;  // the weight layers' inputs that do not fit in the unit's buffer
+  dram offchip;   // the weight layers (and inputs) that do not fit on chip
   digital_design_unit du;
 };
 
@@ -107,9 +119,16 @@ class mca_design : public design {
   sc_core::sc_vector<cm_tile> tiles;  // tile j: the mapping's j-th block
   bus data_bus;
   sram chi_sram;
-  dram offchip;  // the chi entries of the weight layers that do not fit in chi_sram
+  sram act_sram;  // the weight layers' inputs that do not fit in the unit's buffer
+  dram offchip;   // the chi entries (and inputs) that do not fit on chip
   std::unique_ptr<mca_unit> du;
 };
+
+// Where the weight layers' inputs of a batch of `batch` samples wait for
+// the update (platform_config::activation_buffer_kib): `bits_per_value` per
+// input value (32 for fp32, 8 for the low-precision designs).
+activation_placement place_activations(const network_spec& net, int bits_per_value,
+                                       std::size_t batch, const platform_config& pc);
 
 // Which weight layers of `net` live off chip when their matrices (rows x
 // cols entries of `bits_per_entry` bits) fill an SRAM of `capacity_bits`

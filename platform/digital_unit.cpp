@@ -94,6 +94,7 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
     batch_y_[k - k0] = static_cast<uint8_t>(data.labels[phase.order[k]]);
   }
   batch_n_ = n;
+  training_ = phase.train;
   if (!phase.train) return net_.evaluate(x, batch_y_.data(), n).correct;
   // Drift is device physics, not a hardware action: the model re-reads it
   // at the unit's time.
@@ -182,10 +183,30 @@ void digital_unit::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_
 
 void digital_unit::begin_stage(step_stage s) {
   open_stage(static_cast<stage>(s));
+  if (s == step_stage::update) activation_traffic(stage::update, tlm::TLM_READ_COMMAND);
 }
 
-void digital_unit::end_stage(step_stage /*s*/) {
+void digital_unit::end_stage(step_stage s) {
+  if (s == step_stage::forward && training_) {
+    activation_traffic(stage::forward, tlm::TLM_WRITE_COMMAND);
+  }
   close_stage();
+}
+
+void digital_unit::activation_traffic(stage s, tlm::tlm_command cmd) {
+  sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
+  for (std::size_t k = 0; k < acts_.where.size(); ++k) {
+    if (acts_.where[k] == activation_place::buffer) continue;
+    const layer_scope scope(*this, k);
+    memory_access(acts_.where[k] == activation_place::sram ? act_socket : dram_socket, s, cmd,
+                  acts_.words[k] * batch_n_, mem, name());
+  }
+  if (mem == sc_core::SC_ZERO_TIME) return;
+  if (pipelining()) {
+    pipeline_work("activation_memory", mem);
+  } else {
+    advance(mem);
+  }
 }
 
 void digital_unit::vector_op(digital_op op, std::size_t n) {

@@ -85,8 +85,23 @@ struct job_phase {
   std::function<void(std::size_t correct)> after;
 };
 
+// Where each weight layer's inputs wait from the forward pass to the
+// update, which reads them back for its outer products (a batch of them):
+// the digital unit's buffer (no memory traffic; the per-operation energies
+// cover it), the activation SRAM, or DRAM. `words`: 32-bit words per
+// sample (8-bit activations packed four to a word).
+enum class activation_place { buffer, sram, dram };
+struct activation_placement {
+  std::vector<activation_place> where;  // per weight layer
+  std::vector<uint64_t> words;          // per weight layer, per sample
+};
+
 class digital_unit : public sc_core::sc_module, public counted, protected step_observer {
  public:
+  // The memories every design has: the activation SRAM and DRAM.
+  tlm_utils::simple_initiator_socket<digital_unit> act_socket{"act_socket"};
+  tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
+
   enum action : std::size_t {
     quantize = 0,
     activation,
@@ -126,6 +141,9 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   // the weight SRAM once per block of products and updates them in DRAM;
   // the MCA's chi read-modify-write of them goes to DRAM.
   void place_off_chip(std::vector<bool> layers) { off_chip_ = std::move(layers); }
+  // Where the weight layers' inputs wait for the update (none placed: all
+  // in the buffer).
+  void place_activations(activation_placement p) { acts_ = std::move(p); }
   // The weight layer whose work is being issued (-1: none, network-wide
   // work); the design's modules attribute their counts to it.
   const int* current_layer() const { return &current_layer_; }
@@ -208,6 +226,9 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   void close_stage();
   // Synchronises with the kernel (other processes run); counts its wall time.
   void sync();
+  // The batch's inputs of the weight layers not in the buffer: written in
+  // the forward pass, read at the update's start.
+  void activation_traffic(stage s, tlm::tlm_command cmd);
   // The pipelined stage's time for the batch; adds its fill and drain to ps.
   sc_core::sc_time schedule_pipeline(pipeline_stats& ps);
 
@@ -230,6 +251,8 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   int current_stage_ = -1;
   int current_layer_ = -1;
   std::vector<bool> off_chip_;  // per weight layer (place_off_chip)
+  activation_placement acts_;   // (place_activations)
+  bool training_ = false;       // the phase being processed trains
   sc_core::sc_time stage_start_;
   // Pipelining within the current stage (times from its start).
   bool pipe_on_ = false;
@@ -256,8 +279,6 @@ class mca_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
-
-  tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
 
   // The tiles, one per block of every weight layer of `net` (the layers in
   // order, each layer's blocks in order), hold its devices and outlive the
@@ -314,7 +335,6 @@ class digital_design_unit : public digital_unit {
  public:
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
-  tlm_utils::simple_initiator_socket<digital_unit> dram_socket{"dram_socket"};
 
   digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
                       bool mixed, std::size_t batch, double learning_rate);

@@ -425,10 +425,21 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_NEAR(
       doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["mac_array"].get<double>(),
       (784.0 * 30 + 30.0 / 4) * 24.18e-3, 1e-9);
-  // Its weight SRAM traffic: a word read per MAC forward, and the update's
-  // read and write of its 30 weights per batch of 4 (each layer's own).
-  EXPECT_NEAR(doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["sram32"].get<double>(),
-              (784.0 * 30 + 30.0 / 4) * 2.65e-3 + 30.0 / 4 * 13.75e-3, 1e-9);
+  // Its SRAM traffic: a weight word read per MAC forward and the update's
+  // read and write of its 30 weights per batch of 4 (each layer's own); its
+  // 784 inputs per sample (a batch of them, 12.25 KiB, beyond the unit's 8
+  // KiB buffer) written to the activation SRAM forward, read by the update.
+  EXPECT_NEAR(
+      doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["sram32"].get<double>(),
+      (784.0 * 30 + 30.0 / 4) * 2.65e-3 + 30.0 / 4 * 13.75e-3 + 784.0 * (13.75e-3 + 2.65e-3), 1e-9);
+  const auto& acts = doc["designs"]["digital32"]["memory"]["activations"];
+  EXPECT_EQ(acts["layers"]["sram"], nlohmann::json::parse(R"(["c1", "o"])"));
+  EXPECT_DOUBLE_EQ(acts["needed_kib"].get<double>(), (784.0 + 588) * 4 * 4 / 1024);
+  // 8-bit inputs: a batch of both layers' (3.1 + 2.3 KiB) stays in the buffer.
+  EXPECT_EQ(doc["designs"]["mca"]["memory"]["activations"]["layers"]["buffer"],
+            nlohmann::json::parse(R"(["c1", "o"])"));
+  EXPECT_NE(md.find("| digital32 | 32 | 21.44 KiB | none | c1, o | none |"), std::string::npos)
+      << md;
   // On tiles of 256 x 8: o's 589 x 10 weights in 3 row blocks x 2 column
   // blocks; every forward MVM adds 2 row blocks' partial sums into the first
   // one's 10 outputs, every backward MVM one column block's into 588 rows

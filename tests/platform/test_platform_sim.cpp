@@ -182,6 +182,53 @@ TEST(platform, digital32_weights_beyond_the_sram_stream_from_dram) {
   EXPECT_DOUBLE_EQ(d.weight_sram.counters().count(stage::update, sram::write_word), n * 251.0 * 10);
 }
 
+// The weight layers' inputs wait from the forward pass to the update in
+// the unit's buffer (Table I: the perceptron's fit), else in the activation
+// SRAM, else in DRAM. With no buffer and a 1 KiB SRAM (8,192 bits), the
+// first layer's 784 fp32 inputs (25,088 bits) go to DRAM, the second's 250
+// (8,000 bits) to the SRAM: written forward, read at the update, attributed
+// to their layers. The numerics do not change.
+TEST(platform, activations_beyond_the_buffer_wait_in_sram_then_dram) {
+  sim_guard();
+  const experiment_config exp = make_experiment("table1-digital32");
+  const network_spec net = perceptron_network(exp.mlp);
+  platform_config pc;
+  const activation_placement table1 = place_activations(net, 32, 1, pc);
+  EXPECT_EQ(table1.where,
+            (std::vector<activation_place>{activation_place::buffer, activation_place::buffer}));
+  EXPECT_EQ(table1.words, (std::vector<uint64_t>{784, 250}));
+  // 8-bit values pack four to a word.
+  EXPECT_EQ(place_activations(net, 8, 1, pc).words, (std::vector<uint64_t>{196, 63}));
+  pc.activation_buffer_kib = 0;
+  pc.activation_sram.capacity_kib = 1;
+  const dataset train = make_synthetic_dataset(20, 5);
+  digital_design d("dig_act", net, engine_config(exp), pc, 9);
+  d.unit().set_job(make_job(train, train.size()));
+  sc_core::sc_start();
+  const auto ref = functional_model(exp, 9, train, exp.image_period_s);
+  for (std::size_t l = 0; l < 2; ++l) EXPECT_EQ(d.net->weights(l), ref->weights(l));
+  const double n = static_cast<double>(train.size());
+  EXPECT_DOUBLE_EQ(d.act_sram.counters().count(stage::forward, sram::write_word), n * 250);
+  EXPECT_DOUBLE_EQ(d.act_sram.counters().count(stage::update, sram::read_word), n * 250);
+  EXPECT_DOUBLE_EQ(d.act_sram.counters().count(stage::backward, sram::read_word), 0.0);
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::forward, dram::write_bit), n * 784 * 32);
+  EXPECT_DOUBLE_EQ(d.offchip.counters().count(stage::update, dram::read_bit), n * 784 * 32);
+  // The SRAM's area is what it holds: a batch of the second layer's inputs.
+  EXPECT_DOUBLE_EQ(d.act_sram.area_units()[0].second, 8192.0);  // its capacity
+  pc.activation_buffer_kib = -1;
+  EXPECT_THROW(
+      {
+        try {
+          pc.validate();
+        } catch (const std::invalid_argument& e) {
+          EXPECT_NE(std::string(e.what()).find("platform.activation_buffer_kib"),
+                    std::string::npos);
+          throw;
+        }
+      },
+      std::invalid_argument);
+}
+
 TEST(equivalence, digital32_platform_matches_functional_model) {
   digital_equivalence("table1-digital32");
 }
