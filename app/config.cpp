@@ -113,11 +113,13 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     const std::string& key = it.key();
     const std::string p = path.empty() ? key : path + "." + key;
-    // The technology's energy and area tables may gain entries (new
-    // components, actions, units).
-    const bool energy_table =
-        path == "technology.energy_pj" || path.rfind("technology.energy_pj.", 0) == 0 ||
-        path == "technology.area_um2" || path.rfind("technology.area_um2.", 0) == 0;
+    // The technology's energy, area and scaling tables may gain entries
+    // (new components, actions, units, rules).
+    const auto in_table = [&path](const std::string& table) {
+      return path == table || path.rfind(table + ".", 0) == 0;
+    };
+    const bool energy_table = in_table("technology.energy_pj") || in_table("technology.area_um2") ||
+                              in_table("technology.energy_scaling");
     if (!tree.contains(key)) {
       if (energy_table) {
         tree[key] = it.value();

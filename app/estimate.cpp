@@ -219,12 +219,12 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
   }
   // By weight layer (the counts the modules attributed to the layer whose
   // work the unit issued), per stage and component, nJ per sample; what no
-  // layer owns (element-wise work, the loss, the digital designs' combined
-  // update memory traffic) is "network_wide".
+  // layer owns (element-wise work, the loss, the unit's clocked cycles) is
+  // "network_wide".
   std::vector<std::map<std::string, double>> layer_e;  // [layer]["stage" / "kind"] -> nJ
   for (const auto& c : snap.layer_counts) {
     if (layer_e.size() <= c.layer) layer_e.resize(c.layer + 1);
-    const double e = c.n * tech.energy_pj(c.kind, c.action) * 1e-3 * per;
+    const double e = c.n * tech.energy_pj(c.kind, c.action, c.size) * 1e-3 * per;
     layer_e[c.layer][c.stage] += e;
     layer_e[c.layer]["kind:" + c.kind] += e;
   }

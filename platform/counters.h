@@ -79,8 +79,8 @@ class counted {
   void trace_span(const char* name, stage s, const sc_core::sc_time& start,
                   const sc_core::sc_time& dur, uint64_t bytes,
                   std::vector<std::pair<std::string, double>> actions) {
-    timeline_->add({track_, name, stage_name(s), component(), start.to_seconds() * 1e6,
-                    dur.to_seconds() * 1e6, bytes, std::move(actions)});
+    timeline_->add({track_, name, stage_name(s), component(), energy_size(),
+                    start.to_seconds() * 1e6, dur.to_seconds() * 1e6, bytes, std::move(actions)});
   }
   virtual const action_counters& counters() const = 0;
   virtual action_counters& counters() = 0;
@@ -90,6 +90,9 @@ class counted {
   // technology table's area per unit (area_um2.<component>.<unit>). None by
   // default (modules whose area is not modelled).
   virtual std::vector<std::pair<std::string, double>> area_units() const { return {}; }
+  // The module's size for its component's energy scaling in the technology
+  // table (energy_scaling; an SRAM: KiB per bank). 0: none.
+  virtual double energy_size() const { return 0.0; }
 
  private:
   timeline* timeline_ = nullptr;

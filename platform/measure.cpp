@@ -46,7 +46,8 @@ design_snapshot take_snapshot(design& d) {
       for (std::size_t a = 0; a < ac.action_names().size(); ++a) {
         const double n = ac.count(s, a);
         if (n != 0)
-          snap.counts.push_back({path, c->component(), stage_name(s), ac.action_names()[a], n});
+          snap.counts.push_back(
+              {path, c->component(), stage_name(s), ac.action_names()[a], n, c->energy_size()});
       }
       snap.busy_times.push_back(
           {d.part_of(*c), c->component(), stage_name(s), ac.busy_time(s).to_seconds()});
@@ -58,7 +59,7 @@ design_snapshot take_snapshot(design& d) {
           if (n != 0) {
             snap.layer_counts.push_back({k, path, c->component(),
                                          stage_name(static_cast<stage>(si)), ac.action_names()[a],
-                                         n});
+                                         n, c->energy_size()});
           }
         }
       }
@@ -75,7 +76,7 @@ design_snapshot take_snapshot(design& d) {
 
 ledger make_ledger(const design_snapshot& snap, const technology& tech) {
   ledger led(tech);
-  for (const auto& c : snap.counts) led.add(c.path, c.kind, c.stage, c.action, c.n);
+  for (const auto& c : snap.counts) led.add(c.path, c.kind, c.stage, c.action, c.n, c.size);
   return led;
 }
 
@@ -130,8 +131,9 @@ void simulate(const std::vector<design*>& designs, const trace_options& traces,
     finish_vcd(vcd_tmp + ".vcd", vcd_path);
   }
   if (!traces.timeline.empty()) {
-    tl.write(traces.timeline,
-             [&tech](const std::string& k, const std::string& a) { return tech.energy_pj(k, a); });
+    tl.write(traces.timeline, [&tech](const std::string& k, const std::string& a, double size) {
+      return tech.energy_pj(k, a, size);
+    });
   }
 }
 

@@ -17,6 +17,7 @@ struct design_snapshot {
   struct count {
     std::string path, kind, stage, action;
     double n;
+    double size = 0.0;  // the module's energy_size()
   };
   struct busy {
     std::string part, kind, stage;  // kind: the module's technology-table component
@@ -31,6 +32,7 @@ struct design_snapshot {
     std::size_t layer;
     std::string path, kind, stage, action;
     double n;
+    double size = 0.0;
   };
   std::vector<layer_count> layer_counts;  // the counts attributed to weight layers
   std::vector<busy> busy_times;

@@ -47,11 +47,19 @@ class sram : public sc_core::sc_module, public counted {
   // The bits the design keeps here (its area when the capacity is unbounded).
   void set_stored_bits(uint64_t bits) { stored_bits_ = bits; }
   std::vector<std::pair<std::string, double>> area_units() const override {
-    const uint64_t cap = cfg_.capacity_bits();
-    return {{"bit", static_cast<double>(cap > 0 ? cap : stored_bits_)}};
+    return {{"bit", static_cast<double>(bits())}};
+  }
+  // KiB per bank (its capacity, or the bits the design keeps here, over the
+  // banks): a larger bank costs more per access (technology energy_scaling).
+  double energy_size() const override {
+    return static_cast<double>(bits()) / 8.0 / 1024.0 / cfg_.banks;
   }
 
  private:
+  uint64_t bits() const {
+    const uint64_t cap = cfg_.capacity_bits();
+    return cap > 0 ? cap : stored_bits_;
+  }
   sram_config cfg_;
   sc_core::sc_time period_;
   uint64_t stored_bits_ = 0;

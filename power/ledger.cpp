@@ -3,8 +3,8 @@
 namespace mcasim {
 
 void ledger::add(const std::string& component, const std::string& kind, const std::string& stage,
-                 const std::string& action, double count) {
-  const double per = tech_->energy_pj(kind, action);
+                 const std::string& action, double count, double size) {
+  const double per = tech_->energy_pj(kind, action, size);
   entries_.push_back({component, kind, stage, action, count, count * per});
 }
 

@@ -24,8 +24,9 @@ class ledger {
  public:
   explicit ledger(const technology& tech) : tech_(&tech) {}
   // Adds `count` actions; looks the energy up at once (missing entry throws).
+  // `size`: the module's size for the technology's energy scaling (0: none).
   void add(const std::string& component, const std::string& kind, const std::string& stage,
-           const std::string& action, double count);
+           const std::string& action, double count, double size = 0.0);
   const std::vector<ledger_entry>& entries() const { return entries_; }
   // Sum of energy over entries matching the filters ("" matches all).
   double energy_pj(const std::string& stage = "", const std::string& kind = "",

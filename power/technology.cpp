@@ -49,6 +49,19 @@ technology technology::from_json_text(const std::string& text, const std::string
   };
   table("energy_pj", t.energy_pj_);
   table("area_um2", t.area_um2_);
+  table("energy_scaling", t.scaling_);
+  for (const auto& [component, rule] : t.scaling_) {
+    const std::string key = origin + ": energy_scaling." + component;
+    for (const auto& [k, v] : rule) {
+      if (k != "reference" && k != "exponent") {
+        throw technology_error(key + "." + k + ": unknown key (reference, exponent)");
+      }
+    }
+    if (rule.count("reference") == 0 || !(rule.at("reference") > 0)) {
+      throw technology_error(key + ".reference must be a number > 0");
+    }
+    if (rule.count("exponent") == 0) throw technology_error(key + ".exponent is missing");
+  }
   return t;
 }
 
@@ -60,14 +73,22 @@ nlohmann::json technology::as_json() const {
   for (const auto& [component, units] : area_um2_) {
     for (const auto& [unit, um2] : units) j["area_um2"][component][unit] = um2;
   }
+  for (const auto& [component, rule] : scaling_) {
+    for (const auto& [k, v] : rule) j["energy_scaling"][component][k] = v;
+  }
   return j;
 }
 
-double technology::energy_pj(const std::string& component, const std::string& action) const {
+double technology::energy_pj(const std::string& component, const std::string& action,
+                             double size) const {
   const auto c = energy_pj_.find(component);
   if (c != energy_pj_.end()) {
     const auto a = c->second.find(action);
-    if (a != c->second.end()) return a->second;
+    if (a != c->second.end()) {
+      const auto r = scaling_.find(component);
+      if (r == scaling_.end() || size <= r->second.at("reference")) return a->second;
+      return a->second * std::pow(size / r->second.at("reference"), r->second.at("exponent"));
+    }
   }
   throw technology_error(origin_ + ": no energy for action '" + action + "' of component '" +
                          component + "' (energy_pj." + component + "." + action + ")");

@@ -23,9 +23,15 @@ class technology {
   static technology from_json_text(const std::string& text, const std::string& origin);
 
   const std::string& name() const { return name_; }
-  // {"name": ..., "energy_pj": {component: {action: pJ}}}: the file's format.
+  // {"name": ..., "energy_pj": {component: {action: pJ}}, "area_um2": ...,
+  // "energy_scaling": ...}: the file's format.
   nlohmann::json as_json() const;
-  double energy_pj(const std::string& component, const std::string& action) const;
+  // `size`: the module's size for the component's energy scaling (an SRAM:
+  // KiB per bank; 0: none). With an "energy_scaling": {component:
+  // {"reference": R, "exponent": x}} entry, a module larger than R costs
+  // (size / R)^x times the table's energy per action; up to R, the table's.
+  double energy_pj(const std::string& component, const std::string& action,
+                   double size = 0.0) const;
   // Silicon area of one unit of a component (um^2), from the optional
   // "area_um2": {component: {unit: um^2}} object; throws naming the key
   // when a module declares a unit the table lacks.
@@ -35,7 +41,7 @@ class technology {
 
  private:
   std::string name_, origin_;
-  std::map<std::string, std::map<std::string, double>> energy_pj_, area_um2_;
+  std::map<std::string, std::map<std::string, double>> energy_pj_, area_um2_, scaling_;
 };
 
 }  // namespace mcasim

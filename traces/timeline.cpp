@@ -21,9 +21,7 @@ int timeline::add_track(const std::string& process, const std::string& name) {
   return static_cast<int>(tracks_.size()) - 1;
 }
 
-void timeline::write(
-    const std::string& path,
-    const std::function<double(const std::string&, const std::string&)>& energy_pj) const {
+void timeline::write(const std::string& path, const pricing& energy_pj) const {
   nlohmann::json events = nlohmann::json::array();
   for (std::size_t p = 0; p < processes_.size(); ++p) {
     events.push_back({{"ph", "M"},
@@ -44,7 +42,7 @@ void timeline::write(
     double pj = 0.0;
     for (const auto& [action, count] : s.actions) {
       args["count." + action] = count;
-      pj += count * energy_pj(s.kind, action);
+      pj += count * energy_pj(s.kind, action, s.size);
     }
     args["energy_pj"] = pj;
     events.push_back({{"ph", "X"},

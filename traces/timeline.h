@@ -17,6 +17,7 @@ class timeline {
   struct span {
     int track = 0;
     std::string name, stage, kind;  // kind: technology-table component
+    double size = 0;                // the module's size for the energy scaling
     double start_us = 0, dur_us = 0;
     uint64_t bytes = 0;
     std::vector<std::pair<std::string, double>> actions;  // action -> count
@@ -42,10 +43,10 @@ class timeline {
   void add(span s) { spans_.push_back(std::move(s)); }
   std::size_t size() const { return spans_.size(); }
 
-  // Writes the JSON atomically; energy_pj(kind, action) prices the actions
-  // (a missing table entry throws).
-  void write(const std::string& path,
-             const std::function<double(const std::string&, const std::string&)>& energy_pj) const;
+  // Writes the JSON atomically; energy_pj(kind, action, size) prices the
+  // actions (a missing table entry throws).
+  using pricing = std::function<double(const std::string&, const std::string&, double)>;
+  void write(const std::string& path, const pricing& energy_pj) const;
 
  private:
   struct track {

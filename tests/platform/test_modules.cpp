@@ -746,6 +746,48 @@ TEST(technology, missing_entry_is_an_error_naming_component_and_action) {
   EXPECT_THROW(technology::from_json_text("{", "broken.json"), technology_error);
 }
 
+// SRAM energy by bank size: up to the reference the table's energy, above
+// it (size / reference)^exponent times it; the rule is read, written back
+// and refused with the key named when malformed. An SRAM's size is KiB per
+// bank, of its capacity or else of what it holds; the ledger prices by it.
+TEST(technology, sram_energy_grows_with_the_bank_beyond_the_reference) {
+  const auto tech = technology::from_json_text(
+      R"({"energy_pj":{"sram32":{"read_word":2.0},"bus":{"beat":1.0}},
+          "energy_scaling":{"sram32":{"reference":32,"exponent":0.5}}})",
+      "s.json");
+  EXPECT_DOUBLE_EQ(tech.energy_pj("sram32", "read_word"), 2.0);
+  EXPECT_DOUBLE_EQ(tech.energy_pj("sram32", "read_word", 32.0), 2.0);
+  EXPECT_DOUBLE_EQ(tech.energy_pj("sram32", "read_word", 8.0), 2.0);
+  EXPECT_DOUBLE_EQ(tech.energy_pj("sram32", "read_word", 128.0), 4.0);
+  EXPECT_DOUBLE_EQ(tech.energy_pj("bus", "beat", 128.0), 1.0);  // no rule: no scaling
+  EXPECT_DOUBLE_EQ(tech.as_json()["energy_scaling"]["sram32"]["exponent"].get<double>(), 0.5);
+  for (const auto& [rule, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"reference":32,"exponent":0.5,"size":1})", "energy_scaling.sram32.size"},
+           {R"({"exponent":0.5})", "energy_scaling.sram32.reference"},
+           {R"({"reference":0,"exponent":0.5})", "energy_scaling.sram32.reference"},
+           {R"({"reference":32})", "energy_scaling.sram32.exponent"}}) {
+    try {
+      technology::from_json_text(R"({"energy_pj":{},"energy_scaling":{"sram32":)" + rule + "}}",
+                                 "r.json");
+      FAIL() << "expected technology_error for " << rule;
+    } catch (const technology_error& e) {
+      EXPECT_NE(std::string(e.what()).find("r.json: " + key), std::string::npos) << e.what();
+    }
+  }
+  sram_config sc;
+  sc.capacity_kib = 256;
+  sc.banks = 2;
+  EXPECT_DOUBLE_EQ(sram("sram_scaled", sc).energy_size(), 128.0);
+  sram unbounded("sram_held", sram_config{});
+  unbounded.set_stored_bits(64 * 1024 * 8);
+  EXPECT_DOUBLE_EQ(unbounded.energy_size(), 64.0);
+  ledger l(tech);
+  l.add("d.act_sram", "sram32", "forward", "read_word", 10, 128.0);
+  l.add("d.weight_sram", "sram32", "forward", "read_word", 10, 16.0);
+  EXPECT_DOUBLE_EQ(l.energy_pj("forward", "", "d.act_sram"), 40.0);
+  EXPECT_DOUBLE_EQ(l.energy_pj("forward", "", "d.weight_sram"), 20.0);
+}
+
 // Areas per unit: read, written back, and a missing or negative entry named.
 TEST(technology, area_per_unit_and_its_errors) {
   auto tech = technology::from_json_text(

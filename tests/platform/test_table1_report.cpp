@@ -149,7 +149,7 @@ TEST(table1_report, mca_parts_split_tiles_from_bus_sram_and_digital_unit) {
 TEST(table1_report, mca_computational_memory_energy_split_by_block) {
   const technology tech = hand_tech();
   design_snapshot snap = mca_snapshot();
-  snap.counts.push_back({"mca.tile1.array", "crossbar", "backward", "device_read", 80});
+  snap.counts.push_back({"mca.tile1.array", "crossbar", "backward", "device_read", 80, 0.0});
   const auto r = table1_design_report("mca", snap, tech, 4);
   const auto& cm = r["parts"]["computational memory"];
   const auto& split = cm["split"];
