@@ -1,11 +1,14 @@
 #include "app/estimate.h"
 #include "util/version.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 #include "models/rng.h"
 #include "power/ledger.h"
@@ -222,20 +225,34 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
   // layer owns (element-wise work, the loss, the unit's clocked cycles) is
   // "network_wide".
   std::vector<std::map<std::string, double>> layer_e;  // [layer]["stage" / "kind"] -> nJ
+  // [layer][(stage, kind, action)] -> (count, nJ) per sample
+  using action_key = std::tuple<std::string, std::string, std::string>;
+  std::vector<std::map<action_key, std::pair<double, double>>> layer_a;
+  const std::size_t n_layers = std::max(snap.layer_s.size(), [&] {
+    std::size_t n = 0;
+    for (const auto& c : snap.layer_counts) n = std::max(n, c.layer + 1);
+    return n;
+  }());
+  layer_e.resize(n_layers);
+  layer_a.resize(n_layers);
   for (const auto& c : snap.layer_counts) {
-    if (layer_e.size() <= c.layer) layer_e.resize(c.layer + 1);
     const double e = c.n * tech.energy_pj(c.kind, c.action, c.size) * 1e-3 * per;
     layer_e[c.layer][c.stage] += e;
     layer_e[c.layer]["kind:" + c.kind] += e;
+    auto& a = layer_a[c.layer][{c.stage, c.kind, c.action}];
+    a.first += c.n * per;
+    a.second += e;
   }
   nlohmann::json layers = nlohmann::json::array();
   std::map<std::string, double> attributed;
-  for (std::size_t k = 0; k < layer_e.size(); ++k) {
+  for (std::size_t k = 0; k < n_layers; ++k) {
     nlohmann::json row{{"layer", k}};
     double total = 0;
     for (stage s : k_all_stages) {
       const double e = layer_e[k][stage_name(s)];
       row[std::string(stage_name(s)) + "_nj"] = e;
+      row[std::string(stage_name(s)) + "_us"] =
+          k < snap.layer_s.size() ? snap.layer_s[k][static_cast<int>(s)] * 1e6 * per : 0.0;
       attributed[stage_name(s)] += e;
       total += e;
     }
@@ -243,6 +260,15 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     for (const auto& [key, e] : layer_e[k]) {
       if (key.rfind("kind:", 0) == 0) row["by_component_nj"][key.substr(5)] = e;
     }
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto& [key, v] : layer_a[k]) {
+      actions.push_back({{"stage", std::get<0>(key)},
+                         {"component", std::get<1>(key)},
+                         {"action", std::get<2>(key)},
+                         {"count_per_image", v.first},
+                         {"energy_nj", v.second}});
+    }
+    row["actions"] = actions;
     layers.push_back(row);
   }
   dj["layers"] = layers;
@@ -468,6 +494,24 @@ std::string estimate_markdown(const nlohmann::json& doc) {
   md << "| network-wide |";
   for (const char* des : k_design_names) md << " " << split(d[des]["network_wide"]) << " |";
   md << "\n";
+  md << "\nBy weight layer, time (us per sample: forward / backward / update; the unit's time on "
+        "the layer's work, a pipelined stage's work items of the layer, the MCA's programming of "
+        "its tiles; work that overlaps counts for each layer):\n\n| layer | 32-bit digital | "
+        "digital mixed precision | MCA |\n|---|---|---|---|\n";
+  for (std::size_t k = 0; k < nl; ++k) {
+    md << "| " << d["mca"]["layers"][k]["layer"].get<std::string>() << " |";
+    for (const char* des : k_design_names) {
+      const auto& ls = d[des]["layers"];
+      if (k < ls.size()) {
+        std::snprintf(buf, sizeof buf, "%.4g / %.4g / %.4g", ls[k]["forward_us"].get<double>(),
+                      ls[k]["backward_us"].get<double>(), ls[k]["update_us"].get<double>());
+        md << " " << buf << " |";
+      } else {
+        md << " - |";
+      }
+    }
+    md << "\n";
+  }
   md << "\nOn-chip SRAM and DRAM (per sample):\n\n| design | holds | needed | SRAM capacity "
         "| layers in DRAM | DRAM read | DRAM written | DRAM energy |\n"
         "|---|---|---|---|---|---|---|---|\n";

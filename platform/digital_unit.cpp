@@ -107,13 +107,21 @@ std::vector<std::pair<std::string, double>> digital_unit::area_units() const {
           {"error_lane", cfg_.error_lanes}};
 }
 
+void digital_unit::add_layer_time(std::size_t k, const sc_core::sc_time& t) {
+  if (current_stage_ < 0 || t == sc_core::SC_ZERO_TIME) return;
+  if (layer_time_.size() <= k) layer_time_.resize(k + 1);
+  layer_time_[k][current_stage_] += t;
+}
+
 void digital_unit::clear_stage_times() {
   for (auto& t : stage_time_) t = sc_core::SC_ZERO_TIME;
+  layer_time_.clear();
   for (auto& p : pipe_stats_) p = pipeline_stats{};
 }
 
 void digital_unit::pipeline_work(const std::string& resource, const sc_core::sc_time& t) {
   worked_[resource] += t;
+  if (current_layer_ >= 0) add_layer_time(static_cast<std::size_t>(current_layer_), t);
   const sc_core::sc_time per = t / static_cast<double>(batch_n_);
   if (per > sc_core::SC_ZERO_TIME) work_.emplace_back(resource, per);
 }
@@ -194,18 +202,17 @@ void digital_unit::end_stage(step_stage s) {
 }
 
 void digital_unit::activation_traffic(stage s, tlm::tlm_command cmd) {
-  sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
   for (std::size_t k = 0; k < acts_.where.size(); ++k) {
     if (acts_.where[k] == activation_place::buffer) continue;
     const layer_scope scope(*this, k);
+    sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
     memory_access(acts_.where[k] == activation_place::sram ? act_socket : dram_socket, s, cmd,
                   acts_.words[k] * batch_n_, mem, name());
-  }
-  if (mem == sc_core::SC_ZERO_TIME) return;
-  if (pipelining()) {
-    pipeline_work("activation_memory", mem);
-  } else {
-    advance(mem);
+    if (pipelining()) {
+      pipeline_work("activation_memory", mem);
+    } else {
+      advance(mem);
+    }
   }
 }
 
@@ -467,6 +474,7 @@ void mca_unit::tile_commands(std::size_t k, std::vector<tile_cmd>& cmds) {
          const_cast<void*>(c.data), c.bytes, c.ext, delay, name());
     end = std::max(end, sc_core::sc_time_stamp() + delay);
   }
+  add_layer_time(k, end - start);
   program_end_ = end;
 }
 
@@ -542,7 +550,9 @@ digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
                                          std::size_t batch, double learning_rate)
     : digital_unit(nm, cfg, net, batch, learning_rate),
       mixed_(mixed),
-      written_(net.spec().weight_layers().size(), 0) {}
+      written_(net.spec().weight_layers().size(), 0),
+      scanned_layer_(written_.size(), 0),
+      update_layer_(written_.size()) {}
 
 std::vector<std::pair<std::string, double>> digital_design_unit::area_units() const {
   auto units = digital_unit::area_units();
@@ -611,6 +621,7 @@ void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::si
   if (mixed_) {
     written_[k] += products;
     scanned_ += rows * cols;
+    scanned_layer_[k] += rows * cols;
     counters_.add(stage::update, outer_product, static_cast<double>(products));
     counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
     return;
@@ -621,24 +632,36 @@ void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::si
   ext.n_out = rows;
   ext.n_in = cols;
   ext.ops = rows * cols;
+  const sc_core::sc_time before = update_compute_;
   call(mac_socket, tlm::TLM_WRITE_COMMAND, 0, nullptr, 0, ext, update_compute_, name());
+  update_layer_[k] += update_compute_ - before;
 }
 
 void digital_design_unit::end_stage(step_stage s) {
   if (s == step_stage::update) {
     // Each layer's weights are read and written where they live (the
-    // SRAM, or DRAM for a layer that does not fit), layer after layer.
+    // SRAM, or DRAM for a layer that does not fit), layer after layer; the
+    // memory and the computation overlap, the slower sets the time. A
+    // layer's time is the slower of its own two.
+    const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
     for (std::size_t k = 0; k < written_.size(); ++k) {
-      if (written_[k] == 0) continue;
-      const layer_scope scope(*this, k);
-      auto& socket = off_chip(k) ? dram_socket : sram_socket;
-      memory_access(socket, stage::update, tlm::TLM_READ_COMMAND, written_[k], mem, name());
-      memory_access(socket, stage::update, tlm::TLM_WRITE_COMMAND, written_[k], mem, name());
-      written_[k] = 0;
+      sc_core::sc_time mem_k = sc_core::SC_ZERO_TIME;
+      if (written_[k] > 0) {
+        const layer_scope scope(*this, k);
+        auto& socket = off_chip(k) ? dram_socket : sram_socket;
+        memory_access(socket, stage::update, tlm::TLM_READ_COMMAND, written_[k], mem_k, name());
+        memory_access(socket, stage::update, tlm::TLM_WRITE_COMMAND, written_[k], mem_k, name());
+      }
+      const uint64_t cycles_k = (scanned_layer_[k] + lanes - 1) / lanes;  // whole cycles
+      const sc_core::sc_time compute_k =
+          mixed_ ? static_cast<double>(cycles_k) * period_ : update_layer_[k];
+      add_layer_time(k, std::max(mem_k, compute_k));
+      mem += mem_k;
+      written_[k] = scanned_layer_[k] = 0;
+      update_layer_[k] = sc_core::SC_ZERO_TIME;
     }
     if (mixed_) {
-      const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
       const uint64_t cycles = (scanned_ + lanes - 1) / lanes;  // whole cycles
       update_compute_ = static_cast<double>(cycles) * period_;
     }

@@ -136,6 +136,14 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   double train_wall_s() const { return train_wall_s_; }
   // Simulated time spent per stage since the counters were cleared.
   const sc_core::sc_time& stage_time(stage s) const { return stage_time_[static_cast<int>(s)]; }
+  // Per weight layer and stage since the counters were cleared: the time
+  // the unit spent issuing the layer's work (sequential stages), the
+  // layer's work items on their resources (pipelined stages), and the MCA
+  // update's programming of its tiles (beside the unit). Work that overlaps
+  // is counted for each layer, so the layers need not add up to the stage.
+  const std::vector<std::array<sc_core::sc_time, k_stages>>& layer_times() const {
+    return layer_time_;
+  }
   // Weight layers whose per-weight state lives in DRAM (one flag per layer;
   // none by default): a digital design streams their weights from DRAM into
   // the weight SRAM once per block of products and updates them in DRAM;
@@ -178,16 +186,29 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   int current_stage() const { return current_stage_; }
   bool off_chip(std::size_t k) const { return k < off_chip_.size() && off_chip_[k]; }
   // Marks the work issued in its lifetime as weight layer k's.
+  // The unit's time in its lifetime (the outermost scope's) is the layer's
+  // (layer_time).
   class layer_scope {
    public:
-    layer_scope(digital_unit& u, std::size_t k) : u_(u) { u_.current_layer_ = static_cast<int>(k); }
-    ~layer_scope() { u_.current_layer_ = -1; }
+    layer_scope(digital_unit& u, std::size_t k)
+        : u_(u), outer_(u.current_layer_ < 0), start_(u.now()) {
+      u_.current_layer_ = static_cast<int>(k);
+    }
+    ~layer_scope() {
+      if (!outer_) return;
+      u_.add_layer_time(static_cast<std::size_t>(u_.current_layer_), u_.now() - start_);
+      u_.current_layer_ = -1;
+    }
     layer_scope(const layer_scope&) = delete;
     layer_scope& operator=(const layer_scope&) = delete;
 
    private:
     digital_unit& u_;
+    bool outer_;
+    sc_core::sc_time start_;
   };
+  // Adds `t` to weight layer k's time in the current stage.
+  void add_layer_time(std::size_t k, const sc_core::sc_time& t);
   // Local time of the initiator (global time + quantum keeper offset).
   sc_core::sc_time now() const { return qk_.get_current_time(); }
   // Adds `t` to the local time and synchronises when the quantum is used up.
@@ -263,6 +284,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   std::map<std::string, sc_core::sc_time> worked_;
   std::array<pipeline_stats, k_stages> pipe_stats_{};
   std::array<sc_core::sc_time, k_stages> stage_time_{};
+  std::vector<std::array<sc_core::sc_time, k_stages>> layer_time_;
 };
 
 // --- MCA ---------------------------------------------------------------------
@@ -364,6 +386,9 @@ class digital_design_unit : public digital_unit {
   std::vector<uint64_t> written_;
   uint64_t scanned_ = 0;
   sc_core::sc_time update_compute_;
+  // The same per weight layer (its own update time).
+  std::vector<uint64_t> scanned_layer_;
+  std::vector<sc_core::sc_time> update_layer_;
 };
 
 }  // namespace mcasim

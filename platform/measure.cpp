@@ -67,6 +67,11 @@ design_snapshot take_snapshot(design& d) {
     for (const auto& [unit, n] : c->area_units())
       snap.areas.push_back({path, c->component(), unit, n});
   }
+  for (const auto& per_stage : d.unit().layer_times()) {
+    std::array<double, k_stages> s{};
+    for (int si = 0; si < k_stages; ++si) s[si] = per_stage[si].to_seconds();
+    snap.layer_s.push_back(s);
+  }
   for (int si = 0; si < k_stages; ++si) {
     snap.stage_s[si] = d.unit().stage_time(static_cast<stage>(si)).to_seconds();
     snap.pipeline[si] = d.unit().pipeline(static_cast<stage>(si));

@@ -39,6 +39,7 @@ struct design_snapshot {
   std::vector<area> areas;                          // what each module puts on silicon
   std::array<pipeline_stats, k_stages> pipeline{};  // the unit's pipelined stages
   std::array<double, k_stages> stage_s{};
+  std::vector<std::array<double, k_stages>> layer_s;  // digital_unit::layer_times
 };
 
 design_snapshot take_snapshot(design& d);

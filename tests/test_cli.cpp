@@ -425,6 +425,31 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   EXPECT_NEAR(
       doc["designs"]["digital32"]["layers"][0]["by_component_nj"]["mac_array"].get<double>(),
       (784.0 * 30 + 30.0 / 4) * 24.18e-3, 1e-9);
+  // By layer x stage x component x action: the actions add up to the
+  // layer's energy; c1's forward MACs are its patches' products. By layer,
+  // time: each layer's share of a sequential stage, together within it.
+  for (const char* d : {"digital32", "digital-mp", "mca"}) {
+    const auto& dj = doc["designs"][d];
+    for (const char* s : {"forward", "backward", "update"}) {
+      double layers_us = 0;
+      for (const auto& l : dj["layers"]) layers_us += l[std::string(s) + "_us"].get<double>();
+      EXPECT_LE(layers_us, dj["stages"][s]["time_us"].get<double>() * (1 + 1e-9)) << d << " " << s;
+    }
+    for (const auto& l : dj["layers"]) {
+      double e = 0;
+      for (const auto& a : l["actions"]) e += a["energy_nj"].get<double>();
+      EXPECT_NEAR(e, l["total_nj"].get<double>(), 1e-9 * e) << d;
+      EXPECT_GT(l["forward_us"].get<double>(), 0.0) << d;
+      EXPECT_GT(l["update_us"].get<double>(), 0.0) << d;
+    }
+  }
+  double c1_macs = 0;
+  for (const auto& a : doc["designs"]["digital32"]["layers"][0]["actions"]) {
+    if (a["stage"] == "forward" && a["component"] == "mac_array") {
+      c1_macs += a["count_per_image"].get<double>();
+    }
+  }
+  EXPECT_DOUBLE_EQ(c1_macs, 784.0 * 30);
   // Its SRAM traffic: a weight word read per MAC forward and the update's
   // read and write of its 30 weights per batch of 4 (each layer's own); its
   // 784 inputs per sample (a batch of them, 12.25 KiB, beyond the unit's 8
