@@ -34,23 +34,32 @@ platform_config::platform_config() {
 }
 
 void platform_config::validate() const {
-  du_digital32.validate();
-  du_digital_mp.validate();
-  du_mca.validate();
-  weight_sram32.validate();
-  weight_sram_mp.validate();
-  chi_sram.validate();
+  // The modules' own checks name their field; the key of the tree names
+  // which of the design's modules it is ("platform.chi_sram: sram.banks ...").
+  const auto in = [](const char* key, auto&& check) {
+    try {
+      check();
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("platform.") + key + ": " + e.what());
+    }
+  };
+  in("du_digital32", [&] { du_digital32.validate(); });
+  in("du_digital_mp", [&] { du_digital_mp.validate(); });
+  in("du_mca", [&] { du_mca.validate(); });
+  in("weight_sram32", [&] { weight_sram32.validate(); });
+  in("weight_sram_mp", [&] { weight_sram_mp.validate(); });
+  in("chi_sram", [&] { chi_sram.validate(); });
   if (!(activation_buffer_kib >= 0 && activation_buffer_kib < 1e12)) {
     throw std::invalid_argument("platform.activation_buffer_kib must be >= 0, got " +
                                 std::to_string(activation_buffer_kib));
   }
-  activation_sram.validate();
-  mac32.validate();
-  mac_mp.validate();
-  bus.validate();
-  tile.validate();
-  tiles.validate();
-  dram.validate();
+  in("activation_sram", [&] { activation_sram.validate(); });
+  in("mac32", [&] { mac32.validate(); });
+  in("mac_mp", [&] { mac_mp.validate(); });
+  in("bus", [&] { bus.validate(); });
+  in("tile", [&] { tile.validate(); });
+  tiles.validate();  // its messages name platform.tiles.<field>
+  dram.validate();   // platform.dram.<field>
 }
 
 std::string design::part_of(const counted&) const {

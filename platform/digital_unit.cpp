@@ -47,9 +47,15 @@ void memory_access(tlm_utils::simple_initiator_socket<digital_unit>& socket, sta
 
 void digital_unit_config::validate() const {
   validate_clock_mhz("digital_unit", clock_mhz);
-  for (int v : {quantize_lanes, activation_lanes, derivative_lanes, error_lanes,
-                outer_product_lanes, partial_sum_lanes}) {
-    if (v < 1) throw std::invalid_argument("digital_unit: every *_lanes must be >= 1");
+  const std::pair<const char*, int> lanes[] = {
+      {"quantize_lanes", quantize_lanes},           {"activation_lanes", activation_lanes},
+      {"derivative_lanes", derivative_lanes},       {"error_lanes", error_lanes},
+      {"outer_product_lanes", outer_product_lanes}, {"partial_sum_lanes", partial_sum_lanes}};
+  for (const auto& [field, v] : lanes) {
+    if (v < 1) {
+      throw std::invalid_argument(std::string("digital_unit.") + field + " must be >= 1, got " +
+                                  std::to_string(v));
+    }
   }
   if (op_latency_cycles < 0) {
     throw std::invalid_argument("digital_unit.op_latency_cycles must be >= 0");

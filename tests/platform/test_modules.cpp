@@ -232,6 +232,20 @@ TEST(dram, transfer_is_latency_plus_bits_over_bandwidth) {
   sram_config s;
   s.capacity_kib = -1;
   expect_rejected([&] { s.validate(); }, "sram.capacity_kib");
+  // In the platform's tree, the key names which module of the designs.
+  platform_config pc;
+  pc.chi_sram.banks = 0;
+  expect_rejected([&] { pc.validate(); }, "platform.chi_sram: sram.banks must be >= 1");
+  pc = platform_config{};
+  pc.activation_sram.capacity_kib = -1;
+  expect_rejected([&] { pc.validate(); }, "platform.activation_sram: sram.capacity_kib");
+  pc = platform_config{};
+  pc.du_mca.partial_sum_lanes = 0;
+  expect_rejected([&] { pc.validate(); },
+                  "platform.du_mca: digital_unit.partial_sum_lanes must be >= 1, got 0");
+  pc = platform_config{};
+  pc.tiles.rows = 70000;
+  expect_rejected([&] { pc.validate(); }, "platform.tiles.rows must be in [0, 65536]");
 }
 
 // Weight layers fill an SRAM in order; one that does not fit goes to DRAM
