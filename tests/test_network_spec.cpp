@@ -85,6 +85,15 @@ TEST(NetworkSpec, JsonRoundTripAndDefaults) {
   const std::string path = dir.file("net.json");
   std::ofstream(path) << to_json(n).dump(2);
   EXPECT_EQ(to_json(load_network(path)), to_json(n));
+  // maxout: each output the largest of `pieces` inputs; kept in the JSON.
+  const network_spec m = parse_network(nlohmann::json::parse(R"({"input": [12], "layers": [
+      {"kind": "dense", "name": "d1", "units": 10}, {"kind": "maxout", "name": "mo", "pieces": 5},
+      {"kind": "dense", "name": "d2", "units": 3}, {"kind": "cross_entropy"}]})"),
+                                       "test");
+  EXPECT_EQ(m.layers[1].out, (tensor_shape{2, 1, 1, true}));
+  EXPECT_EQ(m.layers[2].rows(), 3u);  // 2 + bias
+  EXPECT_EQ(to_json(parse_network(to_json(m), "copy")), to_json(m));
+  EXPECT_EQ(to_json(m)["layers"][1]["pieces"], 5);
 }
 
 // The message of the description's rejection, or "" when it was accepted.
@@ -126,6 +135,16 @@ TEST(NetworkSpec, BadDescriptionsNameTheLayerAndTheField) {
        "layer 0 'p': field 'size' 16 is larger than the input [1, 8, 8]"},
       {R"([{"kind": "dropout", "name": "dr", "rate": 1.0})" + tail, "[1, 8, 8]",
        "layer 0 'dr': field 'rate' must be a number in [0, 1), got 1.0"},
+      {R"([{"kind": "maxout", "name": "mo"}, {"kind": "dense", "units": 2}, {"kind": "mse"}])",
+       "[10]", "layer 0 'mo': missing field 'pieces'"},
+      {R"([{"kind": "maxout", "name": "mo", "pieces": 3}, {"kind": "dense", "units": 2},
+           {"kind": "mse"}])",
+       "[10]", "layer 0 'mo': field 'pieces' 3 does not divide the input [10]"},
+      {R"([{"kind": "maxout", "name": "mo", "pieces": 1}, {"kind": "dense", "units": 2},
+           {"kind": "mse"}])",
+       "[10]", "layer 0 'mo': field 'pieces' must be >= 2, got 1"},
+      {R"([{"kind": "maxout", "name": "mo", "pieces": 2})" + tail, "[1, 8, 8]",
+       "layer 0 'mo': maxout needs a flat input, got [1, 8, 8]"},
       {R"([{"kind": "flatten"}, {"kind": "dense", "units": 2}])", "[1, 8, 8]",
        "layer 1 'dense1': the last layer must be a loss (mse, l2svm, cross_entropy), not dense"},
       {R"([{"kind": "flatten"}, {"kind": "mse"}, {"kind": "dense", "units": 2}, {"kind": "mse"}])",

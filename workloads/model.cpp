@@ -947,6 +947,14 @@ struct model::impl {
       }
       case layer_kind::flatten:
         return x.reshape({n, -1});
+      case layer_kind::maxout: {
+        // The largest of every group of `pieces` inputs (comparisons in the
+        // digital unit); the winner's index routes the error back.
+        count(digital_op::activation, x.numel());
+        auto [y, idx] = x.reshape({n, -1, static_cast<int64_t>(l.pieces)}).max(2);
+        aux[i] = idx;
+        return y;
+      }
       case layer_kind::sigmoid:
         count(digital_op::activation, x.numel());
         return aux[i] = at::sigmoid(x);
@@ -1031,6 +1039,12 @@ struct model::impl {
         return aux[i].defined() ? g * aux[i] : g;
       case layer_kind::flatten:
         return g.reshape(x.sizes());
+      case layer_kind::maxout: {
+        count(digital_op::derivative, g.numel());
+        return at::zeros({n, g.size(1), static_cast<int64_t>(l.pieces)}, f32())
+            .scatter_(2, aux[i].unsqueeze(2), g.unsqueeze(2))
+            .reshape(x.sizes());
+      }
       case layer_kind::sigmoid:
         count(digital_op::derivative, g.numel());
         return at::sigmoid_backward(g, aux[i]);

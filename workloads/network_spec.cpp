@@ -25,6 +25,7 @@ const std::vector<kind_info>& kinds() {
       {layer_kind::maxpool, "maxpool", {"size"}},
       {layer_kind::dropout, "dropout", {"rate"}},
       {layer_kind::flatten, "flatten", {}},
+      {layer_kind::maxout, "maxout", {"pieces"}},
       {layer_kind::sigmoid, "sigmoid", {}},
       {layer_kind::relu, "relu", {}},
       {layer_kind::tanh, "tanh", {}},
@@ -272,6 +273,20 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
       case layer_kind::flatten:
         l.out = {cur.size(), 1, 1, true};
         break;
+      case layer_kind::maxout:
+        // Output k is the largest of inputs [k pieces, (k + 1) pieces).
+        l.pieces = ck.positive(required("pieces"), where("pieces"), 1024);
+        if (l.pieces < 2)
+          ck.fail(where("pieces") + " must be >= 2, got " + std::to_string(l.pieces));
+        if (!cur.flat) {
+          ck.fail_layer(i, name, "maxout needs a flat input, got " + cur.str());
+        }
+        if (cur.c % l.pieces != 0) {
+          ck.fail(where("pieces") + " " + std::to_string(l.pieces) + " does not divide the input " +
+                  cur.str());
+        }
+        l.out = {cur.c / l.pieces, 1, 1, true};
+        break;
       case layer_kind::mse:
       case layer_kind::l2svm:
       case layer_kind::cross_entropy:
@@ -321,6 +336,9 @@ nlohmann::json to_json(const network_spec& n) {
         break;
       case layer_kind::dropout:
         lj["rate"] = l.rate;
+        break;
+      case layer_kind::maxout:
+        lj["pieces"] = l.pieces;
         break;
       default:
         break;

@@ -41,6 +41,7 @@ enum class layer_kind {
   maxpool,
   dropout,
   flatten,
+  maxout,
   sigmoid,
   relu,
   tanh,
@@ -72,6 +73,7 @@ struct layer_spec {
   std::size_t filters = 0;  // conv2d
   std::size_t kernel = 3;   // conv2d (odd)
   std::size_t size = 2;     // maxpool window and stride
+  std::size_t pieces = 0;   // maxout: each output is the largest of this many inputs
   double rate = 0.0;        // dropout probability of dropping, [0, 1)
   bool bias = true;         // dense, conv2d
   // Derived when the network is checked.
