@@ -244,6 +244,9 @@ TEST(dram, transfer_is_latency_plus_bits_over_bandwidth) {
   expect_rejected([&] { pc.validate(); },
                   "platform.du_mca: digital_unit.partial_sum_lanes must be >= 1, got 0");
   pc = platform_config{};
+  pc.activation_buffer_kib = -1;
+  expect_rejected([&] { pc.validate(); }, "platform.activation_buffer_kib must be >= 0");
+  pc = platform_config{};
   pc.tiles.rows = 70000;
   expect_rejected([&] { pc.validate(); }, "platform.tiles.rows must be in [0, 65536]");
 }
