@@ -185,9 +185,9 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   // The stage begun and not yet ended (-1: none).
   int current_stage() const { return current_stage_; }
   bool off_chip(std::size_t k) const { return k < off_chip_.size() && off_chip_[k]; }
-  // Marks the work issued in its lifetime as weight layer k's.
-  // The unit's time in its lifetime (the outermost scope's) is the layer's
-  // (layer_time).
+  // Marks the work issued in its lifetime as weight layer k's, and the
+  // unit's time that passes in it (the outermost scope's) as the layer's
+  // (layer_times).
   class layer_scope {
    public:
     layer_scope(digital_unit& u, std::size_t k)
