@@ -82,16 +82,8 @@ network_mapping map_network(const network_spec& net, const tile_array_config& ti
           std::to_string(tiles.count - next) + " of platform.tiles.count " +
           std::to_string(tiles.count) + " are left");
     }
-    for (std::size_t rb = 0; rb < lm.row_blocks; ++rb) {
-      for (std::size_t cb = 0; cb < lm.col_blocks; ++cb) {
-        tile_block b;
-        b.tile = next++;
-        b.row0 = rb * lm.tile_rows;
-        b.col0 = cb * lm.tile_cols;
-        b.rows = std::min(lm.tile_rows, lm.rows - b.row0);
-        b.cols = std::min(lm.tile_cols, lm.cols - b.col0);
-        lm.blocks.push_back(b);
-      }
+    for (const matrix_block& mb : tile_blocks(lm.rows, lm.cols, tiles.rows, tiles.cols)) {
+      lm.blocks.push_back({next++, mb.row0, mb.rows, mb.col0, mb.cols});
     }
     m.layers.push_back(std::move(lm));
   }

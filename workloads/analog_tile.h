@@ -24,11 +24,8 @@ namespace mcasim {
 
 class analog_tile : public tile_port {
  public:
-  // One tile's share of the layer: rows [row0, row0 + rows) and columns
-  // [col0, col0 + cols) of its matrix.
-  struct block {
-    std::size_t row0 = 0, rows = 0, col0 = 0, cols = 0;
-  };
+  // One tile's share of the layer (tile_blocks).
+  using block = matrix_block;
 
   // The tile computes with `xb` (which outlives it), the converters of `cfg`,
   // its tiles' size (cfg.tile_rows, cfg.tile_cols) and the ADC full scales

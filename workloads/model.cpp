@@ -299,16 +299,14 @@ class digital_mp_layer : public fp32_layer {
 
 analog_tile::analog_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
                          double adc_backward_range)
-    : xb_(xb), cfg_(cfg), fwd_range_(adc_forward_range), bwd_range_(adc_backward_range) {
-  const std::size_t rows = xb_.rows(), cols = xb_.cols();
-  block_rows_ = cfg_.tile_rows > 0 ? std::min(cfg_.tile_rows, rows) : rows;
-  block_cols_ = cfg_.tile_cols > 0 ? std::min(cfg_.tile_cols, cols) : cols;
-  row_blocks_ = (rows + block_rows_ - 1) / block_rows_;
-  for (std::size_t r = 0; r < rows; r += block_rows_) {
-    for (std::size_t c = 0; c < cols; c += block_cols_) {
-      blocks_.push_back({r, std::min(block_rows_, rows - r), c, std::min(block_cols_, cols - c)});
-    }
-  }
+    : xb_(xb),
+      cfg_(cfg),
+      fwd_range_(adc_forward_range),
+      bwd_range_(adc_backward_range),
+      blocks_(tile_blocks(xb.rows(), xb.cols(), cfg.tile_rows, cfg.tile_cols)) {
+  block_rows_ = blocks_.front().rows;
+  block_cols_ = blocks_.front().cols;
+  row_blocks_ = (xb_.rows() + block_rows_ - 1) / block_rows_;
 }
 
 void analog_tile::load(const float* in, std::size_t n, bool transposed) {
@@ -487,15 +485,15 @@ class mca_layer : public weight_layer {
     stats_.epsilon = cfg.eps_us * weight_per_us_;
     stats_.weight_std = std;
     // Derived ADC full scales follow the lines one conversion sums: the
-    // rows (forward) or columns (transposed) of one tile's block.
-    const auto tile_rows =
-        static_cast<double>(cfg.tile_rows > 0 ? std::min(cfg.tile_rows, rows) : rows);
-    const auto tile_cols =
-        static_cast<double>(cfg.tile_cols > 0 ? std::min(cfg.tile_cols, cols) : cols);
-    stats_.adc_forward_range =
-        ln.adc_forward_range > 0 ? ln.adc_forward_range : 8.0 * std::sqrt(tile_rows) * std;
-    stats_.adc_backward_range =
-        ln.adc_backward_range > 0 ? ln.adc_backward_range : 2.0 * std::sqrt(tile_cols) * std;
+    // rows (forward) or columns (transposed) of one tile's block (the
+    // first, a full one).
+    const matrix_block first = tile_blocks(rows, cols, cfg.tile_rows, cfg.tile_cols).front();
+    stats_.adc_forward_range = ln.adc_forward_range > 0
+                                   ? ln.adc_forward_range
+                                   : 8.0 * std::sqrt(static_cast<double>(first.rows)) * std;
+    stats_.adc_backward_range = ln.adc_backward_range > 0
+                                    ? ln.adc_backward_range
+                                    : 2.0 * std::sqrt(static_cast<double>(first.cols)) * std;
     own_tile_ = std::make_unique<analog_tile>(*xb_, cfg_, stats_.adc_forward_range,
                                               stats_.adc_backward_range);
     tile_ = own_tile_.get();

@@ -1,5 +1,6 @@
 #include "workloads/numerics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -109,6 +110,18 @@ void network_run_config::validate() const {
     require(finite_at_least(l.adc_backward_range, 0), p + "adc_backward_range",
             l.adc_backward_range, "must be >= 0");
   }
+}
+
+std::vector<matrix_block> tile_blocks(std::size_t rows, std::size_t cols, std::size_t tile_rows,
+                                      std::size_t tile_cols) {
+  const std::size_t br = tile_rows > 0 ? tile_rows : rows, bc = tile_cols > 0 ? tile_cols : cols;
+  std::vector<matrix_block> blocks;
+  for (std::size_t r = 0; r < rows; r += br) {
+    for (std::size_t c = 0; c < cols; c += bc) {
+      blocks.push_back({r, std::min(br, rows - r), c, std::min(bc, cols - c)});
+    }
+  }
+  return blocks;
 }
 
 }  // namespace mcasim

@@ -69,6 +69,15 @@ struct mca_numerics {
   std::size_t tile_rows = 0, tile_cols = 0;
 };
 
+// A rows x cols weight matrix on tiles of tile_rows x tile_cols devices (0:
+// the matrix's own size): its blocks, one tile each, row-block major; each
+// holds rows [row0, row0 + rows) and columns [col0, col0 + cols).
+struct matrix_block {
+  std::size_t row0 = 0, rows = 0, col0 = 0, cols = 0;
+};
+std::vector<matrix_block> tile_blocks(std::size_t rows, std::size_t cols, std::size_t tile_rows,
+                                      std::size_t tile_cols);
+
 struct digital_mp_numerics {
   quantizer_config weights{false, 4, true, 1.0, true, true, false};
   quantizer_config activations{false, 8, true, 1.0, true, true, false};
