@@ -224,7 +224,6 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
   // work the unit issued), per stage and component, nJ per sample; what no
   // layer owns (element-wise work, the loss, the unit's clocked cycles) is
   // "network_wide".
-  std::vector<std::map<std::string, double>> layer_e;  // [layer]["stage" / "kind"] -> nJ
   // [layer][(stage, kind, action)] -> (count, nJ) per sample
   using action_key = std::tuple<std::string, std::string, std::string>;
   std::vector<std::map<action_key, std::pair<double, double>>> layer_a;
@@ -233,23 +232,31 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
     for (const auto& c : snap.layer_counts) n = std::max(n, c.layer + 1);
     return n;
   }());
-  layer_e.resize(n_layers);
   layer_a.resize(n_layers);
   for (const auto& c : snap.layer_counts) {
-    const double e = c.n * tech.energy_pj(c.kind, c.action, c.size) * 1e-3 * per;
-    layer_e[c.layer][c.stage] += e;
-    layer_e[c.layer]["kind:" + c.kind] += e;
     auto& a = layer_a[c.layer][{c.stage, c.kind, c.action}];
     a.first += c.n * per;
-    a.second += e;
+    a.second += c.n * tech.energy_pj(c.kind, c.action, c.size) * 1e-3 * per;
   }
   nlohmann::json layers = nlohmann::json::array();
   std::map<std::string, double> attributed;
   for (std::size_t k = 0; k < n_layers; ++k) {
     nlohmann::json row{{"layer", k}};
+    // Its energy by stage and by component, from its actions.
+    std::map<std::string, double> by_stage, by_component;
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto& [key, v] : layer_a[k]) {
+      by_stage[std::get<0>(key)] += v.second;
+      by_component[std::get<1>(key)] += v.second;
+      actions.push_back({{"stage", std::get<0>(key)},
+                         {"component", std::get<1>(key)},
+                         {"action", std::get<2>(key)},
+                         {"count_per_image", v.first},
+                         {"energy_nj", v.second}});
+    }
     double total = 0;
     for (stage s : k_all_stages) {
-      const double e = layer_e[k][stage_name(s)];
+      const double e = by_stage[stage_name(s)];
       row[std::string(stage_name(s)) + "_nj"] = e;
       row[std::string(stage_name(s)) + "_us"] =
           k < snap.layer_s.size() ? snap.layer_s[k][static_cast<int>(s)] * 1e6 * per : 0.0;
@@ -257,17 +264,7 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
       total += e;
     }
     row["total_nj"] = total;
-    for (const auto& [key, e] : layer_e[k]) {
-      if (key.rfind("kind:", 0) == 0) row["by_component_nj"][key.substr(5)] = e;
-    }
-    nlohmann::json actions = nlohmann::json::array();
-    for (const auto& [key, v] : layer_a[k]) {
-      actions.push_back({{"stage", std::get<0>(key)},
-                         {"component", std::get<1>(key)},
-                         {"action", std::get<2>(key)},
-                         {"count_per_image", v.first},
-                         {"energy_nj", v.second}});
-    }
+    for (const auto& [kind, e] : by_component) row["by_component_nj"][kind] = e;
     row["actions"] = actions;
     layers.push_back(row);
   }
@@ -331,8 +328,7 @@ nlohmann::json memory_json(const network_spec& net, const std::string& design,
   }
   // The weight layers' inputs of a batch, kept from the forward pass to
   // the update (the same placement as the design's, place_activations).
-  const int bits = design_numerics(design) == numerics_kind::fp32 ? 32 : 8;
-  const activation_placement acts = place_activations(net, bits, batch, pc);
+  const activation_placement acts = place_activations(net, design_numerics(design), batch, pc);
   nlohmann::json where = {{"buffer", nlohmann::json::array()},
                           {"sram", nlohmann::json::array()},
                           {"dram", nlohmann::json::array()}};
@@ -349,7 +345,7 @@ nlohmann::json memory_json(const network_spec& net, const std::string& design,
           {"needed_kib", need},
           {"off_chip_layers", names},
           {"activations",
-           {{"bits_per_value", bits},
+           {{"bits_per_value", acts.bits_per_value},
             {"batch", batch},
             {"needed_kib", act_need},
             {"buffer_kib", pc.activation_buffer_kib},

@@ -91,8 +91,8 @@ void design::place_in_memory(sram& memory, const sram_config& cfg) {
 }
 
 void design::place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc) {
-  const activation_placement p = place_activations(
-      unit().network().spec(), rc.numerics == numerics_kind::fp32 ? 32 : 8, rc.batch, pc);
+  const activation_placement p =
+      place_activations(unit().network().spec(), rc.numerics, rc.batch, pc);
   uint64_t words = 0;
   for (std::size_t k = 0; k < p.where.size(); ++k) {
     if (p.where[k] == activation_place::sram) words += p.words[k] * rc.batch;
@@ -101,16 +101,18 @@ void design::place_inputs(sram& act_sram, const network_run_config& rc, const pl
   unit().place_activations(p);
 }
 
-activation_placement place_activations(const network_spec& net, int bits_per_value,
-                                       std::size_t batch, const platform_config& pc) {
+activation_placement place_activations(const network_spec& net, numerics_kind n, std::size_t batch,
+                                       const platform_config& pc) {
   activation_placement p;
+  p.bits_per_value = n == numerics_kind::fp32 ? 32 : 8;
+  const auto bits_per_value = static_cast<uint64_t>(p.bits_per_value);
   const auto kib_bits = [](double kib) { return static_cast<uint64_t>(kib * 1024.0 * 8.0); };
   const uint64_t buffer = kib_bits(pc.activation_buffer_kib);
   const uint64_t sram_cap = pc.activation_sram.capacity_bits();
   uint64_t in_buffer = 0, in_sram = 0;
   for (std::size_t i : net.weight_layers()) {
     const uint64_t values = net.layers[i].in.size();
-    const uint64_t words = (values * static_cast<uint64_t>(bits_per_value) + 31) / 32;
+    const uint64_t words = (values * bits_per_value + 31) / 32;
     const uint64_t bits = words * 32 * batch;
     activation_place where = activation_place::dram;
     if (in_buffer + bits <= buffer) {

@@ -125,10 +125,10 @@ class mca_design : public design {
 };
 
 // Where the weight layers' inputs of a batch of `batch` samples wait for
-// the update (platform_config::activation_buffer_kib): `bits_per_value` per
-// input value (32 for fp32, 8 for the low-precision designs).
-activation_placement place_activations(const network_spec& net, int bits_per_value,
-                                       std::size_t batch, const platform_config& pc);
+// the update (platform_config::activation_buffer_kib) in the design that
+// computes in `n`: 32 bits per input value for fp32, 8 for the others.
+activation_placement place_activations(const network_spec& net, numerics_kind n, std::size_t batch,
+                                       const platform_config& pc);
 
 // Which weight layers of `net` live off chip when their matrices (rows x
 // cols entries of `bits_per_entry` bits) fill an SRAM of `capacity_bits`

@@ -626,7 +626,6 @@ void digital_design_unit::weight_update(std::size_t k, std::size_t rows, std::si
   const layer_scope scope(*this, k);
   if (mixed_) {
     written_[k] += products;
-    scanned_ += rows * cols;
     scanned_layer_[k] += rows * cols;
     counters_.add(stage::update, outer_product, static_cast<double>(products));
     counters_.add(stage::update, outer_scan, static_cast<double>(rows * cols));
@@ -651,6 +650,7 @@ void digital_design_unit::end_stage(step_stage s) {
     // layer's time is the slower of its own two.
     const auto lanes = static_cast<uint64_t>(cfg_.outer_product_lanes);
     sc_core::sc_time mem = sc_core::SC_ZERO_TIME;
+    uint64_t scanned = 0;
     for (std::size_t k = 0; k < written_.size(); ++k) {
       sc_core::sc_time mem_k = sc_core::SC_ZERO_TIME;
       if (written_[k] > 0) {
@@ -664,15 +664,15 @@ void digital_design_unit::end_stage(step_stage s) {
           mixed_ ? static_cast<double>(cycles_k) * period_ : update_layer_[k];
       add_layer_time(k, std::max(mem_k, compute_k));
       mem += mem_k;
+      scanned += scanned_layer_[k];
       written_[k] = scanned_layer_[k] = 0;
       update_layer_[k] = sc_core::SC_ZERO_TIME;
     }
     if (mixed_) {
-      const uint64_t cycles = (scanned_ + lanes - 1) / lanes;  // whole cycles
+      const uint64_t cycles = (scanned + lanes - 1) / lanes;  // whole cycles
       update_compute_ = static_cast<double>(cycles) * period_;
     }
     advance(std::max(mem, update_compute_));
-    scanned_ = 0;
     update_compute_ = sc_core::SC_ZERO_TIME;
   }
   digital_unit::end_stage(s);

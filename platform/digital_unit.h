@@ -92,6 +92,7 @@ struct job_phase {
 // sample (8-bit activations packed four to a word).
 enum class activation_place { buffer, sram, dram };
 struct activation_placement {
+  int bits_per_value = 32;              // 32 (fp32) or 8 (the low-precision designs)
   std::vector<activation_place> where;  // per weight layer
   std::vector<uint64_t> words;          // per weight layer, per sample
 };
@@ -380,15 +381,14 @@ class digital_design_unit : public digital_unit {
   void dram_access(stage s, tlm::tlm_command cmd, uint64_t words, sc_core::sc_time& delay);
 
   bool mixed_;
-  // The update stage so far: weight words to read and write per weight
-  // layer (in the SRAM or, for a layer in DRAM, there), outer-product
-  // entries scanned (mixed), the MAC array's time (32-bit).
+  // The update stage so far, per weight layer: weight words to read and
+  // write (in the SRAM or, for a layer in DRAM, there), outer-product
+  // entries scanned (mixed), the MAC array's time (32-bit); and the MAC
+  // array's time line of the stage (32-bit; its transactions follow on).
   std::vector<uint64_t> written_;
-  uint64_t scanned_ = 0;
-  sc_core::sc_time update_compute_;
-  // The same per weight layer (its own update time).
   std::vector<uint64_t> scanned_layer_;
   std::vector<sc_core::sc_time> update_layer_;
+  sc_core::sc_time update_compute_;
 };
 
 }  // namespace mcasim
