@@ -44,6 +44,23 @@ run_result run_mcasim(const test::temp_dir& dir, const std::string& args) {
   return r;
 }
 
+// DIR/data holding synthetic MNIST files of `train` and `test` images.
+std::string synthetic_data(const test::temp_dir& dir, std::size_t train, std::size_t test) {
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, train, test);
+  return data;
+}
+
+// DIR/net.json: 784 -> 16 ReLU -> 10 with softmax cross-entropy.
+std::string tiny_mlp(const test::temp_dir& dir) {
+  const std::string net = dir.file("net.json");
+  std::ofstream(net) << R"({"name": "tiny", "input": [784], "layers": [
+      {"kind": "dense", "name": "h", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  return net;
+}
+
 TEST(Cli, HelpExitsZero) {
   test::temp_dir dir;
   const run_result r = run_mcasim(dir, "--help");
@@ -116,9 +133,7 @@ TEST(Cli, CharacterizeWritesOneRowPerPulse) {
 
 TEST(Cli, TrainOnGeneratedData) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 200, 50);
+  const std::string data = synthetic_data(dir, 200, 50);
   const std::string out = dir.file("out");
   const run_result r = run_mcasim(dir, "train --experiment fp64 --epochs 1 --quiet --data '" +
                                            data + "' --out '" + out + "' --train-limit 150");
@@ -133,9 +148,7 @@ TEST(Cli, TrainOnGeneratedData) {
 
 TEST(Cli, CorruptDataIsADataError) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 20, 10);
+  const std::string data = synthetic_data(dir, 20, 10);
   test::write_bytes(data + "/t10k-labels-idx1-ubyte", {0, 0, 8, 1, 0, 0, 0, 10, 1});
   const run_result r =
       run_mcasim(dir, "train --quiet --data '" + data + "' --out '" + dir.file("out") + "'");
@@ -162,9 +175,7 @@ nlohmann::json deterministic_metrics(const std::string& path) {
 // never interrupted.
 TEST(Cli, KilledTrainingResumesToTheUninterruptedResult) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 3000, 300);
+  const std::string data = synthetic_data(dir, 3000, 300);
   const std::string args =
       "train --experiment mca --epochs 6 --quiet --no-train-eval --data '" + data + "' --out ";
   const run_result whole = run_mcasim(dir, args + "'" + dir.file("whole") + "'");
@@ -278,13 +289,8 @@ TEST(Cli, NetworkMapOnConfiguredTiles) {
 // recorded with the thread count; data that does not fit is refused.
 TEST(Cli, TrainNetworkInEveryNumerics) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 120, 40);
-  const std::string net = dir.file("net.json");
-  std::ofstream(net) << R"({"name": "tiny", "input": [784], "layers": [
-      {"kind": "dense", "name": "h", "units": 16}, {"kind": "relu"},
-      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  const std::string data = synthetic_data(dir, 120, 40);
+  const std::string net = tiny_mlp(dir);
   for (const char* numerics : {"fp32", "digital-mp", "mca"}) {
     const std::string out = dir.file(std::string("out-") + numerics);
     const run_result r =
@@ -334,9 +340,7 @@ TEST(Cli, TrainNetworkInEveryNumerics) {
 // reported; a network the tiles cannot hold is refused before any work.
 TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 40, 10);
+  const std::string data = synthetic_data(dir, 40, 10);
   const std::string net = dir.file("cnn.json");
   std::ofstream(net) << R"({"name": "cnn-tiny", "input": [1, 28, 28], "layers": [
       {"kind": "conv2d", "name": "c1", "filters": 3, "kernel": 3}, {"kind": "relu"},
@@ -506,13 +510,8 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
 // to finish with the uninterrupted result.
 TEST(Cli, TrainNetworkOnTilesResumesOnTheSameTiles) {
   test::temp_dir dir;
-  const std::string data = dir.file("data");
-  std::filesystem::create_directories(data);
-  test::write_synthetic_mnist(data, 64, 32);
-  const std::string net = dir.file("net.json");
-  std::ofstream(net) << R"({"name": "tiny", "input": [784], "layers": [
-      {"kind": "dense", "name": "h", "units": 16}, {"kind": "relu"},
-      {"kind": "dense", "name": "o", "units": 10}, {"kind": "cross_entropy"}]})";
+  const std::string data = synthetic_data(dir, 64, 32);
+  const std::string net = tiny_mlp(dir);
   auto train = [&](const std::string& out, int epochs, const std::string& extra) {
     return run_mcasim(dir, "train --network '" + net + "' --numerics mca --epochs " +
                                std::to_string(epochs) +

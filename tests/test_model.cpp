@@ -325,6 +325,15 @@ network_run_config noiseless_mca() {
   return c;
 }
 
+// 6 inputs -> `hidden` sigmoid units -> 3 outputs, MSE: weight layers a, b.
+network_spec sigmoid_pair(int hidden) {
+  return parse_network(nlohmann::json::parse(
+                           R"({"input": [6], "layers": [{"kind": "dense", "name": "a", "units": )" +
+                           std::to_string(hidden) + R"(}, {"kind": "sigmoid"},
+        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
+                       "test");
+}
+
 // mca without read noise and with ideal converters computes with the
 // crossbar's weights; an update accumulates in chi and programs devices only
 // where |chi| passes epsilon.
@@ -615,10 +624,7 @@ class hand_tile : public tile_port {
 };
 
 TEST(Model, AttachedTileRunsTheLayersMvmsAndProgramming) {
-  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
-        {"kind": "dense", "name": "a", "units": 4}, {"kind": "sigmoid"},
-        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
-                                         "test");
+  const network_spec net = sigmoid_pair(4);
   network_run_config c = noiseless_mca();
   c.mca.refresh_every_images = 2;  // a slice of the rows before every sample
   c.mca.refresh_spread = true;
@@ -761,10 +767,7 @@ TEST(Model, TiledLayerAddsEveryBlocksConvertedPartialSums) {
 // pulses, refreshes and weights (up to the order of float additions), with
 // noise-free programming.
 TEST(Model, TiledLayersWithIdealConvertersTrainAsWholeTiles) {
-  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [6], "layers": [
-        {"kind": "dense", "name": "a", "units": 5}, {"kind": "sigmoid"},
-        {"kind": "dense", "name": "b", "units": 3}, {"kind": "mse"}]})"),
-                                         "test");
+  const network_spec net = sigmoid_pair(5);
   network_run_config c = noiseless_mca();
   c.mca.refresh_every_images = 2;
   c.mca.refresh_spread = true;

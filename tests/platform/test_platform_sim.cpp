@@ -193,12 +193,13 @@ TEST(platform, activations_beyond_the_buffer_wait_in_sram_then_dram) {
   const experiment_config exp = make_experiment("table1-digital32");
   const network_spec net = perceptron_network(exp.mlp);
   platform_config pc;
-  const activation_placement table1 = place_activations(net, 32, 1, pc);
+  const activation_placement table1 = place_activations(net, numerics_kind::fp32, 1, pc);
   EXPECT_EQ(table1.where,
             (std::vector<activation_place>{activation_place::buffer, activation_place::buffer}));
   EXPECT_EQ(table1.words, (std::vector<uint64_t>{784, 250}));
   // 8-bit values pack four to a word.
-  EXPECT_EQ(place_activations(net, 8, 1, pc).words, (std::vector<uint64_t>{196, 63}));
+  EXPECT_EQ(place_activations(net, numerics_kind::mca, 1, pc).words,
+            (std::vector<uint64_t>{196, 63}));
   pc.activation_buffer_kib = 0;
   pc.activation_sram.capacity_kib = 1;
   const dataset train = make_synthetic_dataset(20, 5);
@@ -267,6 +268,37 @@ std::unique_ptr<model> functional_cnn(const network_run_config& rc, uint64_t see
 // tile transaction (input, product, output), computed by the layer's own
 // functional tile; devices, chi and pulses equal the functional run's bit
 // for bit, and the converters count every patch.
+// The platform's and the functional run's devices, chi and SET pulses of
+// weight layers [0, layers), equal bit for bit (the first difference of
+// each layer reported); returns the functional run's SET pulses.
+uint64_t expect_same_devices_and_chi(model& platform, model& functional, std::size_t layers) {
+  uint64_t pulses = 0;
+  for (std::size_t l = 0; l < layers; ++l) {
+    const crossbar& a = *platform.array(l);
+    const crossbar& b = *functional.array(l);
+    EXPECT_EQ(a.weights().size(), b.weights().size()) << "layer " << l;
+    for (std::size_t k = 0; k < std::min(a.weights().size(), b.weights().size()); ++k) {
+      if (a.weights()[k] != b.weights()[k]) {
+        ADD_FAILURE() << "layer " << l << " weight " << k << ": " << a.weights()[k]
+                      << " != " << b.weights()[k];
+        break;
+      }
+    }
+    const std::vector<float>& ca = platform.chi(l)->values();
+    const std::vector<float>& cb = functional.chi(l)->values();
+    EXPECT_EQ(ca.size(), cb.size()) << "layer " << l;
+    for (std::size_t k = 0; k < std::min(ca.size(), cb.size()); ++k) {
+      if (ca[k] != cb[k]) {
+        ADD_FAILURE() << "layer " << l << " chi " << k << ": " << ca[k] << " != " << cb[k];
+        break;
+      }
+    }
+    EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses) << "layer " << l;
+    pulses += b.counters().set_pulses;
+  }
+  return pulses;
+}
+
 TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) {
   sim_guard();
   const dataset train = make_synthetic_dataset(18, 3);
@@ -276,21 +308,10 @@ TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) 
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
   const auto ref = functional_cnn(rc, 7, train);
-  uint64_t pulses = 0;
-  for (std::size_t l = 0; l < 3; ++l) {
-    crossbar& a = d.tiles[l].devices();
-    crossbar& b = *ref->array(l);
-    ASSERT_EQ(a.weights().size(), b.weights().size());
-    for (std::size_t k = 0; k < a.weights().size(); ++k) {
-      ASSERT_EQ(a.weights()[k], b.weights()[k]) << "layer " << l << " weight " << k;
-    }
-    const std::vector<float>& ca = d.net->chi(l)->values();
-    const std::vector<float>& cb = ref->chi(l)->values();
-    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
-    EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
-    pulses += b.counters().set_pulses;
-  }
-  EXPECT_GT(pulses, 0u) << "the run must program devices for the comparison to mean anything";
+  // Each layer-sized tile holds its layer's devices.
+  for (std::size_t l = 0; l < 3; ++l) EXPECT_EQ(&d.tiles[l].devices(), d.net->array(l));
+  EXPECT_GT(expect_same_devices_and_chi(*d.net, *ref, 3), 0u)
+      << "the run must program devices for the comparison to mean anything";
   const double n = static_cast<double>(train.size());
   auto pwm = [&](int l, stage s) {
     return d.tiles[l].pwm.counters().count(s, pwm_dac::conversion);
@@ -326,20 +347,7 @@ TEST(equivalence, cnn_on_small_mca_tiles_matches_functional_model_bit_for_bit) {
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
   const auto ref = functional_cnn(on_tiles(rc, pc.tiles), 7, train);
-  uint64_t pulses = 0;
-  for (std::size_t l = 0; l < 3; ++l) {
-    const crossbar& a = *d.net->array(l);
-    const crossbar& b = *ref->array(l);
-    for (std::size_t k = 0; k < a.weights().size(); ++k) {
-      ASSERT_EQ(a.weights()[k], b.weights()[k]) << "layer " << l << " weight " << k;
-    }
-    const std::vector<float>& ca = d.net->chi(l)->values();
-    const std::vector<float>& cb = ref->chi(l)->values();
-    for (std::size_t k = 0; k < ca.size(); ++k) ASSERT_EQ(ca[k], cb[k]) << "chi " << k;
-    EXPECT_EQ(a.counters().set_pulses, b.counters().set_pulses);
-    pulses += b.counters().set_pulses;
-  }
-  EXPECT_GT(pulses, 0u);
+  EXPECT_GT(expect_same_devices_and_chi(*d.net, *ref, 3), 0u);
   // d1's tiles: each converts its block of every sample (forward: 128 rows'
   // codes in, 8 or 2 outputs out); the unit adds 6 row blocks' partial sums
   // into the 10 outputs forward, one column block's into 784 rows backward.
