@@ -129,9 +129,10 @@ int sc_main(int argc, char** argv) {
   int threads_flag = 0;
   bool train_eval = false;
   auto* net_opt =
-      tr->add_option("--network", network_name,
-                     "train a network: a built-in (mlp-paper | mlp-table1 | cnn-cifar10) or a "
-                     "JSON file (`mcasim network show NAME` prints one)")
+      tr->add_option(
+            "--network", network_name,
+            "train a network: a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb) or a "
+            "JSON file (`mcasim network show NAME` prints one)")
           ->excludes(exp_opt)
           ->excludes(design_opt);
   tr->add_option("--numerics", numerics_flag, "weight layers in fp32 | mca | digital-mp")
@@ -236,7 +237,7 @@ int sc_main(int argc, char** argv) {
       "energy and time per training sample of any network on the three designs (32-bit "
       "digital, digital mixed precision, MCA), through their platforms");
   es->add_option("--network", est_network,
-                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10) or a JSON file")
+                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb) or a JSON file")
       ->required();
   es->add_option("--dataset", est_dataset, "mnist | fashion-mnist | cifar10")
       ->check(CLI::IsMember(mcasim::dataset_names()))
@@ -301,13 +302,15 @@ int sc_main(int argc, char** argv) {
       "show", "print a network (built-in name or file) as the JSON a file would hold");
   std::string show_name;
   bool show_summary = false;
-  show->add_option("name", show_name, "mlp-paper | mlp-table1 | cnn-cifar10 | FILE")->required();
+  show->add_option("name", show_name, "mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb | FILE")
+      ->required();
   show->add_flag("--summary", show_summary,
                  "a table of the layers (shapes, parameters, MVMs per sample) instead");
   auto* map = nw->add_subcommand(
       "map", "the network's weight layers on the MCA's tiles (platform.tiles: rows, cols, count)");
   std::string map_name;
-  map->add_option("name", map_name, "mlp-paper | mlp-table1 | cnn-cifar10 | FILE")->required();
+  map->add_option("name", map_name, "mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb | FILE")
+      ->required();
   add_config(map);
 
   try {

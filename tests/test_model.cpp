@@ -64,15 +64,19 @@ network_run_config fp32_config() {
 // tolerance is 2e-3 absolute plus 2 % relative.
 // A piecewise-linear layer (maxout) takes a smaller h, so that a
 // difference rarely crosses a kink (two pieces swapping places).
-void expect_gradients_match(const network_spec& net, uint64_t seed, double h = 1e-2) {
-  const std::size_t n = 4;
-  const std::vector<float> x = random_batch(n, net.input.size(), seed);
-  const std::vector<uint8_t> labels{0, 2, 1, 2};
-  model m(net, fp32_config(), seed);
+// A recurrent network takes n sequences of cfg.bptt steps, a label per step.
+void expect_gradients_match(const network_spec& net, uint64_t seed, double h = 1e-2,
+                            const network_run_config& cfg = fp32_config()) {
+  const std::size_t n = 4, steps = net.recurrent() ? cfg.bptt : 1;
+  const std::vector<float> x = random_batch(n * steps, net.input.size(), seed);
+  std::vector<uint8_t> labels{0, 2, 1, 2};
+  labels.resize(n * steps);
+  for (std::size_t k = 4; k < labels.size(); ++k) labels[k] = static_cast<uint8_t>(k * 7 % 3);
+  model m(net, cfg, seed);
   const std::size_t layers = net.weight_layers().size();
   std::vector<std::vector<float>> w0(layers);
   for (std::size_t k = 0; k < layers; ++k) w0[k] = m.weights(k);
-  model probe(net, fp32_config(), seed);
+  model probe(net, cfg, seed);
   m.train_batch(x.data(), labels.data(), n, 1.0);
   rng pick(seed, 5);
   int checked = 0;
@@ -86,7 +90,7 @@ void expect_gradients_match(const network_spec& net, uint64_t seed, double h = 1
         std::vector<float> w = w0[k];
         w[j] += static_cast<float>(s == 0 ? h : -h);
         for (std::size_t q = 0; q < layers; ++q) probe.set_weights(q, q == k ? w : w0[q]);
-        loss[s] = probe.evaluate(x.data(), labels.data(), n).loss_sum / n;
+        loss[s] = probe.evaluate(x.data(), labels.data(), n).loss_sum / labels.size();
       }
       const double numeric = (loss[0] - loss[1]) / (2 * h);
       EXPECT_NEAR(analytic, numeric, 2e-3 + 0.02 * std::abs(numeric))
@@ -108,6 +112,122 @@ TEST(Model, Fp32StepIsTheGradientForEveryLossAndActivation) {
       {"kind": "dense", "name": "d2", "units": 3}, {"kind": "cross_entropy"}]})"),
                                        "maxout"),
                          4, 1e-3);
+}
+
+network_spec tiny_lstm(const char* input = "[3]", const char* first = "") {
+  return parse_network(
+      nlohmann::json::parse(std::string(R"({"input": )") + input + R"(, "layers": [)" + first + R"(
+      {"kind": "lstm", "name": "l1", "units": 4},
+      {"kind": "lstm", "name": "l2", "units": 3, "bias": false},
+      {"kind": "dense", "name": "out", "units": 3}, {"kind": "cross_entropy"}]})"),
+      "lstm");
+}
+
+// Backpropagation through time of stacked lstm layers (gates, cell state,
+// the recurrent and the layer-to-layer errors, the update summed over the
+// steps) is the gradient of the sequences' mean loss.
+TEST(Model, LstmStepIsTheGradientThroughTime) {
+  network_run_config cfg = fp32_config();
+  cfg.bptt = 5;
+  const network_spec net = tiny_lstm();
+  EXPECT_TRUE(net.recurrent());
+  EXPECT_EQ(net.layers[0].rows(), 4u + 3u + 1u);  // h(t-1), x(t), bias
+  EXPECT_EQ(net.layers[0].cols(), 16u);           // i, f, g, o
+  EXPECT_EQ(net.layers[1].rows(), 3u + 4u);
+  // Larger weights than the default, so that the gates saturate somewhere.
+  cfg.layers["l1"].weight_std = 0.8;
+  cfg.layers["l2"].weight_std = 0.8;
+  expect_gradients_match(net, 5, 1e-2, cfg);
+  // With gradient clipping far above the gradient's norm: the same step.
+  cfg.clip_norm = 1e6;
+  expect_gradients_match(net, 6, 1e-2, cfg);
+}
+
+// Clipping scales the whole step down to the norm: with momentum 0 the
+// weights move by exactly clip_norm in L2 over every layer.
+TEST(Model, ClipNormLimitsTheStepsLength) {
+  network_run_config cfg = fp32_config();
+  cfg.bptt = 4;
+  cfg.clip_norm = 1e-3;
+  const network_spec net = tiny_lstm();
+  model m(net, cfg, 3);
+  const std::vector<float> x = random_batch(2 * 4, 3, 3);
+  const std::vector<uint8_t> labels{0, 1, 2, 0, 1, 2, 0, 1};
+  std::vector<std::vector<float>> before;
+  for (std::size_t k = 0; k < 3; ++k) before.push_back(m.weights(k));
+  m.train_batch(x.data(), labels.data(), 2, 1.0);
+  double sq = 0.0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto after = m.weights(k);
+    for (std::size_t j = 0; j < after.size(); ++j) {
+      sq += std::pow(static_cast<double>(after[j]) - before[k][j], 2);
+    }
+  }
+  EXPECT_NEAR(std::sqrt(sq), 1e-3, 1e-6);
+}
+
+// one_hot turns a step's symbol index into a vector; an index outside the
+// vocabulary is refused, naming the layer.
+TEST(Model, OneHotEncodesSymbolIndices) {
+  network_run_config cfg = fp32_config();
+  cfg.bptt = 3;
+  const network_spec net = tiny_lstm("[1]", R"({"kind": "one_hot", "name": "chars", "size": 3},)");
+  EXPECT_EQ(net.layers[1].rows(), 4u + 3u + 1u);
+  model a(net, cfg, 2), b(tiny_lstm(), cfg, 2);
+  const std::vector<float> idx{0, 2, 1, 1, 1, 0};
+  std::vector<float> onehot(idx.size() * 3, 0.0f);
+  for (std::size_t k = 0; k < idx.size(); ++k) onehot[k * 3 + static_cast<std::size_t>(idx[k])] = 1;
+  const std::vector<uint8_t> labels{2, 1, 0, 0, 2, 1};
+  EXPECT_EQ(a.evaluate(idx.data(), labels.data(), 2).loss_sum,
+            b.evaluate(onehot.data(), labels.data(), 2).loss_sum);
+  const std::vector<float> bad{0, 3, 1, 1, 1, 0};
+  try {
+    a.evaluate(bad.data(), labels.data(), 2);
+    ADD_FAILURE() << "index 3 of 3 symbols accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'chars': symbol index 3 is outside [0, 3)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A task that needs memory: the label of every step is the symbol two
+// steps back. Every numerics learns it (mca: through chi and blind pulses
+// on PCM, 8-bit converters around every MVM).
+TEST(Model, LstmOfEveryNumericsLearnsToRemember) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [1], "layers": [
+      {"kind": "one_hot", "size": 3}, {"kind": "lstm", "name": "l1", "units": 16},
+      {"kind": "dense", "name": "out", "units": 3}, {"kind": "cross_entropy"}]})"),
+                                         "memory");
+  for (numerics_kind k : {numerics_kind::fp32, numerics_kind::digital_mp, numerics_kind::mca}) {
+    network_run_config cfg = fp32_config();
+    cfg.numerics = k;
+    cfg.bptt = 12;
+    cfg.momentum = 0.9;
+    cfg.clip_norm = 5.0;
+    model m(net, cfg, 4);
+    rng r(4, 9);
+    const std::size_t n = 16, rows = n * cfg.bptt;
+    std::vector<float> x(rows);
+    std::vector<uint8_t> y(rows);
+    auto fill = [&] {
+      for (std::size_t s = 0; s < n; ++s) {
+        for (std::size_t t = 0; t < cfg.bptt; ++t) {
+          const std::size_t q = s * cfg.bptt + t;
+          x[q] = static_cast<float>(r.below(3));
+          // The first two steps have nothing to remember: their own symbol.
+          y[q] = static_cast<uint8_t>(x[t < 2 ? q : q - 2]);
+        }
+      }
+    };
+    for (int step = 0; step < 400; ++step) {
+      fill();
+      m.train_batch(x.data(), y.data(), n, 0.5);
+    }
+    fill();
+    const batch_result res = m.evaluate(x.data(), y.data(), n);
+    EXPECT_GT(static_cast<double>(res.correct) / rows, 0.95) << numerics_name(k);
+  }
 }
 
 // digital-mp with ideal converters is fp32 arithmetic through im2col and

@@ -63,6 +63,27 @@ TEST(NetworkSpec, CifarCnnShapesAndParameters) {
   EXPECT_EQ(n.layers.back().kind, layer_kind::cross_entropy);
 }
 
+TEST(NetworkSpec, PtbLstmShapesAndParameters) {
+  const network_spec n = load_network("lstm-ptb");
+  EXPECT_TRUE(n.recurrent());
+  EXPECT_FALSE(load_network("cnn-cifar10").recurrent());
+  // By hand: (512 + 50 + 1) x 2048 + (512 + 512 + 1) x 2048 + 513 x 50 =
+  // 1,153,024 + 2,099,200 + 25,650 (the paper: "about 3.3 M").
+  EXPECT_EQ(n.parameters(), 3277874u);
+  const auto w = n.weight_layers();
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(n.layers[w[0]].rows(), 563u);
+  EXPECT_EQ(n.layers[w[0]].cols(), 2048u);
+  EXPECT_EQ(n.layers[w[0]].mvms(), 1u);  // per step
+  EXPECT_EQ(n.layers[w[1]].rows(), 1025u);
+  EXPECT_EQ(n.layers[0].kind, layer_kind::one_hot);
+  EXPECT_EQ(n.layers[0].out, (tensor_shape{50, 1, 1, true}));
+  EXPECT_EQ(n.input, (tensor_shape{1, 1, 1, true}));
+  EXPECT_EQ(n.classes(), 50u);
+  EXPECT_EQ(n.layers[2].kind, layer_kind::dropout);
+  EXPECT_EQ(n.layers[2].rate, 0.15);
+}
+
 TEST(NetworkSpec, JsonRoundTripAndDefaults) {
   for (const auto& name : builtin_network_names()) {
     const network_spec n = load_network(name);
@@ -145,6 +166,19 @@ TEST(NetworkSpec, BadDescriptionsNameTheLayerAndTheField) {
        "[10]", "layer 0 'mo': field 'pieces' must be >= 2, got 1"},
       {R"([{"kind": "maxout", "name": "mo", "pieces": 2})" + tail, "[1, 8, 8]",
        "layer 0 'mo': maxout needs a flat input, got [1, 8, 8]"},
+      {R"([{"kind": "lstm", "name": "l"}, {"kind": "dense", "units": 2}, {"kind": "mse"}])", "[10]",
+       "layer 0 'l': missing field 'units'"},
+      {R"([{"kind": "lstm", "name": "l", "units": 4})" + tail, "[1, 8, 8]",
+       "layer 0 'l': lstm needs a flat input (one vector per step), got [1, 8, 8]"},
+      {R"([{"kind": "one_hot", "name": "oh", "size": 5}, {"kind": "dense", "units": 2},
+           {"kind": "mse"}])",
+       "[3]", "layer 0 'oh': one_hot needs an input of one value (a symbol index), got [3]"},
+      {R"([{"kind": "dense", "units": 1}, {"kind": "one_hot", "name": "oh", "size": 5},
+           {"kind": "dense", "units": 2}, {"kind": "mse"}])",
+       "[3]", "layer 1 'oh': one_hot encodes the network's input: it comes before every weight"},
+      {R"([{"kind": "one_hot", "name": "oh", "size": 0}, {"kind": "dense", "units": 2},
+           {"kind": "mse"}])",
+       "[1]", "layer 0 'oh': field 'size' must be in [1, 65536], got 0"},
       {R"([{"kind": "flatten"}, {"kind": "dense", "units": 2}])", "[1, 8, 8]",
        "layer 1 'dense1': the last layer must be a loss (mse, l2svm, cross_entropy), not dense"},
       {R"([{"kind": "flatten"}, {"kind": "mse"}, {"kind": "dense", "units": 2}, {"kind": "mse"}])",
@@ -182,7 +216,8 @@ TEST(NetworkSpec, BadDescriptionsNameTheLayerAndTheField) {
     load_network("no-such-network");
     FAIL() << "unknown name accepted";
   } catch (const network_error& e) {
-    EXPECT_NE(std::string(e.what()).find("neither a built-in (mlp-paper, mlp-table1, cnn-cifar10)"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "neither a built-in (mlp-paper, mlp-table1, cnn-cifar10, lstm-ptb)"),
               std::string::npos)
         << e.what();
   }

@@ -62,7 +62,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(augment_config, standardize, fli
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(network_run_config, numerics, batch, learning_rate,
                                                 momentum, weight_decay, schedule, augment,
                                                 conv_update, dropout_scale, mca, digital_mp, layers,
-                                                image_period_s, threads)
+                                                bptt, clip_norm, image_period_s, threads)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(experiment_config, name, machine, mlp, mca, digital,
                                                 fp_init_std, image_period_s)
 

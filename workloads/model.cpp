@@ -665,7 +665,14 @@ struct model::impl {
   std::vector<Tensor> acts;                       // input of every layer (saved for backward)
   std::vector<Tensor> aux;                        // per layer: patches, pool indices, masks
   std::vector<Tensor> grads;                      // per layer: dL/dW of the last batch (conv)
-  std::vector<Tensor> errs;                       // dense layers: dL/d(output) of the last batch
+  std::vector<Tensor> errs;  // dense, lstm: dL/d(output) of the last batch (lstm: of the gates)
+  // lstm layers: every step's activated gates [T, N, 4n], cell states and
+  // their tanh [T, N, n] (N sequences of T steps).
+  struct lstm_trace {
+    Tensor gates, cells, tanh_cells;
+  };
+  std::vector<lstm_trace> seq;
+  std::size_t steps = 1;  // per sample: training.bptt for a recurrent network, else 1
   rng dropout_rng;
   step_observer* obs = nullptr;
   uint64_t samples = 0;
@@ -691,6 +698,8 @@ struct model::impl {
     aux.resize(nl);
     grads.resize(nl);
     errs.resize(nl);
+    seq.resize(nl);
+    steps = spec.recurrent() ? cfg.bptt : 1;
     uint32_t index = 0;
     for (std::size_t i = 0; i < nl; ++i) {
       layer_spec& l = spec.layers[i];
@@ -706,8 +715,11 @@ struct model::impl {
       if (!is_weight_layer(l.kind)) continue;
       const auto it = cfg.layers.find(l.name);
       const layer_numerics ln = it == cfg.layers.end() ? layer_numerics{} : it->second;
+      // He for the layers before rectifiers; an lstm's gates are sigmoid
+      // and tanh: LeCun, sqrt(1 / fan_in).
       const std::size_t fan_in = l.rows();
-      const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(2.0 / fan_in);
+      const double gain = l.kind == layer_kind::lstm ? 1.0 : 2.0;
+      const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(gain / fan_in);
       rng init(seed, stream_id(stream_kind::weight_init, index));
       switch (cfg.numerics) {
         case numerics_kind::fp32:
@@ -879,6 +891,97 @@ struct model::impl {
     return static_cast<int64_t>(std::max<std::size_t>(1, (std::size_t{1} << 20) / bytes));
   }
 
+  // An lstm layer over N sequences of T steps (x: [N T, m], sample-major):
+  // per step one block of N MVMs of [h(t-1), x(t), 1] with W, the gates
+  // i, f, o = sigmoid, g = tanh, c(t) = f c(t-1) + i g, h(t) = o tanh(c(t))
+  // in the digital unit; the state starts at 0. Returns h [N T, n]; keeps
+  // every step's MVM inputs ([T N, rows], the update's operands) and gates.
+  Tensor lstm_forward(std::size_t i, const Tensor& x) {
+    const layer_spec& l = spec.layers[i];
+    const auto T = static_cast<int64_t>(steps), N = x.size(0) / T;
+    const auto n = static_cast<int64_t>(l.units), m = static_cast<int64_t>(l.in.size());
+    const auto R = static_cast<int64_t>(l.rows());
+    const Tensor x3 = x.reshape({N, T, m});
+    Tensor in = at::empty({T, N, R}, f32());
+    lstm_trace& tr = seq[i];
+    tr.gates = at::empty({T, N, 4 * n}, f32());
+    tr.cells = at::empty({T, N, n}, f32());
+    tr.tanh_cells = at::empty({T, N, n}, f32());
+    Tensor out = at::empty({N, T, n}, f32());
+    Tensor h = at::zeros({N, n}, f32()), c = at::zeros({N, n}, f32());
+    for (int64_t t = 0; t < T; ++t) {
+      Tensor it = in.select(0, t);
+      it.narrow(1, 0, n).copy_(h);
+      it.narrow(1, n, m).copy_(x3.select(1, t));
+      if (l.bias) it.select(1, n + m).fill_(1.0f);
+      // h(t-1) is quantised for the PWM inputs; x(t) too unless it is the
+      // network's input.
+      count_quantized(N * (i == first_weight ? n : n + m));
+      products(i, N, l.rows(), l.cols());
+      const Tensor z = wl[i]->forward(it);
+      const Tensor gt = tr.gates.select(0, t);
+      Tensor gif = gt.narrow(1, 0, 2 * n), gg = gt.narrow(1, 2 * n, n), go = gt.narrow(1, 3 * n, n);
+      at::sigmoid_out(gif, z.narrow(1, 0, 2 * n));
+      at::tanh_out(gg, z.narrow(1, 2 * n, n));
+      at::sigmoid_out(go, z.narrow(1, 3 * n, n));
+      c = gt.narrow(1, n, n) * c + gt.narrow(1, 0, n) * gg;
+      tr.cells.select(0, t).copy_(c);
+      Tensor tc = tr.tanh_cells.select(0, t);
+      at::tanh_out(tc, c);
+      h = go * tc;
+      out.select(1, t).copy_(h);
+      count(digital_op::activation, 5 * N * n);
+    }
+    aux[i] = in.reshape({T * N, R});
+    return out.reshape({N * T, n});
+  }
+
+  // Backward through time of an lstm layer: g = dL/dh [N T, n] -> dL/dx
+  // [N T, m] (when needed). Per step, last to first, the gates' errors dz
+  // [N, 4n] in the digital unit, then one block of N transposed MVMs for
+  // dL/dh(t-1) (and dL/dx(t)); the update's operands are every step's
+  // inputs and dz (the sum of the per-step outer products).
+  Tensor lstm_backward(std::size_t i, const Tensor& g, bool need_input_grad) {
+    const layer_spec& l = spec.layers[i];
+    const auto T = static_cast<int64_t>(steps), N = g.size(0) / T;
+    const auto n = static_cast<int64_t>(l.units), m = static_cast<int64_t>(l.in.size());
+    const Tensor g3 = g.reshape({N, T, n});
+    const lstm_trace& tr = seq[i];
+    Tensor dz_all = at::empty({T, N, 4 * n}, f32());
+    Tensor dx = need_input_grad ? at::empty({N, T, m}, f32()) : Tensor();
+    Tensor dh_next = at::zeros({N, n}, f32()), dc_next = at::zeros({N, n}, f32());
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const Tensor gt = tr.gates.select(0, t);
+      const Tensor gi = gt.narrow(1, 0, n), gf = gt.narrow(1, n, n), gg = gt.narrow(1, 2 * n, n),
+                   go = gt.narrow(1, 3 * n, n);
+      const Tensor tc = tr.tanh_cells.select(0, t);
+      const Tensor dh = g3.select(1, t) + dh_next;
+      const Tensor dc = dh * go * (1 - tc * tc) + dc_next;
+      const Tensor dz = dz_all.select(0, t);
+      Tensor dzi = dz.narrow(1, 0, n), dzf = dz.narrow(1, n, n), dzg = dz.narrow(1, 2 * n, n),
+             dzo = dz.narrow(1, 3 * n, n);
+      at::mul_out(dzi, dc * gg, gi * (1 - gi));
+      if (t > 0) {
+        at::mul_out(dzf, dc * tr.cells.select(0, t - 1), gf * (1 - gf));
+      } else {
+        dzf.zero_();  // c(-1) = 0
+      }
+      at::mul_out(dzg, dc * gi, 1 - gg * gg);
+      at::mul_out(dzo, dh * tc, go * (1 - go));
+      dc_next = dc * gf;
+      count(digital_op::derivative, 5 * N * n);
+      if (t == 0 && !need_input_grad) break;  // the state before the sequence is 0
+      const auto out_rows = static_cast<std::size_t>(need_input_grad ? n + m : n);
+      count_quantized(dz.numel());
+      products(i, N, l.cols(), out_rows);
+      const Tensor d_in = wl[i]->backward(dz, out_rows);
+      dh_next = d_in.narrow(1, 0, n);
+      if (need_input_grad) dx.select(1, t).copy_(d_in.narrow(1, n, m));
+    }
+    errs[i] = dz_all.reshape({T * N, 4 * n});
+    return need_input_grad ? dx.reshape({N * T, m}) : Tensor();
+  }
+
   // Forward of layer i on x; keeps what the backward pass needs.
   Tensor forward(std::size_t i, const Tensor& x, bool train) {
     const layer_spec& l = spec.layers[i];
@@ -922,6 +1025,18 @@ struct model::impl {
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
             .permute({0, 3, 1, 2})
             .contiguous();
+      }
+      case layer_kind::lstm:
+        return lstm_forward(i, x);
+      case layer_kind::one_hot: {
+        const Tensor idx = x.reshape({n}).to(at::kLong);
+        const int64_t lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
+        if (lo < 0 || hi >= static_cast<int64_t>(l.size)) {
+          throw std::invalid_argument("layer " + std::to_string(i) + " '" + l.name +
+                                      "': symbol index " + std::to_string(lo < 0 ? lo : hi) +
+                                      " is outside [0, " + std::to_string(l.size) + ")");
+        }
+        return at::one_hot(idx, static_cast<int64_t>(l.size)).to(at::kFloat);
       }
       case layer_kind::maxpool: {
         const int64_t s = static_cast<int64_t>(l.size);
@@ -1028,6 +1143,8 @@ struct model::impl {
         grads[i] = norm == 1.0 ? gw : gw / norm;
         return gi;
       }
+      case layer_kind::lstm:
+        return lstm_backward(i, g, need_input_grad);
       case layer_kind::maxpool: {
         const int64_t s = static_cast<int64_t>(l.size);
         return at::max_pool2d_with_indices_backward(g, x, {s, s}, {s, s}, {0, 0}, {1, 1}, false,
@@ -1170,10 +1287,11 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
   }
   if (synced) m.share_reference();
   m.begin(step_stage::forward);
-  const Tensor z = m.forward_all(x, n, true);
+  const std::size_t rows = n * m.steps;
+  const Tensor z = m.forward_all(x, rows, true);
   m.end(step_stage::forward);
   m.begin(step_stage::backward);
-  auto [res, g] = m.loss(z, labels, n);
+  auto [res, g] = m.loss(z, labels, rows);
   m.count(digital_op::error, g.numel());
   // Backward through every layer; the first weight layer needs no input error.
   const std::size_t first_weight = m.first_weight;
@@ -1183,20 +1301,35 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
   }
   m.end(step_stage::backward);
   m.begin(step_stage::update);
-  // SGD with momentum and weight decay in the digital unit, then the update
-  // of every weight layer in its numerics. Plain SGD hands a dense layer the
-  // operands of its outer products instead of their sum.
-  const bool plain = m.cfg.momentum == 0 && m.cfg.weight_decay == 0;
+  // SGD with gradient clipping, momentum and weight decay in the digital
+  // unit, then the update of every weight layer in its numerics. Plain SGD
+  // hands a dense or lstm layer the operands of its outer products (lstm:
+  // of every step) instead of their sum.
+  const bool plain = m.cfg.momentum == 0 && m.cfg.weight_decay == 0 && m.cfg.clip_norm == 0;
+  auto outer = [&m](std::size_t i) {
+    const layer_kind k = m.spec.layers[i].kind;
+    return k == layer_kind::dense || k == layer_kind::lstm;
+  };
+  if (!plain) {
+    for (std::size_t i = 0; i < m.wl.size(); ++i) {
+      if (m.wl[i] && outer(i)) m.grads[i] = m.aux[i].t().mm(m.errs[i]);
+    }
+  }
+  double clip = 1.0;
+  if (m.cfg.clip_norm > 0) {
+    double sq = 0.0;
+    for (std::size_t i = 0; i < m.wl.size(); ++i) {
+      if (m.wl[i]) sq += m.grads[i].square().sum().item<double>();
+    }
+    if (std::sqrt(sq) > m.cfg.clip_norm) clip = m.cfg.clip_norm / std::sqrt(sq);
+  }
   for (std::size_t i = 0; i < m.wl.size(); ++i) {
     if (!m.wl[i]) continue;
-    if (m.spec.layers[i].kind == layer_kind::dense) {
-      if (plain) {
-        m.wl[i]->apply_outer(m.aux[i], m.errs[i], -lr, now_s);
-        continue;
-      }
-      m.grads[i] = m.aux[i].t().mm(m.errs[i]);
+    if (plain && outer(i)) {
+      m.wl[i]->apply_outer(m.aux[i], m.errs[i], -lr, now_s);
+      continue;
     }
-    Tensor step = m.grads[i];
+    Tensor step = clip == 1.0 ? m.grads[i] : m.grads[i] * clip;
     if (m.cfg.weight_decay > 0) {
       const layer_spec& l = m.spec.layers[i];
       const int64_t decayed = static_cast<int64_t>(l.rows()) - (l.bias ? 1 : 0);
@@ -1233,9 +1366,10 @@ void model::age_to(double now_s) {
 batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t n) {
   at::NoGradGuard no_grad;
   p_->begin(step_stage::forward);
-  const Tensor z = p_->forward_all(x, n, false);
+  const std::size_t rows = n * p_->steps;
+  const Tensor z = p_->forward_all(x, rows, false);
   p_->end(step_stage::forward);
-  return p_->loss(z, labels, n).first;
+  return p_->loss(z, labels, rows).first;
 }
 
 std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
@@ -1245,7 +1379,7 @@ std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
   step_observer* const obs = m.obs;
   observe(nullptr);
   std::vector<layer_activity> out;
-  Tensor a = m.input(x, n);
+  Tensor a = m.input(x, n * m.steps);
   for (std::size_t i = 0; i + 1 < m.spec.layers.size(); ++i) {
     a = m.forward(i, a, false);
     const layer_spec& l = m.spec.layers[i];

@@ -114,7 +114,7 @@ struct layer_activity {
 };
 
 struct batch_result {
-  double loss_sum = 0.0;  // summed over the batch's samples
+  double loss_sum = 0.0;  // summed over the batch's samples (recurrent: their steps)
   std::size_t correct = 0;
 };
 
@@ -126,7 +126,9 @@ class model {
   model& operator=(const model&) = delete;
 
   const network_spec& spec() const;
-  // One SGD step on n samples (x: n * input size values, labels < classes),
+  // One SGD step on n samples (x: n * input size values, labels < classes;
+  // a recurrent network's sample is a sequence of training.bptt steps, with
+  // an input and a label per step, sample-major),
   // learning rate lr, at simulated device time now_s (drift, programming);
   // dropout active. Returns the loss and correct predictions of the forward
   // pass before the update.

@@ -26,6 +26,8 @@ const std::vector<kind_info>& kinds() {
       {layer_kind::dropout, "dropout", {"rate"}},
       {layer_kind::flatten, "flatten", {}},
       {layer_kind::maxout, "maxout", {"pieces"}},
+      {layer_kind::one_hot, "one_hot", {"size"}},
+      {layer_kind::lstm, "lstm", {"units", "bias"}},
       {layer_kind::sigmoid, "sigmoid", {}},
       {layer_kind::relu, "relu", {}},
       {layer_kind::tanh, "tanh", {}},
@@ -89,7 +91,7 @@ const char* layer_kind_name(layer_kind k) {
 }
 
 bool is_weight_layer(layer_kind k) {
-  return k == layer_kind::dense || k == layer_kind::conv2d;
+  return k == layer_kind::dense || k == layer_kind::conv2d || k == layer_kind::lstm;
 }
 
 bool is_loss(layer_kind k) {
@@ -104,17 +106,19 @@ std::string tensor_shape::str() const {
 std::size_t layer_spec::rows() const {
   if (kind == layer_kind::dense) return in.size() + (bias ? 1 : 0);
   if (kind == layer_kind::conv2d) return in.c * kernel * kernel + (bias ? 1 : 0);
+  if (kind == layer_kind::lstm) return units + in.size() + (bias ? 1 : 0);
   return 0;
 }
 
 std::size_t layer_spec::cols() const {
   if (kind == layer_kind::dense) return units;
   if (kind == layer_kind::conv2d) return filters;
+  if (kind == layer_kind::lstm) return 4 * units;
   return 0;
 }
 
 std::size_t layer_spec::mvms() const {
-  if (kind == layer_kind::dense) return 1;
+  if (kind == layer_kind::dense || kind == layer_kind::lstm) return 1;
   if (kind == layer_kind::conv2d) return out.h * out.w;
   return 0;
 }
@@ -123,6 +127,11 @@ std::size_t network_spec::parameters() const {
   std::size_t n = 0;
   for (const auto& l : layers) n += l.parameters();
   return n;
+}
+
+bool network_spec::recurrent() const {
+  return std::any_of(layers.begin(), layers.end(),
+                     [](const layer_spec& l) { return l.kind == layer_kind::lstm; });
 }
 
 std::vector<std::size_t> network_spec::weight_layers() const {
@@ -287,6 +296,27 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
         }
         l.out = {cur.c / l.pieces, 1, 1, true};
         break;
+      case layer_kind::one_hot:
+        // A symbol index per step (or sample) in, a vector of `size` out.
+        l.size = ck.positive(required("size"), where("size"), 65536);
+        if (!(cur.flat && cur.c == 1)) {
+          ck.fail_layer(i, name,
+                        "one_hot needs an input of one value (a symbol index), got " + cur.str());
+        }
+        if (!n.weight_layers().empty()) {
+          ck.fail_layer(i, name,
+                        "one_hot encodes the network's input: it comes before every "
+                        "weight layer");
+        }
+        l.out = {l.size, 1, 1, true};
+        break;
+      case layer_kind::lstm:
+        l.units = ck.positive(required("units"), where("units"), k_max_dim);
+        if (!cur.flat) {
+          ck.fail_layer(i, name, "lstm needs a flat input (one vector per step), got " + cur.str());
+        }
+        l.out = {l.units, 1, 1, true};
+        break;
       case layer_kind::mse:
       case layer_kind::l2svm:
       case layer_kind::cross_entropy:
@@ -309,7 +339,9 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
     cur = l.out;
     n.layers.push_back(l);
   }
-  if (n.weight_layers().empty()) ck.fail("the network has no weight layer (dense or conv2d)");
+  if (n.weight_layers().empty()) {
+    ck.fail("the network has no weight layer (dense, conv2d or lstm)");
+  }
   return n;
 }
 
@@ -332,7 +364,12 @@ nlohmann::json to_json(const network_spec& n) {
         lj["bias"] = l.bias;
         break;
       case layer_kind::maxpool:
+      case layer_kind::one_hot:
         lj["size"] = l.size;
+        break;
+      case layer_kind::lstm:
+        lj["units"] = l.units;
+        lj["bias"] = l.bias;
         break;
       case layer_kind::dropout:
         lj["rate"] = l.rate;
@@ -394,13 +431,26 @@ nlohmann::json builtin_json(const std::string& name) {
     layers.push_back({{"kind", "cross_entropy"}, {"name", "loss"}});
     return {{"name", name}, {"input", {3, 32, 32}}, {"layers", layers}};
   }
+  if (name == "lstm-ptb") {
+    // Paper Fig. 4d: one-hot characters, 2 x LSTM 512 with dropout on their
+    // outputs (0.15, Fig. 4e), a dense layer to the 50 characters, softmax.
+    json layers = json::array({{{"kind", "one_hot"}, {"name", "chars"}, {"size", 50}}});
+    for (int k = 1; k <= 2; ++k) {
+      const std::string l = "lstm" + std::to_string(k);
+      layers.push_back({{"kind", "lstm"}, {"name", l}, {"units", 512}});
+      layers.push_back({{"kind", "dropout"}, {"name", l + "_drop"}, {"rate", 0.15}});
+    }
+    layers.push_back({{"kind", "dense"}, {"name", "output"}, {"units", 50}});
+    layers.push_back({{"kind", "cross_entropy"}, {"name", "loss"}});
+    return {{"name", name}, {"input", {1}}, {"layers", layers}};
+  }
   return nullptr;
 }
 
 }  // namespace
 
 std::vector<std::string> builtin_network_names() {
-  return {"mlp-paper", "mlp-table1", "cnn-cifar10"};
+  return {"mlp-paper", "mlp-table1", "cnn-cifar10", "lstm-ptb"};
 }
 
 network_spec load_network(const std::string& name_or_file) {

@@ -17,6 +17,12 @@
 // more input row of the weight matrix (the paper's extra input fixed at 1).
 // The last layer, and only it, is a loss: mse (on whatever precedes it),
 // l2svm (targets +-1 on linear outputs) or cross_entropy (softmax included).
+//
+// Sequences: a network with an lstm layer is recurrent. Its samples are
+// sequences of steps (training.bptt of them); every layer but the lstm sees
+// each step as a vector of its own (dropout on the non-recurrent connections
+// only), the loss has one label per step. one_hot turns a step's value (a
+// symbol index, input [1]) into a vector of `size` with a single 1.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +48,8 @@ enum class layer_kind {
   dropout,
   flatten,
   maxout,
+  one_hot,
+  lstm,
   sigmoid,
   relu,
   tanh,
@@ -69,17 +77,20 @@ struct tensor_shape {
 struct layer_spec {
   layer_kind kind = layer_kind::dense;
   std::string name;
-  std::size_t units = 0;    // dense
+  std::size_t units = 0;    // dense; lstm: hidden units n
   std::size_t filters = 0;  // conv2d
   std::size_t kernel = 3;   // conv2d (odd)
-  std::size_t size = 2;     // maxpool window and stride
+  std::size_t size = 2;     // maxpool window and stride; one_hot: the vector's length
   std::size_t pieces = 0;   // maxout: each output is the largest of this many inputs
   double rate = 0.0;        // dropout probability of dropping, [0, 1)
-  bool bias = true;         // dense, conv2d
+  bool bias = true;         // dense, conv2d, lstm
   // Derived when the network is checked.
   tensor_shape in, out;
   // Weight layers: the matrix on the crossbar, rows = inputs (+ bias),
-  // cols = outputs; mvms = MVMs per sample (conv: out.h * out.w patches).
+  // cols = outputs; mvms = MVMs per sample, or per step of a sequence (conv:
+  // out.h * out.w patches). An lstm layer of n units on m inputs holds the
+  // four gates (i, f, g, o) of the step in one (n + m + bias) x 4n matrix:
+  // rows h(t-1), then x(t), then the bias.
   std::size_t rows() const;
   std::size_t cols() const;
   std::size_t mvms() const;
@@ -91,6 +102,8 @@ struct network_spec {
   tensor_shape input;
   std::vector<layer_spec> layers;  // the last one is the loss
   std::size_t classes() const { return layers.back().in.size(); }
+  // Has an lstm layer: samples are sequences of steps.
+  bool recurrent() const;
   std::size_t parameters() const;
   // Indices into `layers` of the weight layers, in order.
   std::vector<std::size_t> weight_layers() const;
@@ -103,7 +116,8 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source);
 nlohmann::json to_json(const network_spec& n);
 
 // Built-ins: mlp-paper (784-250-10 sigmoid, MSE; paper Methods), mlp-table1
-// (784-250-10 ReLU, L2-SVM; Table I), cnn-cifar10 (paper Fig. 4a).
+// (784-250-10 ReLU, L2-SVM; Table I), cnn-cifar10 (paper Fig. 4a), lstm-ptb
+// (paper Fig. 4d: one-hot 50 characters, 2 x LSTM 512, dense 50, softmax).
 std::vector<std::string> builtin_network_names();
 // A built-in name, or else a JSON file; throws network_error naming both
 // possibilities when neither fits.

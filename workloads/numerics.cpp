@@ -60,6 +60,8 @@ void network_run_config::validate() const {
     throw std::invalid_argument("conv_update = '" + conv_update + "': must be mean or sum");
   }
   require(finite_at_least(dropout_scale, 0), "dropout_scale", dropout_scale, "must be >= 0");
+  require(bptt >= 1 && bptt <= 100000, "bptt", static_cast<double>(bptt), "must be in [1, 100000]");
+  require(finite_at_least(clip_norm, 0), "clip_norm", clip_norm, "must be >= 0 (0: no clipping)");
   require(threads >= 1 && threads <= 256, "threads", threads, "must be in [1, 256]");
   mca.pcm.validate();
   mca.crossbar.validate();

@@ -123,6 +123,12 @@ struct network_run_config {
   mca_numerics mca;
   digital_mp_numerics digital_mp;
   std::map<std::string, layer_numerics> layers;  // by layer name
+  // Recurrent networks (an lstm layer): steps per sequence, the truncated
+  // backpropagation through time (a sequence starts from a zero state).
+  std::size_t bptt = 100;
+  // The batch's gradient over every weight layer scaled down to this L2
+  // norm when it is larger (0: never), in the digital unit before momentum.
+  double clip_norm = 0.0;
   double image_period_s = 0.1;  // simulated device time per training sample (drift)
   int threads = 2;              // tensor library threads (results depend on it; recorded)
   void validate() const;
