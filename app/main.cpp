@@ -138,7 +138,8 @@ int sc_main(int argc, char** argv) {
   tr->add_option("--numerics", numerics_flag, "weight layers in fp32 | mca | digital-mp")
       ->check(CLI::IsMember({"fp32", "mca", "digital-mp"}))
       ->needs(net_opt);
-  tr->add_option("--dataset", dataset_name, "mnist | fashion-mnist | cifar10 (with --network)")
+  tr->add_option("--dataset", dataset_name,
+                 "mnist | fashion-mnist | cifar10 | ptb-char (with --network)")
       ->check(CLI::IsMember(mcasim::dataset_names()))
       ->capture_default_str()
       ->needs(net_opt);
@@ -347,16 +348,24 @@ int sc_main(int argc, char** argv) {
                           const mcasim::split_dataset& data, mcasim::train_options opt) {
     opt.stop = [] { return g_stop != 0; };
     install_stop_handlers();
-    const auto doc = mcasim::run_network_training(net, cfg, data.train, data.test, opt);
+    const auto doc = mcasim::run_network_training(net, cfg, data, opt);
     if (doc.value("status", std::string()) == "interrupted") return 128 + static_cast<int>(g_stop);
-    std::printf("[%s] max test accuracy %.2f%%; results in %s\n", net.name.c_str(),
-                100.0 * doc["max_test_accuracy"].get<double>(), opt.out_dir.c_str());
+    if (doc.contains("min_valid_bpc")) {
+      std::printf("[%s] lowest validation bpc %.4f; results in %s\n", net.name.c_str(),
+                  doc["min_valid_bpc"].get<double>(), opt.out_dir.c_str());
+    } else {
+      std::printf("[%s] max test accuracy %.2f%%; results in %s\n", net.name.c_str(),
+                  100.0 * doc["max_test_accuracy"].get<double>(), opt.out_dir.c_str());
+    }
     return 0;
   };
-  auto load_data = [](const nlohmann::json& src) {
+  // A recurrent network's text comes as sequences of training.bptt steps.
+  auto load_data = [](const nlohmann::json& src, const mcasim::network_spec& net,
+                      const mcasim::network_run_config& cfg) {
     return mcasim::load_dataset(
         src.value("dataset", std::string("mnist")), src.value("data", std::string()),
-        src.value("train_limit", std::size_t{0}), src.value("test_limit", std::size_t{0}));
+        src.value("train_limit", std::size_t{0}), src.value("test_limit", std::size_t{0}),
+        net.recurrent() ? cfg.bptt : 1);
   };
 
   try {
@@ -447,7 +456,7 @@ int sc_main(int argc, char** argv) {
         }
         nlohmann::json src = ropt.source;
         if (tr->count("--data") > 0) src["data"] = data_dir;
-        return train_network(net, cfg, load_data(src), ropt);
+        return train_network(net, cfg, load_data(src, net, cfg), ropt);
       }
       mcasim::experiment_config cfg;
       try {
@@ -482,8 +491,8 @@ int sc_main(int argc, char** argv) {
                                {"data", tr->count("--data") > 0 ? data_dir : std::string()},
                                {"train_limit", train_limit},
                                {"test_limit", test_limit}};
-      const auto data = load_data(src);
-      mcasim::check_input(net, data.train, dataset_name);
+      const auto data = load_data(src, net, cfg);
+      mcasim::check_input(net, cfg, data.train, dataset_name);
       mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
       topt.progress = !quiet;
       topt.eval_train = train_eval;
@@ -499,8 +508,9 @@ int sc_main(int argc, char** argv) {
       if (est_threads > 0) cfg.threads = est_threads;
       cfg.validate();
       const auto net = mcasim::load_network(est_network);
-      const auto data = mcasim::load_dataset(est_dataset, est_data, est.warmup + est.images, 1);
-      mcasim::check_input(net, data.train, est_dataset);
+      const auto data = mcasim::load_dataset(est_dataset, est_data, est.warmup + est.images, 1,
+                                             net.recurrent() ? cfg.bptt : 1);
+      mcasim::check_input(net, cfg, data.train, est_dataset);
       est.traces.timeline = trace_timeline;
       est.traces.vcd = trace_vcd;
       std::tie(est.traces.first, est.traces.last) = mcasim::parse_image_range(trace_images);

@@ -298,6 +298,12 @@ std::unique_ptr<design> make_design(const std::string& name, const network_spec&
                                     const network_run_config& rc, const platform_config& pc,
                                     uint64_t seed) {
   pc.validate();
+  if (net.recurrent()) {
+    // The unit's batches are single samples with one label each.
+    throw std::invalid_argument("network '" + net.name +
+                                "' is recurrent (lstm): the platform designs run feed-forward "
+                                "networks; train it with mcasim train --network");
+  }
   if (rc.numerics == numerics_kind::mca)
     return std::make_unique<mca_design>(name.c_str(), net, rc, pc, seed);
   return std::make_unique<digital_design>(name.c_str(), net, rc, pc, seed);

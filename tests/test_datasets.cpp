@@ -426,12 +426,13 @@ TEST(LoadDataset, UnknownNameListsTheKnownOnes) {
       call();
       ADD_FAILURE() << "no invalid_argument for an unknown data set";
     } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("(known: mnist, fashion-mnist, cifar10)"),
+      EXPECT_NE(std::string(e.what()).find("(known: mnist, fashion-mnist, cifar10, ptb-char)"),
                 std::string::npos)
           << e.what();
     }
   }
-  EXPECT_EQ(dataset_names(), (std::vector<std::string>{"mnist", "fashion-mnist", "cifar10"}));
+  EXPECT_EQ(dataset_names(),
+            (std::vector<std::string>{"mnist", "fashion-mnist", "cifar10", "ptb-char"}));
 }
 
 TEST(LoadDataset, DefaultDirectories) {

@@ -7,11 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "models/rng.h"
 #include "test_util.h"
+#include "workloads/text_corpus.h"
 
 namespace mcasim {
 namespace {
@@ -197,6 +201,85 @@ TEST(NetworkTrainingErrors, DataThatDoesNotFitTheNetworkIsRefused) {
     EXPECT_NE(std::string(e.what()).find("is not below the 3 outputs"), std::string::npos)
         << e.what();
   }
+}
+
+// A character language model: sequences of symbols with a label per step,
+// a validation split, losses in bits per symbol; stopped inside an epoch
+// and resumed, the uninterrupted result.
+TEST(NetworkTrainingText, LstmOnSequencesReportsBitsPerSymbolAndResumes) {
+  test::temp_dir dir;
+  rng r(2, 3);
+  auto text = [&r](std::size_t n) {
+    char_text t;
+    t.name = "text";
+    for (std::size_t k = 0; k < n; ++k) {
+      t.symbols.push_back(static_cast<uint8_t>(r.below(4)));
+    }
+    return t;
+  };
+  split_dataset data;
+  data.train = char_sequences(text(8 * 24 + 1), 8);
+  data.valid = char_sequences(text(8 * 6 + 1), 8);
+  data.test = char_sequences(text(8 * 6 + 1), 8);
+  data.symbols = true;
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"name": "lm", "input": [1],
+      "layers": [{"kind": "one_hot", "size": 4}, {"kind": "lstm", "name": "l1", "units": 8},
+                 {"kind": "dropout", "rate": 0.1}, {"kind": "dense", "name": "out", "units": 4},
+                 {"kind": "cross_entropy"}]})"),
+                                         "test");
+  network_run_config cfg = run_config_for(numerics_kind::mca);
+  cfg.augment = {};
+  cfg.bptt = 8;
+  cfg.batch = 4;
+  cfg.learning_rate = 0.5;
+  cfg.clip_norm = 5.0;
+  train_options opt;
+  opt.epochs = 2;
+  opt.out_dir = dir.file("whole");
+  opt.eval_batch = 5;
+  opt.traced_synapses = 0;
+  const nlohmann::json whole = run_network_training(net, cfg, data, opt);
+  ASSERT_EQ(whole["status"], "complete");
+  for (const auto& e : whole["epochs"]) {
+    for (const char* key : {"train_bpc", "valid_bpc", "test_bpc", "online_train_bpc"}) {
+      EXPECT_TRUE(e.contains(key)) << key;
+    }
+    EXPECT_DOUBLE_EQ(e["valid_bpc"].get<double>(), e["valid_loss"].get<double>() / std::log(2.0));
+    EXPECT_GT(e["valid_bpc"].get<double>(), 0.0);
+  }
+  EXPECT_DOUBLE_EQ(whole["min_valid_bpc"].get<double>(),
+                   std::min(whole["epochs"][0]["valid_bpc"].get<double>(),
+                            whole["epochs"][1]["valid_bpc"].get<double>()));
+  EXPECT_EQ(whole["epochs"][1]["layers"][0]["name"], "l1");
+  opt.out_dir = dir.file("pieces");
+  int calls = 0;
+  opt.stop = [&calls] { return ++calls >= 4; };
+  EXPECT_EQ(run_network_training(net, cfg, data, opt)["status"], "interrupted");
+  opt = resume_options(read_checkpoint_run(dir.file("pieces")), dir.file("pieces"));
+  opt.eval_batch = 5;
+  const nlohmann::json resumed = run_network_training(net, cfg, data, opt);
+  EXPECT_EQ(without_wall(resumed), without_wall(whole));
+  // Sequences of another length than training.bptt, single samples for a
+  // recurrent network, and sequences for a feed-forward one are refused.
+  cfg.bptt = 4;
+  opt.out_dir = dir.file("x");
+  opt.resume = false;
+  auto refused = [&](const network_spec& n, const network_run_config& c, const split_dataset& d,
+                     const std::string& want) {
+    try {
+      run_network_training(n, c, d, opt);
+      ADD_FAILURE() << "accepted: " << want;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  refused(net, cfg, data,
+          "trains on sequences of training.bptt 4 steps, but the training set "
+          "has sequences of 8 steps");
+  split_dataset images;
+  images.train = test::make_synthetic_dataset(8, 1);
+  refused(net, cfg, images, "but the training set has single samples");
+  refused(small_cnn(), cfg, data, "has no lstm layer but the training set has sequences of 8");
 }
 
 // Under mca the last weight layer's synapses are traced (Fig. 3b) and the

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "workloads/datasets.h"
 #include "workloads/text_corpus.h"
 
 namespace mcasim {
@@ -78,6 +79,35 @@ TEST(CharCorpus, BadFilesAreNamedWithTheLineAndSymbol) {
   write(dir.file("ptb.char.train.txt"), " a \n ");
   expect_data_error([&] { read_ptb_char(dir.path().string()); },
                     {dir.file("ptb.char.test.txt"), "no such file"});
+}
+
+TEST(CharCorpus, SequencesHoldTheNextSymbolOfEveryStepAsLabels) {
+  char_text t;
+  t.name = "t.txt";
+  t.symbols = {0, 1, 2, 3, 4, 5, 6, 7};
+  const dataset d = char_sequences(t, 3);
+  // (8 - 1) / 3 = 2 sequences, not overlapping; symbol 7 is only a label.
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d.targets, 3u);
+  EXPECT_EQ(d.pixels, 3u);
+  EXPECT_EQ(d.images, (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(d.labels, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(*d.label(1), 4);
+  EXPECT_EQ(char_sequences(t, 3, 1).size(), 1u);  // the first `limit` sequences
+  EXPECT_EQ(char_sequences(t, 7).size(), 1u);
+  expect_data_error([&] { char_sequences(t, 8); }, {"t.txt", "8 symbols hold no sequence of 8"});
+}
+
+TEST(CharCorpus, PtbCharDataSetHasAValidationSplitAndCountsBits) {
+  test::temp_dir dir;
+  write_corpus(dir, " a b _ c \n b a \n a b c \n ", " c a \n a b ", " _ \n a \n b ");
+  const split_dataset s = load_dataset("ptb-char", dir.path().string(), 0, 1, 2);
+  EXPECT_TRUE(s.symbols);
+  EXPECT_EQ(s.train.size(), 5u);  // (12 symbols - 1) / 2
+  EXPECT_EQ(s.valid.size(), 1u);  // test_limit applies to both evaluation splits
+  EXPECT_EQ(s.test.size(), 1u);
+  EXPECT_EQ(s.valid.labels, (std::vector<uint8_t>{2, 0}));  // c a \n: a, \n
+  EXPECT_EQ(default_data_dir("ptb-char"), "data/ptb");
 }
 
 // Run by hand on the PTB character files (MCASIM_PTB, default data/ptb; `bash

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "workloads/cifar10.h"
+#include "workloads/text_corpus.h"
 
 namespace mcasim {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 }  // namespace
 
 const std::vector<std::string>& dataset_names() {
-  static const std::vector<std::string> names{"mnist", "fashion-mnist", "cifar10"};
+  static const std::vector<std::string> names{"mnist", "fashion-mnist", "cifar10", "ptb-char"};
   return names;
 }
 
@@ -28,11 +29,12 @@ std::string default_data_dir(const std::string& name) {
   }
   if (name == "fashion-mnist") return k_fashion_mnist_dir;
   if (name == "cifar10") return "data/cifar10";
+  if (name == "ptb-char") return "data/ptb";
   unknown(name);
 }
 
 split_dataset load_dataset(const std::string& name, const std::string& dir, std::size_t train_limit,
-                           std::size_t test_limit) {
+                           std::size_t test_limit, std::size_t steps) {
   const std::string from = dir.empty() ? default_data_dir(name) : dir;
   split_dataset s;
   s.name = name;
@@ -45,6 +47,12 @@ split_dataset load_dataset(const std::string& name, const std::string& dir, std:
     cifar10 c = load_cifar10(from, train_limit, test_limit);
     s.train = std::move(c.train);
     s.test = std::move(c.test);
+  } else if (name == "ptb-char") {
+    const char_corpus c = read_ptb_char(from);
+    s.train = char_sequences(c.train, steps, train_limit);
+    s.valid = char_sequences(c.valid, steps, test_limit);
+    s.test = char_sequences(c.test, steps, test_limit);
+    s.symbols = true;
   } else {
     unknown(name);
   }

@@ -19,13 +19,17 @@ class data_error : public std::runtime_error {
 
 // Images with their shape: pixels == channels * height * width, each image
 // stored channel plane by channel plane, rows row-major within a plane (CHW).
+// A sequence data set (text) holds sequences of `targets` steps: a value
+// and a label per step.
 struct dataset {
   std::size_t pixels = 0;  // per image (channels * height * width)
   std::size_t channels = 1, height = 0, width = 0;
+  std::size_t targets = 1;      // labels per sample
   std::vector<float> images;    // size() * pixels, normalised to [0, 1]
-  std::vector<uint8_t> labels;  // 0..9
-  std::size_t size() const { return labels.size(); }
+  std::vector<uint8_t> labels;  // size() * targets (images: 0..9)
+  std::size_t size() const { return labels.size() / targets; }
   const float* image(std::size_t i) const { return &images[i * pixels]; }
+  const uint8_t* label(std::size_t i) const { return &labels[i * targets]; }
 };
 
 // Reads an IDX3 image file and an IDX1 label file; keeps the first `limit`

@@ -168,12 +168,27 @@ network_run_config engine_config(const experiment_config& e) {
   return c;
 }
 
-void check_input(const network_spec& net, const dataset& ds, const std::string& data_name) {
+void check_input(const network_spec& net, const network_run_config& cfg, const dataset& ds,
+                 const std::string& data_name) {
+  const std::size_t steps = net.recurrent() ? cfg.bptt : 1;
+  if (ds.targets != steps) {
+    throw std::invalid_argument(
+        net.recurrent()
+            ? "network '" + net.name + "' is recurrent and trains on sequences of training.bptt " +
+                  std::to_string(steps) + " steps, but " + data_name + " has " +
+                  (ds.targets == 1 ? "single samples"
+                                   : "sequences of " + std::to_string(ds.targets) + " steps")
+            : "network '" + net.name + "' has no lstm layer but " + data_name +
+                  " has sequences of " + std::to_string(ds.targets) +
+                  " steps; a language model needs a recurrent network (e.g. lstm-ptb)");
+  }
   const tensor_shape& in = net.input;
-  const std::string got = "[" + std::to_string(ds.channels) + ", " + std::to_string(ds.height) +
-                          ", " + std::to_string(ds.width) + "]";
-  const bool ok =
-      in.flat ? ds.pixels == in.c : ds.channels == in.c && ds.height == in.h && ds.width == in.w;
+  const std::string got =
+      ds.targets > 1 ? "[" + std::to_string(ds.pixels / ds.targets) + "] per step"
+                     : "[" + std::to_string(ds.channels) + ", " + std::to_string(ds.height) + ", " +
+                           std::to_string(ds.width) + "]";
+  const bool ok = in.flat ? ds.pixels == in.c * ds.targets
+                          : ds.channels == in.c && ds.height == in.h && ds.width == in.w;
   if (!ok) {
     throw std::invalid_argument("network '" + net.name + "' takes input " + in.str() + " but " +
                                 data_name + " has samples of " + got + " (" +
@@ -181,19 +196,23 @@ void check_input(const network_spec& net, const dataset& ds, const std::string& 
   }
 }
 
-nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
-                                    const dataset& train, const dataset& test,
-                                    const train_options& opt) {
+namespace {
+
+nlohmann::json run_network(const network_spec& net, const network_run_config& cfg,
+                           const dataset& train, const dataset* valid, const dataset& test,
+                           bool bits_per_symbol, const train_options& opt) {
   cfg.validate();
-  check_input(net, train, "the training set");
-  if (test.size() > 0) check_input(net, test, "the test set");
-  for (const dataset* ds : {&train, &test}) {
-    for (std::size_t i = 0; i < ds->size(); ++i) {
+  const std::pair<const dataset*, const char*> sets[] = {
+      {&train, "the training set"}, {valid, "the validation set"}, {&test, "the test set"}};
+  for (const auto& [ds, what] : sets) {
+    if (ds == nullptr || (ds != &train && ds->size() == 0)) continue;
+    check_input(net, cfg, *ds, what);
+    for (std::size_t i = 0; i < ds->labels.size(); ++i) {
       if (ds->labels[i] >= net.classes()) {
         throw std::invalid_argument("label " + std::to_string(ds->labels[i]) + " of sample " +
-                                    std::to_string(i) + " is not below the " +
-                                    std::to_string(net.classes()) + " outputs of network '" +
-                                    net.name + "'");
+                                    std::to_string(i / ds->targets) + " of " + what +
+                                    " is not below the " + std::to_string(net.classes()) +
+                                    " outputs of network '" + net.name + "'");
       }
     }
   }
@@ -227,7 +246,22 @@ nlohmann::json run_network_training(const network_spec& net, const network_run_c
   setup.schedule = cfg.schedule;
   setup.augment = cfg.augment;
   setup.image_period_s = cfg.image_period_s;
+  setup.valid = valid != nullptr && valid->size() > 0 ? valid : nullptr;
+  setup.bits_per_symbol = bits_per_symbol;
   return train_loop(machine, setup, train, test, opt);
+}
+
+}  // namespace
+
+nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
+                                    const dataset& train, const dataset& test,
+                                    const train_options& opt) {
+  return run_network(net, cfg, train, nullptr, test, false, opt);
+}
+
+nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
+                                    const split_dataset& data, const train_options& opt) {
+  return run_network(net, cfg, data.train, &data.valid, data.test, data.symbols, opt);
 }
 
 nlohmann::json run_training(const experiment_config& cfg, const dataset& train, const dataset& test,

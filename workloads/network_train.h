@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workloads/datasets.h"
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
 #include "workloads/network_spec.h"
@@ -17,8 +18,11 @@ namespace mcasim {
 
 // Checks that the data set's samples fit the network's input (a flat input
 // takes any sample of as many values; an image input needs the same
-// channels, height and width). Throws std::invalid_argument naming both.
-void check_input(const network_spec& net, const dataset& ds, const std::string& data_name);
+// channels, height and width; a recurrent network takes sequences of
+// cfg.bptt steps, a feed-forward one single samples). Throws
+// std::invalid_argument naming both.
+void check_input(const network_spec& net, const network_run_config& cfg, const dataset& ds,
+                 const std::string& data_name);
 
 // The perceptron of an experiment as a network: inputs-hidden-outputs dense
 // layers named `hidden` and `output`, the hidden activation, and sigmoid
@@ -40,5 +44,9 @@ nlohmann::json run_training(const experiment_config& cfg, const dataset& train, 
 nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
                                     const dataset& train, const dataset& test,
                                     const train_options& opt);
+// The same with the data set's validation split (evaluated every epoch)
+// and, for text, losses in bits per symbol.
+nlohmann::json run_network_training(const network_spec& net, const network_run_config& cfg,
+                                    const split_dataset& data, const train_options& opt);
 
 }  // namespace mcasim

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 namespace mcasim {
 
@@ -113,6 +114,30 @@ char_corpus read_ptb_char(const std::string& dir, std::size_t limit) {
     }
   }
   return c;
+}
+
+dataset char_sequences(const char_text& text, std::size_t steps, std::size_t limit) {
+  if (steps < 1) throw std::invalid_argument("char_sequences: steps must be >= 1");
+  std::size_t n = text.size() > 0 ? (text.size() - 1) / steps : 0;
+  if (n == 0) {
+    throw data_error(text.name + ": " + std::to_string(text.size()) +
+                     " symbols hold no sequence of " + std::to_string(steps) +
+                     " steps and its next symbols");
+  }
+  if (limit > 0) n = std::min(n, limit);
+  dataset ds;
+  ds.pixels = steps;
+  ds.channels = 1;
+  ds.height = steps;
+  ds.width = 1;
+  ds.targets = steps;
+  ds.images.resize(n * steps);
+  ds.labels.resize(n * steps);
+  for (std::size_t k = 0; k < n * steps; ++k) {
+    ds.images[k] = static_cast<float>(text.symbols[k]);
+    ds.labels[k] = text.symbols[k + 1];
+  }
+  return ds;
 }
 
 }  // namespace mcasim

@@ -47,4 +47,12 @@ char_text parse_char_text(const std::string& name, const std::string& text,
 // all). Throws data_error naming a missing or malformed file.
 char_corpus read_ptb_char(const std::string& dir, std::size_t limit = 0);
 
+// A text as sequences for a language model: sample k has the `steps`
+// symbols from k steps on as its values (symbol indices) and the symbols
+// one further as its labels (the next symbol of every step); the samples
+// do not overlap, the last symbols that fill no sequence are left out.
+// `limit` keeps the first `limit` sequences (0: all). Throws data_error
+// naming the text when it is too short for one sequence.
+dataset char_sequences(const char_text& text, std::size_t steps, std::size_t limit = 0);
+
 }  // namespace mcasim

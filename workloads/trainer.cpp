@@ -223,15 +223,16 @@ eval_result evaluate(trainable& m, const dataset& ds, std::size_t batch, double 
       for (std::size_t k = 0; k < n; ++k) standardize(&buf[k * ds.pixels], ds.pixels);
       x = buf.data();
     }
-    const step_result r = m.evaluate(x, &ds.labels[i], n, now_s);
+    const step_result r = m.evaluate(x, ds.label(i), n, now_s);
     correct += r.correct;
     loss += r.loss_sum;
     if (bar) bar->update(base + i, "(evaluating)");
   }
   eval_result e;
   if (ds.size() > 0) {
-    e.accuracy = static_cast<double>(correct) / static_cast<double>(ds.size());
-    e.loss = loss / static_cast<double>(ds.size());
+    const auto labels = static_cast<double>(ds.labels.size());
+    e.accuracy = static_cast<double>(correct) / labels;
+    e.loss = loss / labels;
   }
   return e;
 }
@@ -289,11 +290,12 @@ dataset prepared_samples(const dataset& ds, const std::vector<std::size_t>& orde
   out.height = ds.height;
   out.width = ds.width;
   out.images.resize(order.size() * ds.pixels);
-  out.labels.resize(order.size());
+  out.targets = ds.targets;
+  out.labels.resize(order.size() * ds.targets);
   rng r(seed, stream_id(stream_kind::augment));
   for (std::size_t k = 0; k < order.size(); ++k) {
     augmented_copy(ds, order[k], a, r, &out.images[k * ds.pixels]);
-    out.labels[k] = ds.labels[order[k]];
+    std::copy(ds.label(order[k]), ds.label(order[k]) + ds.targets, &out.labels[k * ds.targets]);
   }
   return out;
 }
@@ -327,11 +329,17 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   run["test_images"] = test.size();
   run["train_fingerprint"] = fingerprint(train);
   run["test_fingerprint"] = fingerprint(test);
+
   std::vector<std::string> must_match = setup.must_match;
   for (const char* key :
        {"seed", "eval_train", "traced_synapses", "trace_every_images", "drift_times_s",
         "train_images", "test_images", "train_fingerprint", "test_fingerprint"}) {
     must_match.emplace_back(key);
+  }
+  if (setup.valid != nullptr) {
+    run["valid_images"] = setup.valid->size();
+    run["valid_fingerprint"] = fingerprint(*setup.valid);
+    must_match.emplace_back("valid_fingerprint");
   }
 
   loop_state st;
@@ -453,8 +461,10 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
 
   const bool augment = augments(setup.augment);
   std::vector<float> batch(setup.batch * train.pixels);
-  std::vector<uint8_t> labels(setup.batch);
-  const uint64_t per_epoch_work = n + (opt.eval_train ? n : 0) + test.size();
+  const std::size_t targets = train.targets;
+  std::vector<uint8_t> labels(setup.batch * targets);
+  const std::size_t valid_n = setup.valid != nullptr ? setup.valid->size() : 0;
+  const uint64_t per_epoch_work = n + (opt.eval_train ? n : 0) + valid_n + test.size();
   progress bar(label, per_epoch_work * static_cast<uint64_t>(opt.epochs), opt.progress);
   while (st.epoch <= opt.epochs) {
     const int epoch = st.epoch;
@@ -490,11 +500,11 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
       const float* x;
       if (b == 1 && !augment) {  // the perceptron's path: no copy
         x = train.image(st.order[st.k]);
-        labels[0] = train.labels[st.order[st.k]];
+        std::copy(train.label(st.order[st.k]), train.label(st.order[st.k]) + targets, &labels[0]);
       } else {
         for (std::size_t j = 0; j < b; ++j) {
           const std::size_t idx = st.order[st.k + j];
-          labels[j] = train.labels[idx];
+          std::copy(train.label(idx), train.label(idx) + targets, &labels[j * targets]);
           if (augment) {
             augmented_copy(train, idx, setup.augment, st.augment_rng, &batch[j * train.pixels]);
           } else {
@@ -537,9 +547,13 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     const eval_result tr =
         opt.eval_train ? evaluate(machine, train, opt.eval_batch, st.now_s, &bar, base + n, stdz)
                        : eval_result{};
+    const eval_result va = valid_n > 0 ? evaluate(machine, *setup.valid, opt.eval_batch, st.now_s,
+                                                  &bar, base + n + (opt.eval_train ? n : 0), stdz)
+                                       : eval_result{};
     const eval_result te = evaluate(machine, test, opt.eval_batch, st.now_s, &bar,
-                                    base + n + (opt.eval_train ? n : 0), stdz);
-    const double online_acc = static_cast<double>(st.online_correct) / static_cast<double>(n);
+                                    base + n + (opt.eval_train ? n : 0) + valid_n, stdz);
+    const double labelled = static_cast<double>(n * targets);
+    const double online_acc = static_cast<double>(st.online_correct) / labelled;
     const double train_acc = opt.eval_train ? tr.accuracy : online_acc;
     st.best_test = std::max(st.best_test, te.accuracy);
     st.best_train = std::max(st.best_train, train_acc);
@@ -553,9 +567,24 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
                      {"train_images_per_wall_s", wall > 0 ? n / wall : 0.0}};
     if (!opt.eval_train) e["train_accuracy_source"] = "online";
     e["learning_rate"] = lr;
-    e["online_train_loss"] = st.online_loss / static_cast<double>(n);
+    e["online_train_loss"] = st.online_loss / labelled;
     if (opt.eval_train) e["train_loss"] = tr.loss;
+    if (valid_n > 0) {
+      e["valid_accuracy"] = va.accuracy;
+      e["valid_loss"] = va.loss;
+    }
     e["test_loss"] = te.loss;
+    if (setup.bits_per_symbol) {
+      const double ln2 = std::log(2.0);
+      e["online_train_bpc"] = st.online_loss / labelled / ln2;
+      if (opt.eval_train) e["train_bpc"] = tr.loss / ln2;
+      if (valid_n > 0) e["valid_bpc"] = va.loss / ln2;
+      e["test_bpc"] = te.loss / ln2;
+      if (valid_n > 0) {
+        const double best = doc.value("min_valid_bpc", va.loss / ln2);
+        doc["min_valid_bpc"] = std::min(best, va.loss / ln2);
+      }
+    }
     // What every layer puts out on the first test samples (dead units,
     // a collapsed output): the machine's own statistics, if it has them.
     if (test.size() > 0) {
@@ -582,9 +611,15 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     st.before = after;
     doc["epochs"].push_back(e);
     bar.finish();
-    char train_txt[32] = "-", loss_txt[48] = "";
+    char train_txt[32] = "-", loss_txt[96] = "";
     std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
     std::snprintf(loss_txt, sizeof loss_txt, "  test loss %.4f", te.loss);
+    if (setup.bits_per_symbol) {
+      const double ln2 = std::log(2.0);
+      std::snprintf(loss_txt, sizeof loss_txt, "  bpc train %.3f%s valid %.3f test %.3f",
+                    (opt.eval_train ? tr.loss : st.online_loss / labelled) / ln2,
+                    opt.eval_train ? "" : " (online)", va.loss / ln2, te.loss / ln2);
+    }
     std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s  updates %llu  %.0f samples/s\n",
                 label.c_str(), epoch, opt.epochs, train_txt, 100.0 * te.accuracy, loss_txt,
                 static_cast<unsigned long long>(updates), n / wall);

@@ -67,6 +67,11 @@ struct loop_setup {
   lr_schedule schedule;
   augment_config augment;
   double image_period_s = 0.1;  // simulated device time per training sample
+  // A validation split evaluated after every epoch (valid_* fields), if any.
+  const dataset* valid = nullptr;
+  // A language model: every evaluated loss also in bits per symbol (*_bpc:
+  // the mean cross-entropy per step over ln 2).
+  bool bits_per_symbol = false;
 };
 
 // Learning rate of epoch e (1-based).
