@@ -15,6 +15,15 @@
 //    10,000 training images, cycled), next to the hand-written machines of
 //    bench_train (BM_train/fp64, BM_train/mca) and bench_platform.
 //
+//  - BM_lstm_libtorch: one training step of the lstm-ptb architecture in plain
+//    torch::nn modules (one-hot 50 characters, LSTM 2 x 512 with dropout 0.15
+//    between the layers and after the second, Linear 512-50, cross entropy,
+//    gradient norm clipped to 5, SGD lr 1), 2 threads.
+//  - BM_lstm_engine/<numerics>: one model::train_batch of the built-in
+//    lstm-ptb (training.bptt 100, clip_norm 5, plain SGD lr 1, 2 threads).
+//    Every LSTM iteration is a batch of 32 sequences of 100 random symbols
+//    (fixed seed); items/s = characters per wall-clock second.
+//
 // Times are wall clock (UseRealTime): libtorch runs on 2 threads.
 //
 //   build/bench_network --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
@@ -108,6 +117,93 @@ void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
 }
 
+constexpr std::size_t k_lstm_sequences = 32, k_lstm_steps = 100, k_chars = 50;
+
+// The LSTM batch: symbol indices [sequences, steps] and the next symbols.
+struct lstm_batch {
+  std::vector<float> x;
+  std::vector<uint8_t> y;
+};
+const lstm_batch& random_text() {
+  static const lstm_batch b = [] {
+    lstm_batch t;
+    mcasim::rng r(k_seed, 11);
+    for (std::size_t k = 0; k < k_lstm_sequences * k_lstm_steps; ++k) {
+      t.x.push_back(static_cast<float>(r.below(k_chars)));
+      t.y.push_back(static_cast<uint8_t>(r.below(k_chars)));
+    }
+    return t;
+  }();
+  return b;
+}
+
+mcasim::network_run_config lstm_config(mcasim::numerics_kind numerics) {
+  mcasim::network_run_config cfg;
+  cfg.numerics = numerics;
+  cfg.batch = k_lstm_sequences;
+  cfg.bptt = k_lstm_steps;
+  cfg.learning_rate = 1.0;
+  cfg.clip_norm = 5.0;
+  cfg.threads = k_threads;
+  return cfg;
+}
+
+struct plain_lstm : torch::nn::Module {
+  plain_lstm() {
+    lstm = register_module(
+        "lstm",
+        torch::nn::LSTM(
+            torch::nn::LSTMOptions(k_chars, 512).num_layers(2).dropout(0.15).batch_first(true)));
+    out = register_module("out", torch::nn::Linear(512, k_chars));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    const torch::Tensor h = std::get<0>(lstm->forward(x));
+    return out->forward(torch::dropout(h, 0.15, is_training()));
+  }
+  torch::nn::LSTM lstm{nullptr};
+  torch::nn::Linear out{nullptr};
+};
+
+void BM_lstm_libtorch(benchmark::State& state) {
+  at::set_num_threads(k_threads);
+  torch::manual_seed(k_seed);
+  const lstm_batch& b = random_text();
+  const auto n = static_cast<int64_t>(k_lstm_sequences), t = static_cast<int64_t>(k_lstm_steps);
+  const torch::Tensor idx =
+      torch::from_blob(const_cast<float*>(b.x.data()), {n, t}).to(torch::kLong);
+  const torch::Tensor x = torch::one_hot(idx, k_chars).to(torch::kFloat);
+  const torch::Tensor y =
+      torch::from_blob(const_cast<uint8_t*>(b.y.data()), {n * t}, torch::kUInt8).to(torch::kLong);
+  plain_lstm net;
+  net.train();
+  torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(1.0));
+  for (auto _ : state) {
+    opt.zero_grad();
+    const torch::Tensor loss =
+        torch::nn::functional::cross_entropy(net.forward(x).reshape({n * t, -1}), y);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(net.parameters(), 5.0);
+    opt.step();
+    benchmark::DoNotOptimize(loss.item<float>());
+  }
+  state.SetItemsProcessed(
+      static_cast<int64_t>(state.iterations() * k_lstm_sequences * k_lstm_steps));
+}
+
+void BM_lstm_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+  const lstm_batch& b = random_text();
+  const mcasim::network_run_config cfg = lstm_config(numerics);
+  mcasim::model m(mcasim::load_network("lstm-ptb"), cfg, k_seed);
+  at::set_num_threads(k_threads);
+  for (auto _ : state) {
+    const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
+    benchmark::DoNotOptimize(
+        m.train_batch(b.x.data(), b.y.data(), k_lstm_sequences, cfg.learning_rate, now_s));
+  }
+  state.SetItemsProcessed(
+      static_cast<int64_t>(state.iterations() * k_lstm_sequences * k_lstm_steps));
+}
+
 void BM_mlp_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
   const mcasim::mnist* data = mcasim_bench::require_mnist(state);
   if (!data) return;
@@ -139,6 +235,15 @@ BENCHMARK_CAPTURE(BM_cnn_engine, digital_mp, mcasim::numerics_kind::digital_mp)
     ->MinTime(3.0)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_cnn_engine, mca, mcasim::numerics_kind::mca)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
+BENCHMARK(BM_lstm_libtorch)->Unit(benchmark::kMillisecond)->MinTime(5.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_lstm_engine, fp32, mcasim::numerics_kind::fp32)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_lstm_engine, mca, mcasim::numerics_kind::mca)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0)
     ->UseRealTime();
