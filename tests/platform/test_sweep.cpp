@@ -9,10 +9,12 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "../test_util.h"
+#include "app/config.h"
 #include "app/sweep.h"
 
 namespace mcasim {
@@ -159,6 +161,33 @@ TEST(sweep_spec, the_dropout_study_uses_the_cnn_configuration) {
   std::ifstream in(configs + "cnn-cifar10.json");
   EXPECT_EQ(s.base, nlohmann::json::parse(in));
   EXPECT_EQ(s.base["training"]["batch"], 51);
+}
+
+// The LSTM's dropout study of Fig. 4f: lstm-ptb's rate 0.15 scaled to 0,
+// 0.05, ..., 0.25, both numerics, on configs/lstm-ptb.json, which is a
+// valid configuration.
+TEST(sweep_spec, the_lstm_dropout_study_steps_the_rate_by_five_hundredths) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec s = load_sweep_spec(configs + "lstm_dropout_study.json");
+  ASSERT_EQ(s.points.size(), 2u * 6u);
+  std::vector<double> rates;
+  for (const auto& p : s.points) {
+    if (p.values.at("training.numerics") == "fp32") {
+      rates.push_back(0.15 * p.values.at("training.dropout_scale").get<double>());
+    }
+  }
+  ASSERT_EQ(rates.size(), 6u);
+  for (std::size_t k = 0; k < rates.size(); ++k) EXPECT_NEAR(rates[k], 0.05 * k, 1e-12);
+  EXPECT_EQ(s.base["training"]["bptt"], 100);
+  overrides o;
+  o.files.push_back(configs + "lstm-ptb.json");
+  const run_config base{make_experiment("mca"),
+                        platform_config(),
+                        technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json"),
+                        {}};
+  const run_config rc = apply(base, o);
+  EXPECT_EQ(rc.training.clip_norm, 5.0);
+  EXPECT_EQ(rc.training.batch, 8u);
 }
 
 // The sweep specifications of configs/ load: the SRAM capacity sweep (5
