@@ -362,10 +362,10 @@ int sc_main(int argc, char** argv) {
   // A recurrent network's text comes as sequences of training.bptt steps.
   auto load_data = [](const nlohmann::json& src, const mcasim::network_spec& net,
                       const mcasim::network_run_config& cfg) {
-    return mcasim::load_dataset(
-        src.value("dataset", std::string("mnist")), src.value("data", std::string()),
-        src.value("train_limit", std::size_t{0}), src.value("test_limit", std::size_t{0}),
-        net.recurrent() ? cfg.bptt : 1);
+    return mcasim::load_dataset(src.value("dataset", std::string("mnist")),
+                                src.value("data", std::string()),
+                                src.value("train_limit", std::size_t{0}),
+                                src.value("test_limit", std::size_t{0}), net.steps(cfg.bptt));
   };
 
   try {
@@ -509,7 +509,7 @@ int sc_main(int argc, char** argv) {
       cfg.validate();
       const auto net = mcasim::load_network(est_network);
       const auto data = mcasim::load_dataset(est_dataset, est_data, est.warmup + est.images, 1,
-                                             net.recurrent() ? cfg.bptt : 1);
+                                             net.steps(cfg.bptt));
       mcasim::check_input(net, cfg, data.train, est_dataset);
       est.traces.timeline = trace_timeline;
       est.traces.vcd = trace_vcd;

@@ -699,7 +699,7 @@ struct model::impl {
     grads.resize(nl);
     errs.resize(nl);
     seq.resize(nl);
-    steps = spec.recurrent() ? cfg.bptt : 1;
+    steps = spec.steps(cfg.bptt);
     uint32_t index = 0;
     for (std::size_t i = 0; i < nl; ++i) {
       layer_spec& l = spec.layers[i];
@@ -916,7 +916,8 @@ struct model::impl {
       if (l.bias) it.select(1, n + m).fill_(1.0f);
       // h(t-1) is quantised for the PWM inputs; x(t) too unless it is the
       // network's input.
-      count_quantized(N * (i == first_weight ? n : n + m));
+      count_quantized(N * n);
+      quantized_inputs(i, N * m);
       products(i, N, l.rows(), l.cols());
       const Tensor z = wl[i]->forward(it);
       const Tensor gt = tr.gates.select(0, t);

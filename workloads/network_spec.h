@@ -104,6 +104,8 @@ struct network_spec {
   std::size_t classes() const { return layers.back().in.size(); }
   // Has an lstm layer: samples are sequences of steps.
   bool recurrent() const;
+  // Steps per sample: `bptt` (training.bptt) for a recurrent network, else 1.
+  std::size_t steps(std::size_t bptt) const { return recurrent() ? bptt : 1; }
   std::size_t parameters() const;
   // Indices into `layers` of the weight layers, in order.
   std::vector<std::size_t> weight_layers() const;

@@ -170,7 +170,7 @@ network_run_config engine_config(const experiment_config& e) {
 
 void check_input(const network_spec& net, const network_run_config& cfg, const dataset& ds,
                  const std::string& data_name) {
-  const std::size_t steps = net.recurrent() ? cfg.bptt : 1;
+  const std::size_t steps = net.steps(cfg.bptt);
   if (ds.targets != steps) {
     throw std::invalid_argument(
         net.recurrent()

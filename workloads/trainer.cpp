@@ -329,7 +329,6 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   run["test_images"] = test.size();
   run["train_fingerprint"] = fingerprint(train);
   run["test_fingerprint"] = fingerprint(test);
-
   std::vector<std::string> must_match = setup.must_match;
   for (const char* key :
        {"seed", "eval_train", "traced_synapses", "trace_every_images", "drift_times_s",
@@ -465,6 +464,8 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
   std::vector<uint8_t> labels(setup.batch * targets);
   const std::size_t valid_n = setup.valid != nullptr ? setup.valid->size() : 0;
   const uint64_t per_epoch_work = n + (opt.eval_train ? n : 0) + valid_n + test.size();
+  // A mean loss in nats per symbol, in bits.
+  auto bits = [](double nats) { return nats / std::log(2.0); };
   progress bar(label, per_epoch_work * static_cast<uint64_t>(opt.epochs), opt.progress);
   while (st.epoch <= opt.epochs) {
     const int epoch = st.epoch;
@@ -575,14 +576,12 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     }
     e["test_loss"] = te.loss;
     if (setup.bits_per_symbol) {
-      const double ln2 = std::log(2.0);
-      e["online_train_bpc"] = st.online_loss / labelled / ln2;
-      if (opt.eval_train) e["train_bpc"] = tr.loss / ln2;
-      if (valid_n > 0) e["valid_bpc"] = va.loss / ln2;
-      e["test_bpc"] = te.loss / ln2;
+      e["online_train_bpc"] = bits(st.online_loss / labelled);
+      if (opt.eval_train) e["train_bpc"] = bits(tr.loss);
+      if (valid_n > 0) e["valid_bpc"] = bits(va.loss);
+      e["test_bpc"] = bits(te.loss);
       if (valid_n > 0) {
-        const double best = doc.value("min_valid_bpc", va.loss / ln2);
-        doc["min_valid_bpc"] = std::min(best, va.loss / ln2);
+        doc["min_valid_bpc"] = std::min(doc.value("min_valid_bpc", bits(va.loss)), bits(va.loss));
       }
     }
     // What every layer puts out on the first test samples (dead units,
@@ -615,10 +614,9 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     std::snprintf(train_txt, sizeof train_txt, "%.2f%%", 100.0 * train_acc);
     std::snprintf(loss_txt, sizeof loss_txt, "  test loss %.4f", te.loss);
     if (setup.bits_per_symbol) {
-      const double ln2 = std::log(2.0);
       std::snprintf(loss_txt, sizeof loss_txt, "  bpc train %.3f%s valid %.3f test %.3f",
-                    (opt.eval_train ? tr.loss : st.online_loss / labelled) / ln2,
-                    opt.eval_train ? "" : " (online)", va.loss / ln2, te.loss / ln2);
+                    bits(opt.eval_train ? tr.loss : st.online_loss / labelled),
+                    opt.eval_train ? "" : " (online)", bits(va.loss), bits(te.loss));
     }
     std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s  updates %llu  %.0f samples/s\n",
                 label.c_str(), epoch, opt.epochs, train_txt, 100.0 * te.accuracy, loss_txt,

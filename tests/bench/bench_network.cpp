@@ -104,17 +104,23 @@ void BM_cnn_libtorch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
 }
 
-void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
-  const mcasim::dataset& b = mcasim_bench::cnn_batch();
-  const mcasim::network_run_config cfg = mcasim_bench::cnn_config(numerics);
-  mcasim::model m(mcasim::load_network("cnn-cifar10"), cfg, k_seed);
+// Iterations of model::train_batch of network `name` on the same n samples
+// (x, y); `items` per iteration.
+void time_engine(benchmark::State& state, const char* name, const mcasim::network_run_config& cfg,
+                 const float* x, const uint8_t* y, std::size_t n, std::size_t items) {
+  mcasim::model m(mcasim::load_network(name), cfg, k_seed);
   at::set_num_threads(k_threads);
   for (auto _ : state) {
     const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
-    benchmark::DoNotOptimize(
-        m.train_batch(b.images.data(), b.labels.data(), k_batch, cfg.learning_rate, now_s));
+    benchmark::DoNotOptimize(m.train_batch(x, y, n, cfg.learning_rate, now_s));
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_batch));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * items));
+}
+
+void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+  const mcasim::dataset& b = mcasim_bench::cnn_batch();
+  time_engine(state, "cnn-cifar10", mcasim_bench::cnn_config(numerics), b.images.data(),
+              b.labels.data(), k_batch, k_batch);
 }
 
 constexpr std::size_t k_lstm_sequences = 32, k_lstm_steps = 100, k_chars = 50;
@@ -192,16 +198,8 @@ void BM_lstm_libtorch(benchmark::State& state) {
 
 void BM_lstm_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
   const lstm_batch& b = random_text();
-  const mcasim::network_run_config cfg = lstm_config(numerics);
-  mcasim::model m(mcasim::load_network("lstm-ptb"), cfg, k_seed);
-  at::set_num_threads(k_threads);
-  for (auto _ : state) {
-    const double now_s = static_cast<double>(m.samples_trained()) * cfg.image_period_s;
-    benchmark::DoNotOptimize(
-        m.train_batch(b.x.data(), b.y.data(), k_lstm_sequences, cfg.learning_rate, now_s));
-  }
-  state.SetItemsProcessed(
-      static_cast<int64_t>(state.iterations() * k_lstm_sequences * k_lstm_steps));
+  time_engine(state, "lstm-ptb", lstm_config(numerics), b.x.data(), b.y.data(), k_lstm_sequences,
+              k_lstm_sequences * k_lstm_steps);
 }
 
 void BM_mlp_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
