@@ -31,6 +31,7 @@
 #include "workloads/config_json.h"
 #include "workloads/datasets.h"
 #include "workloads/experiment.h"
+#include "workloads/gan.h"
 #include "workloads/mnist.h"
 #include "workloads/network_spec.h"
 #include "workloads/network_train.h"
@@ -131,8 +132,8 @@ int sc_main(int argc, char** argv) {
   auto* net_opt =
       tr->add_option(
             "--network", network_name,
-            "train a network: a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb) or a "
-            "JSON file (`mcasim network show NAME` prints one)")
+            "train a network: a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb | "
+            "cnn-mnist | gan-mnist) or a JSON file (`mcasim network show NAME` prints one)")
           ->excludes(exp_opt)
           ->excludes(design_opt);
   tr->add_option("--numerics", numerics_flag, "weight layers in fp32 | mca | digital-mp")
@@ -158,6 +159,16 @@ int sc_main(int argc, char** argv) {
   tr->add_option("--threads", threads_flag,
                  "tensor library threads (training.threads; results depend on it)")
       ->check(CLI::Range(1, 256))
+      ->needs(net_opt);
+  mcasim::gan_options gopt;
+  tr->add_option("--fd-classifier", gopt.fd_classifier,
+                 "a GAN's Frechet distance: the trained classifier whose features it compares "
+                 "(DIR/network.bin of `mcasim train --network cnn-mnist`)")
+      ->needs(net_opt);
+  tr->add_option("--fd-samples", gopt.fd_samples,
+                 "a GAN's Frechet distance: test images and generated samples compared")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000000))
       ->needs(net_opt);
   tr->add_flag("--train-eval", train_eval,
                "with --network: evaluate the whole training set after each epoch (else the "
@@ -359,6 +370,27 @@ int sc_main(int argc, char** argv) {
     }
     return 0;
   };
+  // A GAN's training, stopped by SIGINT/SIGTERM with a checkpoint.
+  auto train_gan = [](const mcasim::gan_spec& gan, const mcasim::network_run_config& cfg,
+                      const mcasim::split_dataset& data, const mcasim::gan_options& g,
+                      mcasim::train_options opt) {
+    opt.stop = [] { return g_stop != 0; };
+    install_stop_handlers();
+    const auto doc = mcasim::run_gan_training(gan, cfg, data, g, opt);
+    if (doc.value("status", std::string()) == "interrupted") return 128 + static_cast<int>(g_stop);
+    if (doc.contains("min_frechet_distance")) {
+      std::printf("[%s] lowest Frechet distance %.3f", gan.name.c_str(),
+                  doc["min_frechet_distance"].get<double>());
+    } else {
+      std::printf("[%s] trained (no --fd-classifier: no Frechet distance)", gan.name.c_str());
+    }
+    if (doc.contains("diverged_at_epoch")) {
+      std::printf("; diverged at epoch %d (the discriminator wins)",
+                  doc["diverged_at_epoch"].get<int>());
+    }
+    std::printf("; results in %s\n", opt.out_dir.c_str());
+    return 0;
+  };
   // A recurrent network's text comes as sequences of training.bptt steps.
   auto load_data = [](const nlohmann::json& src, const mcasim::network_spec& net,
                       const mcasim::network_run_config& cfg) {
@@ -370,6 +402,18 @@ int sc_main(int argc, char** argv) {
 
   try {
     if (*show) {
+      const auto desc = mcasim::load_description(show_name);
+      if (mcasim::describes_gan(desc)) {
+        const auto gan = mcasim::load_gan(show_name);
+        if (show_summary) {
+          std::printf("GAN %s: noise %zu\n\ngenerator\n%s\ndiscriminator\n%s", gan.name.c_str(),
+                      gan.noise, mcasim::network_summary(gan.generator).c_str(),
+                      mcasim::network_summary(gan.discriminator).c_str());
+        } else {
+          std::printf("%s\n", mcasim::to_json(gan).dump(2).c_str());
+        }
+        return 0;
+      }
       const auto net = mcasim::load_network(show_name);
       if (show_summary) {
         std::fputs(mcasim::network_summary(net).c_str(), stdout);
@@ -430,7 +474,8 @@ int sc_main(int argc, char** argv) {
             "--out",          "--trace-every",  "--no-train-eval", "--trace-timeline",
             "--trace-vcd",    "--trace-images", "--network",       "--numerics",
             "--dataset",      "--batch",        "--learning-rate", "--momentum",
-            "--weight-decay", "--threads",      "--train-eval"}) {
+            "--weight-decay", "--threads",      "--train-eval",    "--fd-classifier",
+            "--fd-samples"}) {
         if (tr->count(name) > 0) {
           throw std::invalid_argument(std::string("--resume takes the configuration, seed and "
                                                   "data of the run in its directory; drop ") +
@@ -441,6 +486,23 @@ int sc_main(int argc, char** argv) {
       auto ropt = mcasim::resume_options(run, resume_dir);
       if (epochs_opt->count() > 0) ropt.epochs = topt.epochs;
       ropt.progress = !quiet;
+      if (run.contains("gan")) {
+        const std::string ck = mcasim::checkpoint_path(resume_dir);
+        mcasim::network_run_config cfg;
+        mcasim::gan_options g;
+        try {
+          cfg = run.at("training").get<mcasim::network_run_config>();
+          g.fd_classifier = run.at("fd_classifier").get<std::string>();
+          g.fd_samples = run.at("fd_samples").get<std::size_t>();
+          g.grid = run.at("grid").get<std::size_t>();
+        } catch (const nlohmann::json::exception& e) {
+          throw mcasim::state_error(ck + ": unreadable GAN run description: " + e.what());
+        }
+        const auto gan = mcasim::parse_gan(run["gan"], ck);
+        nlohmann::json src = ropt.source;
+        if (tr->count("--data") > 0) src["data"] = data_dir;
+        return train_gan(gan, cfg, load_data(src, gan.discriminator, cfg), g, ropt);
+      }
       if (run.contains("network")) {
         mcasim::network_run_config cfg;
         const std::string ck = mcasim::checkpoint_path(resume_dir);
@@ -486,11 +548,25 @@ int sc_main(int argc, char** argv) {
       if (tr->count("--weight-decay") > 0) cfg.weight_decay = decay_flag;
       if (threads_flag > 0) cfg.threads = threads_flag;
       cfg.validate();
-      const auto net = mcasim::load_network(network_name);
       const nlohmann::json src{{"dataset", dataset_name},
                                {"data", tr->count("--data") > 0 ? data_dir : std::string()},
                                {"train_limit", train_limit},
                                {"test_limit", test_limit}};
+      if (mcasim::describes_gan(mcasim::load_description(network_name))) {
+        const auto gan = mcasim::load_gan(network_name);
+        const auto data = load_data(src, gan.discriminator, cfg);
+        mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);
+        topt.progress = !quiet;
+        topt.eval_train = train_eval;
+        topt.traced_synapses = 0;
+        topt.drift_times_s.clear();
+        topt.source = src;
+        return train_gan(gan, mcasim::on_tiles(cfg, rc.platform.tiles), data, gopt, topt);
+      }
+      if (tr->count("--fd-classifier") + tr->count("--fd-samples") > 0) {
+        throw std::invalid_argument("--fd-classifier and --fd-samples are for a GAN (gan-mnist)");
+      }
+      const auto net = mcasim::load_network(network_name);
       const auto data = load_data(src, net, cfg);
       mcasim::check_input(net, cfg, data.train, dataset_name);
       mcasim::write_run_files(topt.out_dir, "train", topt.seed, mcasim::to_tree(rc), over);

@@ -26,6 +26,9 @@ enum class stream_kind : uint32_t {
   trace = 8,
   dropout = 9,
   augment = 10,
+  gan_noise = 11,   // a GAN's generator inputs in training
+  gan_eval = 12,    // its inputs when evaluated (per epoch)
+  gan_sample = 13,  // its inputs for the picture grid (the same every epoch)
 };
 
 constexpr uint64_t stream_id(stream_kind kind, uint32_t index = 0) {

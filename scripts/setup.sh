@@ -23,7 +23,7 @@ done
 packages=(build-essential cmake pkg-config git libsystemc-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
   libopenmpi-dev openmpi-bin chromium jq libtorch-dev libopenblas0-pthread zlib1g-dev
-  dataset-fashion-mnist)
+  dataset-fashion-mnist libeigen3-dev libpng-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -249,6 +249,39 @@ TEST(Cli, NetworkShowAndBadDescriptions) {
   EXPECT_NE(unknown.err.find("neither a built-in"), std::string::npos) << unknown.err;
 }
 
+// A GAN: shown as its two networks, trained by `train --network` with its
+// pictures per epoch, refused by the commands that take one network, and a
+// --fd-classifier that is not a trained network refused naming the file.
+TEST(Cli, GanShowTrainAndRefusals) {
+  test::temp_dir dir;
+  test::write_synthetic_mnist(dir.path().string(), 20, 20);
+  const run_result shown = run_mcasim(dir, "network show gan-mnist --summary");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("GAN gan-mnist: noise 100"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("1231441 parameters in 3 weight layers"), std::string::npos)
+      << shown.out;
+  const std::string common = "train --network gan-mnist --numerics fp32 --data '" +
+                             dir.path().string() + "' --batch 10 --epochs 1 --quiet --out '";
+  const run_result t = run_mcasim(dir, common + dir.file("g") + "'");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("no --fd-classifier"), std::string::npos) << t.out;
+  const auto m = nlohmann::json::parse(test::read_text(dir.file("g/metrics.json")));
+  EXPECT_TRUE(m["epochs"][0].contains("generator_loss"));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("g/samples/epoch_001.png")));
+  const std::string bad = dir.file("bad.bin");
+  std::ofstream(bad) << "no";
+  const run_result fd = run_mcasim(dir, common + dir.file("h") + "' --fd-classifier '" + bad + "'");
+  EXPECT_EQ(fd.exit_code, 1);
+  EXPECT_NE(fd.err.find(bad), std::string::npos) << fd.err;
+  const run_result map = run_mcasim(dir, "network map gan-mnist");
+  EXPECT_EQ(map.exit_code, 2);
+  EXPECT_NE(map.err.find("a GAN"), std::string::npos) << map.err;
+  const run_result extra =
+      run_mcasim(dir, "train --network mlp-paper --fd-samples 10 --out '" + dir.file("i") + "'");
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_NE(extra.err.find("are for a GAN"), std::string::npos) << extra.err;
+}
+
 // `network map` draws a network on the configured tiles and refuses one
 // that needs more tiles than the array has, naming the layer.
 TEST(Cli, NetworkMapOnConfiguredTiles) {

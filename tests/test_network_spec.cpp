@@ -86,6 +86,11 @@ TEST(NetworkSpec, PtbLstmShapesAndParameters) {
 
 TEST(NetworkSpec, JsonRoundTripAndDefaults) {
   for (const auto& name : builtin_network_names()) {
+    if (describes_gan(load_description(name))) {
+      const nlohmann::json j = to_json(load_gan(name));
+      EXPECT_EQ(to_json(parse_gan(j, "copy")), j) << name;
+      continue;
+    }
     const network_spec n = load_network(name);
     const nlohmann::json j = to_json(n);
     EXPECT_EQ(to_json(parse_network(j, "copy")), j) << name;
@@ -180,7 +185,8 @@ TEST(NetworkSpec, BadDescriptionsNameTheLayerAndTheField) {
            {"kind": "mse"}])",
        "[1]", "layer 0 'oh': field 'size' must be in [1, 65536], got 0"},
       {R"([{"kind": "flatten"}, {"kind": "dense", "units": 2}])", "[1, 8, 8]",
-       "layer 1 'dense1': the last layer must be a loss (mse, l2svm, cross_entropy), not dense"},
+       "layer 1 'dense1': the last layer must be a loss (mse, l2svm, cross_entropy, "
+       "sigmoid_cross_entropy), not dense"},
       {R"([{"kind": "flatten"}, {"kind": "mse"}, {"kind": "dense", "units": 2}, {"kind": "mse"}])",
        "[1, 8, 8]", "layer 1 'mse1': a loss must be the last layer"},
       {R"([{"kind": "flatten", "name": "f"}, {"kind": "flatten", "name": "f"}, {"kind": "dense",
@@ -216,8 +222,8 @@ TEST(NetworkSpec, BadDescriptionsNameTheLayerAndTheField) {
     load_network("no-such-network");
     FAIL() << "unknown name accepted";
   } catch (const network_error& e) {
-    EXPECT_NE(std::string(e.what()).find(
-                  "neither a built-in (mlp-paper, mlp-table1, cnn-cifar10, lstm-ptb)"),
+    EXPECT_NE(std::string(e.what()).find("neither a built-in (mlp-paper, mlp-table1, cnn-cifar10, "
+                                         "lstm-ptb, cnn-mnist, gan-mnist)"),
               std::string::npos)
         << e.what();
   }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 
 #include "models/chi_memory.h"
@@ -896,21 +897,24 @@ struct model::impl {
   // i, f, o = sigmoid, g = tanh, c(t) = f c(t-1) + i g, h(t) = o tanh(c(t))
   // in the digital unit; the state starts at 0. Returns h [N T, n]; keeps
   // every step's MVM inputs ([T N, rows], the update's operands) and gates.
-  Tensor lstm_forward(std::size_t i, const Tensor& x) {
+  Tensor lstm_forward(std::size_t i, const Tensor& x, bool train) {
     const layer_spec& l = spec.layers[i];
     const auto T = static_cast<int64_t>(steps), N = x.size(0) / T;
     const auto n = static_cast<int64_t>(l.units), m = static_cast<int64_t>(l.in.size());
     const auto R = static_cast<int64_t>(l.rows());
     const Tensor x3 = x.reshape({N, T, m});
-    Tensor in = at::empty({T, N, R}, f32());
+    // Training keeps every step for the backward pass; evaluation one.
+    const int64_t kept = train ? T : 1;
+    Tensor in = at::empty({kept, N, R}, f32());
     lstm_trace& tr = seq[i];
-    tr.gates = at::empty({T, N, 4 * n}, f32());
-    tr.cells = at::empty({T, N, n}, f32());
-    tr.tanh_cells = at::empty({T, N, n}, f32());
+    tr.gates = at::empty({kept, N, 4 * n}, f32());
+    tr.cells = at::empty({kept, N, n}, f32());
+    tr.tanh_cells = at::empty({kept, N, n}, f32());
     Tensor out = at::empty({N, T, n}, f32());
     Tensor h = at::zeros({N, n}, f32()), c = at::zeros({N, n}, f32());
     for (int64_t t = 0; t < T; ++t) {
-      Tensor it = in.select(0, t);
+      const int64_t slot = train ? t : 0;
+      Tensor it = in.select(0, slot);
       it.narrow(1, 0, n).copy_(h);
       it.narrow(1, n, m).copy_(x3.select(1, t));
       if (l.bias) it.select(1, n + m).fill_(1.0f);
@@ -920,20 +924,21 @@ struct model::impl {
       quantized_inputs(i, N * m);
       products(i, N, l.rows(), l.cols());
       const Tensor z = wl[i]->forward(it);
-      const Tensor gt = tr.gates.select(0, t);
+      const Tensor gt = tr.gates.select(0, slot);
       Tensor gif = gt.narrow(1, 0, 2 * n), gg = gt.narrow(1, 2 * n, n), go = gt.narrow(1, 3 * n, n);
       at::sigmoid_out(gif, z.narrow(1, 0, 2 * n));
       at::tanh_out(gg, z.narrow(1, 2 * n, n));
       at::sigmoid_out(go, z.narrow(1, 3 * n, n));
       c = gt.narrow(1, n, n) * c + gt.narrow(1, 0, n) * gg;
-      tr.cells.select(0, t).copy_(c);
-      Tensor tc = tr.tanh_cells.select(0, t);
+      tr.cells.select(0, slot).copy_(c);
+      Tensor tc = tr.tanh_cells.select(0, slot);
       at::tanh_out(tc, c);
       h = go * tc;
       out.select(1, t).copy_(h);
       count(digital_op::activation, 5 * N * n);
     }
-    aux[i] = in.reshape({T * N, R});
+    aux[i] = train ? in.reshape({T * N, R}) : Tensor();
+    if (!train) tr = lstm_trace{};
     return out.reshape({N * T, n});
   }
 
@@ -1028,7 +1033,7 @@ struct model::impl {
             .contiguous();
       }
       case layer_kind::lstm:
-        return lstm_forward(i, x);
+        return lstm_forward(i, x, train);
       case layer_kind::one_hot: {
         const Tensor idx = x.reshape({n}).to(at::kLong);
         const int64_t lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
@@ -1220,13 +1225,22 @@ struct model::impl {
     batch_result r;
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t y = labels[k];
-      if (y >= classes) {
+      if (y >= spec.classes()) {
         throw std::invalid_argument("label " + std::to_string(y) + " of sample " +
                                     std::to_string(k) + " in the batch is not below the " +
-                                    std::to_string(classes) + " outputs of the network");
+                                    std::to_string(spec.classes()) + " classes of the network");
       }
       const float* zk = zp + k * classes;
       float* gk = gp + k * classes;
+      if (kind == layer_kind::sigmoid_cross_entropy) {
+        // One logit: p = sigmoid(z), loss -y log p - (1 - y) log(1 - p) =
+        // softplus(z) - y z (stable for any z); class 1 when z > 0.
+        const double z = zk[0];
+        r.correct += (z > 0.0) == (y == 1);
+        r.loss_sum += std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))) - (y == 1 ? z : 0.0);
+        gk[0] = static_cast<float>((1.0 / (1.0 + std::exp(-z)) - (y == 1 ? 1.0 : 0.0)) / n);
+        continue;
+      }
       // The prediction: the first largest output.
       const float* best = std::max_element(zk, zk + classes);
       r.correct += static_cast<std::size_t>(best - zk) == y;
@@ -1258,11 +1272,41 @@ struct model::impl {
     return {r, g};
   }
 
-  Tensor forward_all(const float* x, std::size_t n, bool train) {
+  // Layers before the loss (all of a generator's).
+  std::size_t body() const { return spec.layers.size() - (spec.has_loss() ? 1 : 0); }
+
+  // Through layers [0, upto) (the body unless given).
+  Tensor forward_all(const float* x, std::size_t n, bool train, std::size_t upto = 0) {
     Tensor a = input(x, n);
-    for (std::size_t i = 0; i + 1 < spec.layers.size(); ++i) a = forward(i, a, train);
+    const std::size_t end = upto > 0 ? upto : body();
+    for (std::size_t i = 0; i < end; ++i) a = forward(i, a, train);
     return a;
   }
+
+  // Backward from g = dL/d(output) through every layer of the body; the
+  // first weight layer computes its input's error only when `to_input`.
+  Tensor backward_all(Tensor g, bool to_input) {
+    for (std::size_t i = body(); i-- > 0;) {
+      g = backward(i, g, to_input || i > first_weight);
+      if (i == first_weight && !to_input) break;
+    }
+    return g;
+  }
+
+  // The loss of the network's loss layer on labels (one per step).
+  using loss_fn = std::function<std::pair<batch_result, Tensor>(const Tensor& z)>;
+  loss_fn labelled(const uint8_t* labels) {
+    return [this, labels](const Tensor& z) {
+      if (!spec.has_loss()) {
+        throw std::invalid_argument("network '" + spec.name +
+                                    "' has no loss layer: it trains through another's loss");
+      }
+      return loss(z, labels, static_cast<std::size_t>(z.size(0)));
+    };
+  }
+
+  // One training step on n samples with the loss `lf` on the outputs.
+  batch_result step(const float* x, std::size_t n, double lr, double now_s, const loss_fn& lf);
 };
 
 model::model(const network_spec& net, const network_run_config& cfg, uint64_t seed)
@@ -1280,7 +1324,55 @@ uint64_t model::samples_trained() const {
 
 batch_result model::train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
                                 double now_s) {
+  return p_->step(x, n, lr, now_s, p_->labelled(labels));
+}
+
+batch_result model::train_batch(const float* x, std::size_t n, double lr, double now_s,
+                                const loss_function& loss) {
   impl& m = *p_;
+  return m.step(x, n, lr, now_s, [&loss](const Tensor& z) {
+    const Tensor zc = z.contiguous();
+    Tensor g = at::empty_like(zc);
+    const batch_result r =
+        loss(zc.data_ptr<float>(), static_cast<std::size_t>(zc.size(0)), g.data_ptr<float>());
+    return std::make_pair(r, g);
+  });
+}
+
+batch_result model::input_gradient(const float* x, const uint8_t* labels, std::size_t n,
+                                   float* gx) {
+  impl& m = *p_;
+  at::NoGradGuard no_grad;
+  const std::size_t rows = n * m.steps;
+  m.begin(step_stage::forward);
+  const Tensor z = m.forward_all(x, rows, true);
+  m.end(step_stage::forward);
+  m.begin(step_stage::backward);
+  auto [res, g] = m.labelled(labels)(z);
+  m.count(digital_op::error, g.numel());
+  const Tensor gi = m.backward_all(g, true).contiguous();
+  std::copy(gi.data_ptr<float>(), gi.data_ptr<float>() + gi.numel(), gx);
+  m.end(step_stage::backward);
+  return res;
+}
+
+std::vector<float> model::outputs(const float* x, std::size_t n, std::size_t layers) {
+  impl& m = *p_;
+  if (layers > m.body()) {
+    throw std::invalid_argument("outputs: " + std::to_string(layers) + " layers of network '" +
+                                m.spec.name + "', which has " + std::to_string(m.body()) +
+                                " before its loss");
+  }
+  at::NoGradGuard no_grad;
+  m.begin(step_stage::forward);
+  const Tensor z = m.forward_all(x, n * m.steps, false, layers);
+  m.end(step_stage::forward);
+  return to_vector(z);
+}
+
+batch_result model::impl::step(const float* x, std::size_t n, double lr, double now_s,
+                               const loss_fn& lf) {
+  impl& m = *this;
   at::NoGradGuard no_grad;
   bool synced = false;
   for (const auto& w : m.wl) {
@@ -1292,14 +1384,10 @@ batch_result model::train_batch(const float* x, const uint8_t* labels, std::size
   const Tensor z = m.forward_all(x, rows, true);
   m.end(step_stage::forward);
   m.begin(step_stage::backward);
-  auto [res, g] = m.loss(z, labels, rows);
+  auto [res, g] = lf(z);
   m.count(digital_op::error, g.numel());
   // Backward through every layer; the first weight layer needs no input error.
-  const std::size_t first_weight = m.first_weight;
-  for (std::size_t i = m.spec.layers.size() - 1; i-- > 0;) {
-    g = m.backward(i, g, i > first_weight);
-    if (i == first_weight) break;
-  }
+  m.backward_all(g, false);
   m.end(step_stage::backward);
   m.begin(step_stage::update);
   // SGD with gradient clipping, momentum and weight decay in the digital
@@ -1370,7 +1458,7 @@ batch_result model::evaluate(const float* x, const uint8_t* labels, std::size_t 
   const std::size_t rows = n * p_->steps;
   const Tensor z = p_->forward_all(x, rows, false);
   p_->end(step_stage::forward);
-  return p_->loss(z, labels, rows).first;
+  return p_->labelled(labels)(z).first;
 }
 
 std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
@@ -1381,7 +1469,7 @@ std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
   observe(nullptr);
   std::vector<layer_activity> out;
   Tensor a = m.input(x, n * m.steps);
-  for (std::size_t i = 0; i + 1 < m.spec.layers.size(); ++i) {
+  for (std::size_t i = 0; i < m.body(); ++i) {
     a = m.forward(i, a, false);
     const layer_spec& l = m.spec.layers[i];
     layer_activity s;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -134,6 +135,21 @@ class model {
   // pass before the update.
   batch_result train_batch(const float* x, const uint8_t* labels, std::size_t n, double lr,
                            double now_s = 0.0);
+  // The loss as a function of the network's outputs instead of its loss
+  // layer (a GAN's generator trains through its discriminator): z [rows,
+  // outputs] in, dL/dz of the loss to minimise out in g (same shape), the
+  // summed loss returned.
+  using loss_function = std::function<batch_result(const float* z, std::size_t rows, float* g)>;
+  // One SGD step as above, with that loss.
+  batch_result train_batch(const float* x, std::size_t n, double lr, double now_s,
+                           const loss_function& loss);
+  // The error at the network's input: forward (dropout active), the loss on
+  // labels, backward through every layer to dL/dx (n * input size values,
+  // the batch-mean loss), no update. Returns the forward pass's loss.
+  batch_result input_gradient(const float* x, const uint8_t* labels, std::size_t n, float* gx);
+  // What the first `layers` layers put out on n samples (dropout off;
+  // 0: every layer before the loss), sample-major.
+  std::vector<float> outputs(const float* x, std::size_t n, std::size_t layers = 0);
   // Before the first batch of epoch e (1-based): single_ref weight scale.
   void begin_epoch(int epoch);
   // Re-reads every device's drift at now_s (inference after training).

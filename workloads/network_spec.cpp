@@ -34,6 +34,7 @@ const std::vector<kind_info>& kinds() {
       {layer_kind::mse, "mse", {}},
       {layer_kind::l2svm, "l2svm", {}},
       {layer_kind::cross_entropy, "cross_entropy", {}},
+      {layer_kind::sigmoid_cross_entropy, "sigmoid_cross_entropy", {}},
   };
   return k;
 }
@@ -95,7 +96,8 @@ bool is_weight_layer(layer_kind k) {
 }
 
 bool is_loss(layer_kind k) {
-  return k == layer_kind::mse || k == layer_kind::l2svm || k == layer_kind::cross_entropy;
+  return k == layer_kind::mse || k == layer_kind::l2svm || k == layer_kind::cross_entropy ||
+         k == layer_kind::sigmoid_cross_entropy;
 }
 
 std::string tensor_shape::str() const {
@@ -142,7 +144,7 @@ std::vector<std::size_t> network_spec::weight_layers() const {
   return out;
 }
 
-network_spec parse_network(const nlohmann::json& j, const std::string& source) {
+network_spec parse_network(const nlohmann::json& j, const std::string& source, bool generator) {
   const checker ck(source);
   if (!j.is_object()) ck.fail("a network is a JSON object with \"input\" and \"layers\"");
   for (const auto& [key, v] : j.items()) {
@@ -228,9 +230,15 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
       if (!lj["bias"].is_boolean()) ck.fail(where("bias") + " must be true or false");
       l.bias = lj["bias"].get<bool>();
     }
-    if (i + 1 == layers.size() && !is_loss(l.kind)) {
+    if (generator && is_loss(l.kind)) {
       ck.fail_layer(i, name,
-                    "the last layer must be a loss (mse, l2svm, cross_entropy), not " + kind);
+                    "a generator has no loss of its own (its loss is the discriminator's)");
+    }
+    if (!generator && i + 1 == layers.size() && !is_loss(l.kind)) {
+      ck.fail_layer(
+          i, name,
+          "the last layer must be a loss (mse, l2svm, cross_entropy, sigmoid_cross_entropy), not " +
+              kind);
     }
     if (i + 1 < layers.size() && is_loss(l.kind)) {
       ck.fail_layer(i, name, "a loss must be the last layer");
@@ -326,6 +334,14 @@ network_spec parse_network(const nlohmann::json& j, const std::string& source) {
               std::string(kind) + " needs a flat input (one value per class), got " + cur.str());
         }
         if (cur.c < 2) ck.fail_layer(i, name, "a loss needs at least 2 classes, got " + cur.str());
+        l.out = cur;
+        break;
+      case layer_kind::sigmoid_cross_entropy:
+        if (!(cur.flat && cur.c == 1)) {
+          ck.fail_layer(
+              i, name,
+              "sigmoid_cross_entropy needs one output (the logit of class 1), got " + cur.str());
+        }
         l.out = cur;
         break;
       default:  // activations
@@ -444,18 +460,114 @@ nlohmann::json builtin_json(const std::string& name) {
     layers.push_back({{"kind", "cross_entropy"}, {"name", "loss"}});
     return {{"name", name}, {"input", {1}}, {"layers", layers}};
   }
+  if (name == "cnn-mnist") {
+    // A small classifier of 28 x 28 digits; its 128 fc1 features (after
+    // the ReLU) are what the Frechet distance of a GAN compares.
+    json layers = json::array();
+    for (int block = 1; block <= 2; ++block) {
+      const std::string c = "conv" + std::to_string(block);
+      layers.push_back({{"kind", "conv2d"}, {"name", c}, {"filters", 16 << block}, {"kernel", 3}});
+      layers.push_back({{"kind", "relu"}, {"name", c + "_relu"}});
+      layers.push_back(
+          {{"kind", "maxpool"}, {"name", "pool" + std::to_string(block)}, {"size", 2}});
+    }
+    layers.push_back({{"kind", "flatten"}, {"name", "flatten"}});
+    layers.push_back({{"kind", "dense"}, {"name", "fc1"}, {"units", 128}});
+    layers.push_back({{"kind", "relu"}, {"name", "fc1_relu"}});
+    layers.push_back({{"kind", "dropout"}, {"name", "fc1_drop"}, {"rate", 0.25}});
+    layers.push_back({{"kind", "dense"}, {"name", "fc2"}, {"units", 10}});
+    layers.push_back({{"kind", "cross_entropy"}, {"name", "loss"}});
+    return {{"name", name}, {"input", {1, 28, 28}}, {"layers", layers}};
+  }
+  if (name == "gan-mnist") {
+    // Goodfellow et al. 2014's MNIST GAN, the paper's reading (Fig. 4g):
+    // about 3.7 M parameters.
+    json g = json::array();
+    for (int k = 1; k <= 2; ++k) {
+      const std::string h = "g_hidden" + std::to_string(k);
+      g.push_back({{"kind", "dense"}, {"name", h}, {"units", 1200}});
+      g.push_back({{"kind", "relu"}, {"name", h + "_relu"}});
+    }
+    g.push_back({{"kind", "dense"}, {"name", "g_out"}, {"units", 784}});
+    g.push_back({{"kind", "sigmoid"}, {"name", "g_out_sigmoid"}});
+    json d = json::array();
+    const double drop[] = {0.2, 0.3};
+    for (int k = 1; k <= 2; ++k) {
+      const std::string h = "d_hidden" + std::to_string(k);
+      d.push_back({{"kind", "dense"}, {"name", h}, {"units", 1200}});
+      d.push_back({{"kind", "maxout"}, {"name", h + "_maxout"}, {"pieces", 5}});
+      d.push_back({{"kind", "dropout"}, {"name", h + "_drop"}, {"rate", drop[k - 1]}});
+    }
+    d.push_back({{"kind", "dense"}, {"name", "d_out"}, {"units", 1}});
+    d.push_back({{"kind", "sigmoid_cross_entropy"}, {"name", "loss"}});
+    return {{"name", name},
+            {"noise", 100},
+            {"generator", {{"name", "generator"}, {"input", {100}}, {"layers", g}}},
+            {"discriminator", {{"name", "discriminator"}, {"input", {784}}, {"layers", d}}}};
+  }
   return nullptr;
 }
 
 }  // namespace
 
 std::vector<std::string> builtin_network_names() {
-  return {"mlp-paper", "mlp-table1", "cnn-cifar10", "lstm-ptb"};
+  return {"mlp-paper", "mlp-table1", "cnn-cifar10", "lstm-ptb", "cnn-mnist", "gan-mnist"};
 }
 
-network_spec load_network(const std::string& name_or_file) {
-  const nlohmann::json b = builtin_json(name_or_file);
-  if (!b.is_null()) return parse_network(b, "built-in " + name_or_file);
+bool describes_gan(const nlohmann::json& j) {
+  return j.is_object() && j.contains("generator");
+}
+
+gan_spec parse_gan(const nlohmann::json& j, const std::string& source) {
+  const checker ck(source);
+  for (const auto& [key, v] : j.items()) {
+    if (key != "name" && key != "noise" && key != "generator" && key != "discriminator") {
+      ck.fail("unknown key '" + key + "' (a GAN has name, noise, generator, discriminator)");
+    }
+  }
+  gan_spec g;
+  if (j.contains("name")) {
+    if (!j["name"].is_string()) ck.fail("name must be a string");
+    g.name = j["name"].get<std::string>();
+  }
+  if (!j.contains("noise")) ck.fail("missing \"noise\": the generator's input values");
+  g.noise = ck.positive(j["noise"], "noise", k_max_dim);
+  if (!j.contains("discriminator")) ck.fail("missing \"discriminator\"");
+  g.generator = parse_network(j["generator"], source + ": generator", true);
+  g.discriminator = parse_network(j["discriminator"], source + ": discriminator");
+  const tensor_shape& gi = g.generator.input;
+  if (!(gi.flat && gi.c == g.noise)) {
+    ck.fail("generator: input " + gi.str() + " must be [noise] = [" + std::to_string(g.noise) +
+            "]");
+  }
+  if (g.discriminator.layers.back().kind != layer_kind::sigmoid_cross_entropy) {
+    ck.fail(
+        "discriminator: the last layer must be sigmoid_cross_entropy (real or generated), "
+        "not " +
+        std::string(layer_kind_name(g.discriminator.layers.back().kind)));
+  }
+  if (g.generator.recurrent() || g.discriminator.recurrent()) {
+    ck.fail("the generator and discriminator are feed-forward (no lstm layer)");
+  }
+  const tensor_shape& out = g.generator.output();
+  const tensor_shape& din = g.discriminator.input;
+  if (out.size() != din.size() || (!din.flat && !(out == din))) {
+    ck.fail("generator: its output " + out.str() + " does not fit the discriminator's input " +
+            din.str());
+  }
+  return g;
+}
+
+nlohmann::json to_json(const gan_spec& g) {
+  return {{"name", g.name},
+          {"noise", g.noise},
+          {"generator", to_json(g.generator)},
+          {"discriminator", to_json(g.discriminator)}};
+}
+
+nlohmann::json load_description(const std::string& name_or_file) {
+  nlohmann::json b = builtin_json(name_or_file);
+  if (!b.is_null()) return b;
   std::ifstream f(name_or_file);
   if (!f) {
     std::string names;
@@ -471,7 +583,34 @@ network_spec load_network(const std::string& name_or_file) {
   } catch (const nlohmann::json::exception& e) {
     throw network_error(name_or_file + ": not valid JSON: " + e.what());
   }
-  return parse_network(j, name_or_file);
+  return j;
+}
+
+namespace {
+
+std::string description_source(const std::string& name_or_file) {
+  return builtin_json(name_or_file).is_null() ? name_or_file : "built-in " + name_or_file;
+}
+
+}  // namespace
+
+network_spec load_network(const std::string& name_or_file) {
+  const nlohmann::json j = load_description(name_or_file);
+  if (describes_gan(j)) {
+    throw network_error(description_source(name_or_file) +
+                        ": a GAN (generator and discriminator), not one network; "
+                        "`mcasim train --network` trains it, `mcasim network show` prints it");
+  }
+  return parse_network(j, description_source(name_or_file));
+}
+
+gan_spec load_gan(const std::string& name_or_file) {
+  const nlohmann::json j = load_description(name_or_file);
+  if (!describes_gan(j)) {
+    throw network_error(description_source(name_or_file) +
+                        ": not a GAN (a GAN has \"generator\" and \"discriminator\")");
+  }
+  return parse_gan(j, description_source(name_or_file));
 }
 
 std::string network_summary(const network_spec& n) {

@@ -16,7 +16,10 @@
 // maxpool has a size x size window and stride size. Bias, when on, is one
 // more input row of the weight matrix (the paper's extra input fixed at 1).
 // The last layer, and only it, is a loss: mse (on whatever precedes it),
-// l2svm (targets +-1 on linear outputs) or cross_entropy (softmax included).
+// l2svm (targets +-1 on linear outputs), cross_entropy (softmax included)
+// or sigmoid_cross_entropy (one output, the logistic sigmoid included;
+// labels 0 and 1). A GAN's generator has no loss of its own: its loss is
+// its discriminator's.
 //
 // Sequences: a network with an lstm layer is recurrent. Its samples are
 // sequences of steps (training.bptt of them); every layer but the lstm sees
@@ -56,6 +59,7 @@ enum class layer_kind {
   mse,
   l2svm,
   cross_entropy,
+  sigmoid_cross_entropy,
 };
 
 const char* layer_kind_name(layer_kind k);
@@ -101,7 +105,14 @@ struct network_spec {
   std::string name;
   tensor_shape input;
   std::vector<layer_spec> layers;  // the last one is the loss
-  std::size_t classes() const { return layers.back().in.size(); }
+  // Classes of the labels (sigmoid_cross_entropy: 2 on its one output).
+  std::size_t classes() const {
+    return layers.back().kind == layer_kind::sigmoid_cross_entropy ? 2 : layers.back().in.size();
+  }
+  // The last layer is a loss (every network but a GAN's generator).
+  bool has_loss() const { return is_loss(layers.back().kind); }
+  // What the network puts out: the input of its loss, or its last layer's output.
+  const tensor_shape& output() const { return has_loss() ? layers.back().in : layers.back().out; }
   // Has an lstm layer: samples are sequences of steps.
   bool recurrent() const;
   // Steps per sample: `bptt` (training.bptt) for a recurrent network, else 1.
@@ -112,18 +123,45 @@ struct network_spec {
 };
 
 // Checks a description and derives every shape; `source` names it in
-// messages (a file path or "built-in NAME"). Throws network_error.
-network_spec parse_network(const nlohmann::json& j, const std::string& source);
+// messages (a file path or "built-in NAME"). A generator (`generator`) has
+// no loss layer; every other network ends with one. Throws network_error.
+network_spec parse_network(const nlohmann::json& j, const std::string& source,
+                           bool generator = false);
 // The JSON a file would hold (parse_network(to_json(n)) gives n back).
 nlohmann::json to_json(const network_spec& n);
 
+// A generative adversarial network: a generator from `noise` values
+// (uniform in [-1, 1]) to samples, and a discriminator from samples to one
+// output whose loss is sigmoid_cross_entropy (1: real, 0: generated).
+//
+//   {"name": "gan-mnist", "noise": 100,
+//    "generator": {"input": [100], "layers": [...]},
+//    "discriminator": {"input": [784], "layers": [..., {"kind": "sigmoid_cross_entropy"}]}}
+struct gan_spec {
+  std::string name;
+  std::size_t noise = 0;
+  network_spec generator, discriminator;
+  std::size_t parameters() const { return generator.parameters() + discriminator.parameters(); }
+};
+// A description with a "generator" is a GAN.
+bool describes_gan(const nlohmann::json& j);
+gan_spec parse_gan(const nlohmann::json& j, const std::string& source);
+nlohmann::json to_json(const gan_spec& g);
+
 // Built-ins: mlp-paper (784-250-10 sigmoid, MSE; paper Methods), mlp-table1
 // (784-250-10 ReLU, L2-SVM; Table I), cnn-cifar10 (paper Fig. 4a), lstm-ptb
-// (paper Fig. 4d: one-hot 50 characters, 2 x LSTM 512, dense 50, softmax).
+// (paper Fig. 4d: one-hot 50 characters, 2 x LSTM 512, dense 50, softmax),
+// cnn-mnist (a small MNIST classifier, the Frechet distance's features) and
+// the GAN gan-mnist (paper Fig. 4g: noise 100, generator 1200-1200 ReLU ->
+// 784 sigmoid; discriminator maxout 240x5 - 240x5 with dropout 0.2 / 0.3 ->
+// 1 sigmoid).
 std::vector<std::string> builtin_network_names();
-// A built-in name, or else a JSON file; throws network_error naming both
-// possibilities when neither fits.
+// The JSON of a built-in name, or else of a JSON file; throws network_error
+// naming both possibilities when neither fits.
+nlohmann::json load_description(const std::string& name_or_file);
+// load_description, checked as one network (a GAN is refused) or a GAN.
 network_spec load_network(const std::string& name_or_file);
+gan_spec load_gan(const std::string& name_or_file);
 
 // A table of the layers: index, name, kind, output shape, parameters.
 std::string network_summary(const network_spec& n);

@@ -7,6 +7,7 @@
 
 #include "workloads/config_json.h"
 #include "workloads/model.h"
+#include "workloads/trained_network.h"
 
 namespace mcasim {
 
@@ -248,7 +249,20 @@ nlohmann::json run_network(const network_spec& net, const network_run_config& cf
   setup.image_period_s = cfg.image_period_s;
   setup.valid = valid != nullptr && valid->size() > 0 ? valid : nullptr;
   setup.bits_per_symbol = bits_per_symbol;
-  return train_loop(machine, setup, train, test, opt);
+  nlohmann::json doc = train_loop(machine, setup, train, test, opt);
+  if (doc.value("status", std::string()) == "complete") {
+    // The trained network, e.g. a classifier whose features a GAN's
+    // Frechet distance compares.
+    const nlohmann::json& last = doc["epochs"].back();
+    write_trained_network(opt.out_dir + "/network.bin", machine.get(),
+                          {{"numerics", numerics_name(cfg.numerics)},
+                           {"seed", opt.seed},
+                           {"epochs", last["epoch"]},
+                           {"source", opt.source},
+                           {"test_accuracy", last["test_accuracy"]},
+                           {"max_test_accuracy", doc["max_test_accuracy"]}});
+  }
+  return doc;
 }
 
 }  // namespace

@@ -56,6 +56,16 @@ class trainable {
   virtual nlohmann::json activity(const float* /*x*/, std::size_t /*n*/) {
     return nlohmann::json::array();
   }
+  // Decisions per sample that step_result counts (a GAN's discriminator
+  // judges every real sample and as many generated ones: 2).
+  virtual std::size_t decisions() const { return 1; }
+  // After the evaluations of epoch e: the machine's own entries of the
+  // epoch's metrics `e` (which holds the loop's), files in out_dir; returns
+  // text for the epoch's progress line.
+  virtual std::string epoch_report(nlohmann::json& /*e*/, int /*epoch*/,
+                                   const std::string& /*out_dir*/) {
+    return {};
+  }
   // The crossbar whose synapses are traced (Fig. 3b), if any.
   virtual crossbar* traced_array() { return nullptr; }
   virtual void save(state_writer& w) const = 0;

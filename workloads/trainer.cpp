@@ -230,7 +230,7 @@ eval_result evaluate(trainable& m, const dataset& ds, std::size_t batch, double 
   }
   eval_result e;
   if (ds.size() > 0) {
-    const auto labels = static_cast<double>(ds.labels.size());
+    const auto labels = static_cast<double>(ds.labels.size() * m.decisions());
     e.accuracy = static_cast<double>(correct) / labels;
     e.loss = loss / labels;
   }
@@ -553,7 +553,7 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
                                        : eval_result{};
     const eval_result te = evaluate(machine, test, opt.eval_batch, st.now_s, &bar,
                                     base + n + (opt.eval_train ? n : 0) + valid_n, stdz);
-    const double labelled = static_cast<double>(n * targets);
+    const double labelled = static_cast<double>(n * targets * machine.decisions());
     const double online_acc = static_cast<double>(st.online_correct) / labelled;
     const double train_acc = opt.eval_train ? tr.accuracy : online_acc;
     st.best_test = std::max(st.best_test, te.accuracy);
@@ -607,6 +607,7 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
     }
     e["weight_updates"] = updates;
     e["refreshed_cells"] = refreshed;
+    const std::string own = machine.epoch_report(e, epoch, opt.out_dir);
     st.before = after;
     doc["epochs"].push_back(e);
     bar.finish();
@@ -618,9 +619,9 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
                     bits(opt.eval_train ? tr.loss : st.online_loss / labelled),
                     opt.eval_train ? "" : " (online)", bits(va.loss), bits(te.loss));
     }
-    std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s  updates %llu  %.0f samples/s\n",
+    std::printf("[%s] epoch %d/%d  train %s  test %.2f%%%s%s  updates %llu  %.0f samples/s\n",
                 label.c_str(), epoch, opt.epochs, train_txt, 100.0 * te.accuracy, loss_txt,
-                static_cast<unsigned long long>(updates), n / wall);
+                own.c_str(), static_cast<unsigned long long>(updates), n / wall);
     std::fflush(stdout);
     doc["max_test_accuracy"] = st.best_test;
     doc["max_train_accuracy"] = st.best_train;
