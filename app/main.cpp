@@ -385,8 +385,11 @@ int sc_main(int argc, char** argv) {
       std::printf("[%s] trained (no --fd-classifier: no Frechet distance)", gan.name.c_str());
     }
     if (doc.contains("diverged_at_epoch")) {
-      std::printf("; diverged at epoch %d (the discriminator wins)",
+      std::printf("; diverged from epoch %d on (the discriminator wins to the end)",
                   doc["diverged_at_epoch"].get<int>());
+    } else if (!doc["discriminator_won_epochs"].empty()) {
+      std::printf("; the discriminator won %zu epoch(s) and the generator recovered",
+                  doc["discriminator_won_epochs"].size());
     }
     std::printf("; results in %s\n", opt.out_dir.c_str());
     return 0;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -451,5 +452,26 @@ TEST(GanTrainingErrors, DataOrClassifierThatDoNotFitAreRefused) {
   }
 }
 
+
+TEST(GanVerdict, DivergedOnlyWhenTheDiscriminatorWinsToTheEnd) {
+  const auto doc_of = [](std::initializer_list<bool> wins) {
+    json doc;
+    doc["epochs"] = json::array();
+    int epoch = 1;
+    for (const bool w : wins)
+      doc["epochs"].push_back({{"epoch", epoch++}, {"discriminator_wins", w}});
+    gan_verdict(doc);
+    return doc;
+  };
+  json d = doc_of({true, false, true, true, false});
+  EXPECT_EQ(d["discriminator_won_epochs"], json({1, 3, 4}));
+  EXPECT_FALSE(d.contains("diverged_at_epoch"));
+  d = doc_of({false, true, false, true, true});
+  EXPECT_EQ(d["discriminator_won_epochs"], json({2, 4, 5}));
+  EXPECT_EQ(d["diverged_at_epoch"], 4);
+  d = doc_of({false, false});
+  EXPECT_TRUE(d["discriminator_won_epochs"].empty());
+  EXPECT_FALSE(d.contains("diverged_at_epoch"));
+}
 }  // namespace
 }  // namespace mcasim

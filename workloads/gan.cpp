@@ -175,7 +175,7 @@ class gan_machine : public trainable {
     }
     const bool wins = e.value("test_accuracy", 0.0) >= 0.99 && g_loss > std::log(100.0);
     e["discriminator_wins"] = wins;
-    if (wins) out += "  (diverged: D wins)";
+    if (wins) out += "  (D wins)";
     return out;
   }
 
@@ -257,6 +257,27 @@ class gan_machine : public trainable {
 
 }  // namespace
 
+std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_run_config& cfg,
+                                            uint64_t seed, const dataset& test,
+                                            const gan_options& g) {
+  return std::make_unique<gan_machine>(gan, cfg, seed, test, g);
+}
+
+void gan_verdict(nlohmann::json& doc) {
+  nlohmann::json won = nlohmann::json::array();
+  int streak_from = 0;
+  for (const auto& e : doc["epochs"]) {
+    if (e.value("discriminator_wins", false)) {
+      won.push_back(e["epoch"]);
+      if (streak_from == 0) streak_from = e["epoch"].get<int>();
+    } else {
+      streak_from = 0;
+    }
+  }
+  doc["discriminator_won_epochs"] = won;
+  if (streak_from != 0) doc["diverged_at_epoch"] = streak_from;
+}
+
 nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& cfg,
                                 const split_dataset& data, const gan_options& g,
                                 const train_options& opt) {
@@ -296,13 +317,7 @@ nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& c
   setup.image_period_s = cfg.image_period_s;
   nlohmann::json doc = train_loop(machine, setup, data.train, data.test, opt);
   if (doc.value("status", std::string()) != "complete") return doc;
-  // The run's verdict.
-  for (const auto& e : doc["epochs"]) {
-    if (e.value("discriminator_wins", false)) {
-      doc["diverged_at_epoch"] = e["epoch"];
-      break;
-    }
-  }
+  gan_verdict(doc);
   for (const auto& e : doc["epochs"]) {
     if (e.contains("frechet_distance")) {
       const double fd = e["frechet_distance"].get<double>();

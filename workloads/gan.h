@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +34,7 @@
 #include "workloads/datasets.h"
 #include "workloads/network_spec.h"
 #include "workloads/numerics.h"
+#include "workloads/trainable.h"
 #include "workloads/trainer.h"
 
 namespace mcasim {
@@ -41,6 +44,23 @@ struct gan_options {
   std::size_t fd_samples = 10000;  // test images (and generated samples) of the FD
   std::size_t grid = 100;          // samples in the picture of every epoch (10 per row)
 };
+
+// The two networks as one trainable machine: train_batch(x, labels
+// (ignored), n, ...) is one discriminator step and one generator step on n
+// real samples; evaluate() is the discriminator's on n real samples and n
+// generated. `test` gives the Frechet distance's real samples and the
+// pictures' height and width.
+std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_run_config& cfg,
+                                            uint64_t seed, const dataset& test,
+                                            const gan_options& g);
+
+// A run's verdict from its epochs' discriminator_wins (the discriminator
+// classifies >= 99 % of the test images and generated samples right and the
+// generator's loss is above ln 100): discriminator_won_epochs lists them; the
+// run diverged (D loss towards 0, G loss growing) when the discriminator won
+// every epoch from some epoch to the last, and diverged_at_epoch is the
+// first of those.
+void gan_verdict(nlohmann::json& doc);
 
 // Throws std::invalid_argument when the data do not fit the discriminator.
 nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& cfg,

@@ -22,6 +22,7 @@ namespace mcasim {
 
 void write_trained_network(const std::string& path, const model& m, const nlohmann::json& meta);
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's special members
 struct trained_network {
   std::string path;
   network_spec net;

@@ -23,6 +23,12 @@
 //    lstm-ptb (training.bptt 100, clip_norm 5, plain SGD lr 1, 2 threads).
 //    Every LSTM iteration is a batch of 32 sequences of 100 random symbols
 //    (fixed seed); items/s = characters per wall-clock second.
+//  - BM_gan_libtorch: one iteration of gan-mnist in plain torch::nn modules
+//    (a discriminator step on 100 real and 100 generated images, a generator
+//    step through the discriminator; SGD lr 0.1, momentum 0.5), 2 threads.
+//  - BM_gan_engine/<numerics>: the same iteration of the built-in gan-mnist
+//    through the engine (make_gan_machine); items/s = real images per
+//    wall-clock second (an epoch of the paper's run is 50,000).
 //
 // Times are wall clock (UseRealTime): libtorch runs on 2 threads.
 //
@@ -38,6 +44,7 @@
 
 #include "models/rng.h"
 #include "tests/bench/bench_data.h"
+#include "workloads/gan.h"
 #include "workloads/model.h"
 #include "workloads/network_spec.h"
 #include "workloads/numerics.h"
@@ -202,6 +209,105 @@ void BM_lstm_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
               k_lstm_sequences * k_lstm_steps);
 }
 
+// ---- gan-mnist ----------------------------------------------------------------
+
+constexpr std::size_t k_gan_batch = 100, k_noise = 100, k_pixels = 784;
+
+// 100 random "images" (fixed seed): the speed does not depend on the pixels.
+const std::vector<float>& random_images() {
+  static const std::vector<float> x = [] {
+    mcasim::rng r(k_seed, 2);
+    std::vector<float> v(k_gan_batch * k_pixels);
+    for (float& p : v) p = static_cast<float>(r.uniform());
+    return v;
+  }();
+  return x;
+}
+
+// gan-mnist in plain torch::nn modules: the same layers, a discriminator
+// step on 100 real and 100 generated images and a generator step through
+// the discriminator, SGD lr 0.1 momentum 0.5 for both.
+struct plain_generator : torch::nn::Module {
+  plain_generator() {
+    l1 = register_module("l1", torch::nn::Linear(k_noise, 1200));
+    l2 = register_module("l2", torch::nn::Linear(1200, 1200));
+    l3 = register_module("l3", torch::nn::Linear(1200, k_pixels));
+  }
+  torch::Tensor forward(const torch::Tensor& z) {
+    return torch::sigmoid(l3->forward(torch::relu(l2->forward(torch::relu(l1->forward(z))))));
+  }
+  torch::nn::Linear l1{nullptr}, l2{nullptr}, l3{nullptr};
+};
+struct plain_discriminator : torch::nn::Module {
+  plain_discriminator() {
+    l1 = register_module("l1", torch::nn::Linear(k_pixels, 1200));
+    l2 = register_module("l2", torch::nn::Linear(240, 1200));
+    l3 = register_module("l3", torch::nn::Linear(240, 1));
+  }
+  static torch::Tensor maxout(const torch::Tensor& x) {
+    return std::get<0>(x.reshape({x.size(0), -1, 5}).max(2));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = torch::dropout(maxout(l1->forward(x)), 0.2, is_training());
+    h = torch::dropout(maxout(l2->forward(h)), 0.3, is_training());
+    return l3->forward(h);  // the logit
+  }
+  torch::nn::Linear l1{nullptr}, l2{nullptr}, l3{nullptr};
+};
+
+void BM_gan_libtorch(benchmark::State& state) {
+  at::set_num_threads(k_threads);
+  torch::manual_seed(k_seed);
+  const auto n = static_cast<int64_t>(k_gan_batch);
+  const torch::Tensor real =
+      torch::from_blob(const_cast<float*>(random_images().data()), {n, int64_t{k_pixels}});
+  plain_generator g;
+  plain_discriminator d;
+  g.train();
+  d.train();
+  torch::optim::SGD og(g.parameters(), torch::optim::SGDOptions(0.1).momentum(0.5));
+  torch::optim::SGD od(d.parameters(), torch::optim::SGDOptions(0.1).momentum(0.5));
+  const torch::Tensor labels = torch::cat({torch::ones({n, 1}), torch::zeros({n, 1})});
+  for (auto _ : state) {
+    od.zero_grad();
+    const torch::Tensor fake = g.forward(torch::rand({n, int64_t{k_noise}}) * 2 - 1).detach();
+    torch::binary_cross_entropy_with_logits(d.forward(torch::cat({real, fake})), labels).backward();
+    od.step();
+    og.zero_grad();
+    const torch::Tensor out = d.forward(g.forward(torch::rand({n, int64_t{k_noise}}) * 2 - 1));
+    torch::binary_cross_entropy_with_logits(out, torch::ones({n, 1})).backward();
+    og.step();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_gan_batch));
+}
+
+// The built-in gan-mnist through the engine (configs/gan-mnist.json's
+// hyper-parameters): one discriminator and one generator step per batch.
+void BM_gan_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+  mcasim::network_run_config cfg;
+  cfg.numerics = numerics;
+  cfg.batch = k_gan_batch;
+  cfg.learning_rate = 0.1;
+  cfg.momentum = 0.5;
+  cfg.threads = k_threads;
+  mcasim::dataset test;
+  test.pixels = k_pixels;
+  test.height = test.width = 28;
+  test.images = random_images();
+  test.labels.assign(k_gan_batch, 0);
+  const auto machine = mcasim::make_gan_machine(mcasim::load_gan("gan-mnist"), cfg, k_seed, test,
+                                                mcasim::gan_options{});
+  at::set_num_threads(k_threads);
+  uint64_t done = 0;
+  for (auto _ : state) {
+    const double now_s = static_cast<double>(done) * cfg.image_period_s;
+    benchmark::DoNotOptimize(
+        machine->train_batch(test.images.data(), nullptr, k_gan_batch, 0.1, now_s));
+    done += k_gan_batch;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * k_gan_batch));
+}
+
 void BM_mlp_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
   const mcasim::mnist* data = mcasim_bench::require_mnist(state);
   if (!data) return;
@@ -242,6 +348,15 @@ BENCHMARK_CAPTURE(BM_lstm_engine, fp32, mcasim::numerics_kind::fp32)
     ->MinTime(5.0)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_lstm_engine, mca, mcasim::numerics_kind::mca)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
+BENCHMARK(BM_gan_libtorch)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_gan_engine, fp32, mcasim::numerics_kind::fp32)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_gan_engine, mca, mcasim::numerics_kind::mca)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0)
     ->UseRealTime();

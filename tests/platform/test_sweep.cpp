@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -188,6 +189,22 @@ TEST(sweep_spec, the_lstm_dropout_study_steps_the_rate_by_five_hundredths) {
   const run_config rc = apply(base, o);
   EXPECT_EQ(rc.training.clip_norm, 5.0);
   EXPECT_EQ(rc.training.batch, 8u);
+}
+
+// The GAN study of Fig. 4i: batch 1 and 100, SGD with and without
+// momentum, fp32, on the paper's hyper-parameters otherwise.
+TEST(sweep_spec, the_gan_study_crosses_batch_and_momentum) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec s = load_sweep_spec(configs + "gan_batch_momentum_study.json");
+  ASSERT_EQ(s.points.size(), 4u);
+  std::set<std::pair<int, double>> seen;
+  for (const auto& p : s.points) {
+    seen.insert(
+        {p.values.at("training.batch").get<int>(), p.values.at("training.momentum").get<double>()});
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<int, double>>{{1, 0.0}, {1, 0.5}, {100, 0.0}, {100, 0.5}}));
+  EXPECT_EQ(s.base["training"]["learning_rate"], 0.1);
+  EXPECT_EQ(s.base["training"]["layers"]["d_hidden1"]["weight_std"], 0.0029);
 }
 
 // The sweep specifications of configs/ load: the SRAM capacity sweep (5
