@@ -302,12 +302,12 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
 }
 
 void add_training_figures(nlohmann::json& dj, const design_measurement& dm, std::size_t trained,
-                          std::size_t images) {
+                          std::size_t predictions) {
   dj["train_wall_s"] = dm.train_wall_s;
   dj["train_images_per_wall_s"] =
       dm.train_wall_s > 0 ? static_cast<double>(trained) / dm.train_wall_s : 0.0;
   dj["train_accuracy_measured_window"] =
-      static_cast<double>(dm.train_correct) * (1.0 / static_cast<double>(images));
+      static_cast<double>(dm.train_correct) * (1.0 / static_cast<double>(predictions));
 }
 
 namespace {
@@ -315,7 +315,7 @@ namespace {
 // Where a design keeps its weights (digital) or chi (MCA): the SRAM's
 // capacity, what the network needs, and the layers that live in DRAM.
 nlohmann::json memory_json(const network_spec& net, const std::string& design,
-                           const platform_config& pc, std::size_t batch) {
+                           const platform_config& pc, std::size_t batch, std::size_t bptt) {
   const sram_config& s = pc.memory_for(design_numerics(design));
   const std::vector<bool> off = off_chip_layers(net, s.capacity_bits(), s.word_bits);
   const std::vector<std::size_t> wl = net.weight_layers();
@@ -328,7 +328,8 @@ nlohmann::json memory_json(const network_spec& net, const std::string& design,
   }
   // The weight layers' inputs of a batch, kept from the forward pass to
   // the update (the same placement as the design's, place_activations).
-  const activation_placement acts = place_activations(net, design_numerics(design), batch, pc);
+  const activation_placement acts =
+      place_activations(net, design_numerics(design), batch, bptt, pc);
   nlohmann::json where = {{"buffer", nlohmann::json::array()},
                           {"sram", nlohmann::json::array()},
                           {"dram", nlohmann::json::array()}};
@@ -379,7 +380,7 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
                             const overrides& o) {
   // The mapping first: a network the tiles cannot hold is refused before
   // any work.
-  const network_mapping mapping = map_network(net, pc.tiles);
+  const network_mapping mapping = map_network(net, pc.tiles, net.steps(training.bptt));
   ensure_directory(opt.out_dir);
   std::vector<design_run> runs;
   for (const char* name : k_design_names) {
@@ -406,6 +407,8 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
   doc["warmup_images"] = opt.warmup;
   doc["measured_images"] = opt.images;
   doc["batch"] = training.batch;
+  // A recurrent network's sample is a sequence of training.bptt steps.
+  doc["steps_per_sample"] = net.steps(training.bptt);
   doc["threads"] = training.threads;
   doc["wall_s"] = m.wall_s;
   const std::vector<std::size_t> wl = net.weight_layers();
@@ -413,12 +416,13 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
     const std::string& name = runs[d].name;
     nlohmann::json dj = design_report(name, m.designs[d].snap, tech, opt.images);
     dj["numerics"] = numerics_name(runs[d].training.numerics);
-    add_training_figures(dj, m.designs[d], opt.warmup + opt.images, opt.images);
+    add_training_figures(dj, m.designs[d], opt.warmup + opt.images,
+                         opt.images * net.steps(training.bptt));
     for (auto& row : dj["layers"]) {
       const auto k = row["layer"].get<std::size_t>();
       row["layer"] = k < wl.size() ? net.layers[wl[k]].name : std::to_string(k);
     }
-    dj["memory"] = memory_json(net, name, pc, runs[d].training.batch);
+    dj["memory"] = memory_json(net, name, pc, runs[d].training.batch, runs[d].training.bptt);
     doc["designs"][name] = dj;
   }
   doc["mapping"] = mapping_json(mapping);
@@ -441,8 +445,12 @@ std::string estimate_markdown(const nlohmann::json& doc) {
   char buf[256];
   md << "# Energy and time per training sample: " << doc["network"].get<std::string>() << "\n\n";
   md << "Measured over " << doc["measured_images"] << " training samples after "
-     << doc["warmup_images"] << " warm-up samples (batch " << doc["batch"] << "); seed "
-     << doc["seed"] << "; technology " << doc["technology"].get<std::string>() << "; "
+     << doc["warmup_images"] << " warm-up samples (batch " << doc["batch"] << ")";
+  if (doc.value("steps_per_sample", std::size_t{1}) > 1) {
+    md << "; a sample is a sequence of " << doc["steps_per_sample"]
+       << " steps (training.bptt), an input and a prediction per step";
+  }
+  md << "; seed " << doc["seed"] << "; technology " << doc["technology"].get<std::string>() << "; "
      << doc["parameters"] << " parameters.\n\n";
   md << "| design | quantity | forward | backward | weight update | total |\n"
         "|---|---|---|---|---|---|\n";

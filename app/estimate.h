@@ -75,9 +75,10 @@ nlohmann::json design_report(const std::string& name, const design_snapshot& sna
 
 // The training run's figures beside a design's report: its training wall
 // time, samples per wall-clock second over the `trained` samples (warm-up
-// and measured), and its accuracy over the `images` measured ones.
+// and measured), and its accuracy over the `predictions` of the measured
+// ones (a sample's count, a sequence's: one per step).
 void add_training_figures(nlohmann::json& dj, const design_measurement& dm, std::size_t trained,
-                          std::size_t images);
+                          std::size_t predictions);
 
 struct estimate_options {
   std::size_t warmup = 0;

@@ -249,9 +249,9 @@ int sc_main(int argc, char** argv) {
       "energy and time per training sample of any network on the three designs (32-bit "
       "digital, digital mixed precision, MCA), through their platforms");
   es->add_option("--network", est_network,
-                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb) or a JSON file")
+                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | cnn-mnist | lstm-ptb) or a JSON file")
       ->required();
-  es->add_option("--dataset", est_dataset, "mnist | fashion-mnist | cifar10")
+  es->add_option("--dataset", est_dataset, "mnist | fashion-mnist | cifar10 | ptb-char (a sample: a sequence of training.bptt characters)")
       ->check(CLI::IsMember(mcasim::dataset_names()))
       ->capture_default_str();
   es->add_option("--data", est_data, "data set directory (default: the data set's own)");
@@ -425,8 +425,11 @@ int sc_main(int argc, char** argv) {
       }
     } else if (*map) {
       const auto net = mcasim::load_network(map_name);
-      const auto pc = effective("mca").platform;
-      std::fputs(mcasim::mapping_summary(net, mcasim::map_network(net, pc.tiles)).c_str(), stdout);
+      const auto rc = effective("mca");
+      std::fputs(mcasim::mapping_summary(
+                     net, mcasim::map_network(net, rc.platform.tiles, net.steps(rc.training.bptt)))
+                     .c_str(),
+                 stdout);
     } else if (*rp) {
       const int n = mcasim::write_report(report_dir, chartjs);
       std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());

@@ -92,7 +92,7 @@ void design::place_in_memory(sram& memory, const sram_config& cfg) {
 
 void design::place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc) {
   const activation_placement p =
-      place_activations(unit().network().spec(), rc.numerics, rc.batch, pc);
+      place_activations(unit().network().spec(), rc.numerics, rc.batch, rc.bptt, pc);
   uint64_t words = 0;
   for (std::size_t k = 0; k < p.where.size(); ++k) {
     if (p.where[k] == activation_place::sram) words += p.words[k] * rc.batch;
@@ -102,7 +102,7 @@ void design::place_inputs(sram& act_sram, const network_run_config& rc, const pl
 }
 
 activation_placement place_activations(const network_spec& net, numerics_kind n, std::size_t batch,
-                                       const platform_config& pc) {
+                                       std::size_t bptt, const platform_config& pc) {
   activation_placement p;
   p.bits_per_value = n == numerics_kind::fp32 ? 32 : 8;
   const auto bits_per_value = static_cast<uint64_t>(p.bits_per_value);
@@ -110,8 +110,14 @@ activation_placement place_activations(const network_spec& net, numerics_kind n,
   const uint64_t buffer = kib_bits(pc.activation_buffer_kib);
   const uint64_t sram_cap = pc.activation_sram.capacity_bits();
   uint64_t in_buffer = 0, in_sram = 0;
+  const uint64_t steps = net.steps(bptt);
   for (std::size_t i : net.weight_layers()) {
-    const uint64_t values = net.layers[i].in.size();
+    // Per step the layer's input vector (an lstm: h(t-1) and x(t); a conv
+    // layer: its input image, the patches' source).
+    const layer_spec& l = net.layers[i];
+    const uint64_t per_step =
+        l.kind == layer_kind::lstm ? l.rows() - (l.bias ? 1 : 0) : l.in.size();
+    const uint64_t values = per_step * steps;
     const uint64_t words = (values * bits_per_value + 31) / 32;
     const uint64_t bits = words * 32 * batch;
     activation_place where = activation_place::dram;
@@ -256,7 +262,7 @@ std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
 mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
                        const network_run_config& rc, const platform_config& pc, uint64_t seed)
     : design(nm),
-      mapping(map_network(net_spec, pc.tiles)),
+      mapping(map_network(net_spec, pc.tiles, net_spec.steps(rc.bptt))),
       net(make_model(net_spec, on_tiles(rc, pc.tiles), seed)),
       tiles("tile"),
       data_bus("data_bus", pc.bus),
@@ -298,12 +304,6 @@ std::unique_ptr<design> make_design(const std::string& name, const network_spec&
                                     const network_run_config& rc, const platform_config& pc,
                                     uint64_t seed) {
   pc.validate();
-  if (net.recurrent()) {
-    // The unit's batches are single samples with one label each.
-    throw std::invalid_argument("network '" + net.name +
-                                "' is recurrent (lstm): the platform designs run feed-forward "
-                                "networks; train it with mcasim train --network");
-  }
   if (rc.numerics == numerics_kind::mca)
     return std::make_unique<mca_design>(name.c_str(), net, rc, pc, seed);
   return std::make_unique<digital_design>(name.c_str(), net, rc, pc, seed);

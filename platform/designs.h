@@ -124,11 +124,12 @@ class mca_design : public design {
   std::unique_ptr<mca_unit> du;
 };
 
-// Where the weight layers' inputs of a batch of `batch` samples wait for
-// the update (platform_config::activation_buffer_kib) in the design that
-// computes in `n`: 32 bits per input value for fp32, 8 for the others.
+// Where the weight layers' inputs of a batch of `batch` samples (a
+// recurrent network's: sequences of `bptt` steps, an input per step) wait
+// for the update (platform_config::activation_buffer_kib) in the design
+// that computes in `n`: 32 bits per input value for fp32, 8 for the others.
 activation_placement place_activations(const network_spec& net, numerics_kind n, std::size_t batch,
-                                       const platform_config& pc);
+                                       std::size_t bptt, const platform_config& pc);
 
 // Which weight layers of `net` live off chip when their matrices (rows x
 // cols entries of `bits_per_entry` bits) fill an SRAM of `capacity_bits`

@@ -95,9 +95,12 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
     }
     x = batch_x_.data();
   }
-  batch_y_.resize(n);
+  // A sequence has a label per step.
+  const std::size_t t = data.targets;
+  batch_y_.resize(n * t);
   for (std::size_t k = k0; k < k1; ++k) {
-    batch_y_[k - k0] = static_cast<uint8_t>(data.labels[phase.order[k]]);
+    const uint8_t* src = data.label(phase.order[k]);
+    std::copy(src, src + t, batch_y_.begin() + static_cast<std::ptrdiff_t>((k - k0) * t));
   }
   batch_n_ = n;
   training_ = phase.train;

@@ -55,7 +55,8 @@ double network_mapping::utilisation() const {
   return devices == 0 ? 0.0 : static_cast<double>(used) / static_cast<double>(devices);
 }
 
-network_mapping map_network(const network_spec& net, const tile_array_config& tiles) {
+network_mapping map_network(const network_spec& net, const tile_array_config& tiles,
+                            std::size_t steps) {
   tiles.validate();
   network_mapping m;
   m.tiles = tiles;
@@ -67,7 +68,7 @@ network_mapping map_network(const network_spec& net, const tile_array_config& ti
     lm.name = l.name;
     lm.rows = l.rows();
     lm.cols = l.cols();
-    lm.mvms = l.mvms();
+    lm.mvms = l.mvms() * steps;
     lm.tile_rows = tiles.rows > 0 ? tiles.rows : lm.rows;
     lm.tile_cols = tiles.cols > 0 ? tiles.cols : lm.cols;
     lm.row_blocks = ceil_div(lm.rows, lm.tile_rows);

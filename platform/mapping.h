@@ -41,7 +41,7 @@ struct layer_mapping {
   std::size_t rows = 0, cols = 0;              // the layer's matrix
   std::size_t tile_rows = 0, tile_cols = 0;    // the tiles it is on
   std::size_t row_blocks = 0, col_blocks = 0;  // tiles = row_blocks x col_blocks
-  std::size_t mvms = 0;                        // MVMs per sample (conv: patches)
+  std::size_t mvms = 0;  // MVMs per sample (conv: patches; a sequence: per step x steps)
   // Partial sums the digital unit adds per sample: (row_blocks - 1) x cols
   // additions per MVM.
   std::size_t partial_sum_adds = 0;
@@ -60,8 +60,10 @@ struct network_mapping {
 
 // Maps every weight layer in order onto tiles 0, 1, ...; throws
 // std::invalid_argument naming the first layer that does not fit (its index,
-// name, matrix, the tiles it needs and how many are left).
-network_mapping map_network(const network_spec& net, const tile_array_config& tiles);
+// name, matrix, the tiles it needs and how many are left). A sample is
+// `steps` steps (a recurrent network's training.bptt: net.steps(bptt)).
+network_mapping map_network(const network_spec& net, const tile_array_config& tiles,
+                            std::size_t steps = 1);
 
 // The run configuration whose mca layers are on `tiles` (their size
 // becomes mca_numerics::tile_rows, tile_cols): the functional run of a

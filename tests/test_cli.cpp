@@ -367,6 +367,51 @@ TEST(Cli, TrainNetworkInEveryNumerics) {
   EXPECT_NE(diverge.err.find("at epoch 1, batch"), std::string::npos) << diverge.err;
 }
 
+// `estimate` of a character LSTM: a sample is a sequence of training.bptt
+// characters; every design and stage has energy and time, the MCA's lstm
+// tile converts every step's h(t-1), x(t) and bias, and the mapping counts
+// an MVM per step.
+TEST(Cli, EstimateOfAnLstmCountsEveryStepOfTheSequence) {
+  test::temp_dir dir;
+  std::string text;
+  for (int k = 0; k < 60; ++k) text += " a b _ c a \n";
+  std::ofstream(dir.file("ptb.char.train.txt")) << text;
+  std::ofstream(dir.file("ptb.char.valid.txt")) << text.substr(0, 60);
+  std::ofstream(dir.file("ptb.char.test.txt")) << text.substr(0, 60);
+  const std::string net = dir.file("lstm.json");
+  std::ofstream(net) << R"({"name": "lstm-tiny", "input": [1], "layers": [
+      {"kind": "one_hot", "name": "chars", "size": 5}, {"kind": "lstm", "name": "l1", "units": 6},
+      {"kind": "dense", "name": "o", "units": 5}, {"kind": "cross_entropy"}]})";
+  const std::string out = dir.file("est");
+  const run_result r = run_mcasim(
+      dir, "estimate --network '" + net +
+               "' --dataset ptb-char --images 3 --batch 1 --threads 1 --set training.bptt=7 "
+               "--quiet --data '" +
+               dir.path().string() + "' --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/estimate.json"));
+  EXPECT_EQ(doc["steps_per_sample"], 7);
+  for (const char* d : {"digital32", "digital-mp", "mca"}) {
+    const auto& st = doc["designs"][d]["stages"];
+    for (const char* s : {"forward", "backward", "update"}) {
+      EXPECT_GT(st[s]["energy_nj"].get<double>(), 0.0) << d << " " << s;
+      EXPECT_GT(st[s]["time_us"].get<double>(), 0.0) << d << " " << s;
+    }
+    const double acc = doc["designs"][d]["train_accuracy_measured_window"].get<double>();
+    EXPECT_GE(acc, 0.0) << d;
+    EXPECT_LE(acc, 1.0) << d;
+  }
+  double pwm = 0;
+  for (const auto& e : doc["designs"]["mca"]["ledger"]) {
+    if (e["component"] == "mca.tile_0.pwm" && e["stage"] == "forward") {
+      pwm += e["count_per_image"].get<double>();
+    }
+  }
+  EXPECT_DOUBLE_EQ(pwm, 7.0 * (6 + 5 + 1));
+  EXPECT_EQ(doc["mapping"]["layers"][0]["mvms_per_sample"], 7);
+  EXPECT_NE(test::read_text(out + "/estimate.md").find("a sequence of 7 steps"), std::string::npos);
+}
+
 // `estimate` runs a small CNN's training samples through the three designs:
 // every design and stage has energy and time, the totals are the stages'
 // sums, the MCA's first tile converted every patch, and the mapping is

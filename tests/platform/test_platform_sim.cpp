@@ -193,12 +193,12 @@ TEST(platform, activations_beyond_the_buffer_wait_in_sram_then_dram) {
   const experiment_config exp = make_experiment("table1-digital32");
   const network_spec net = perceptron_network(exp.mlp);
   platform_config pc;
-  const activation_placement table1 = place_activations(net, numerics_kind::fp32, 1, pc);
+  const activation_placement table1 = place_activations(net, numerics_kind::fp32, 1, 1, pc);
   EXPECT_EQ(table1.where,
             (std::vector<activation_place>{activation_place::buffer, activation_place::buffer}));
   EXPECT_EQ(table1.words, (std::vector<uint64_t>{784, 250}));
   // 8-bit values pack four to a word.
-  EXPECT_EQ(place_activations(net, numerics_kind::mca, 1, pc).words,
+  EXPECT_EQ(place_activations(net, numerics_kind::mca, 1, 1, pc).words,
             (std::vector<uint64_t>{196, 63}));
   pc.activation_buffer_kib = 0;
   pc.activation_sram.capacity_kib = 1;
@@ -360,6 +360,57 @@ TEST(equivalence, cnn_on_small_mca_tiles_matches_functional_model_bit_for_bit) {
   const action_counters& du = d.unit().counters();
   EXPECT_DOUBLE_EQ(du.count(stage::forward, digital_unit::partial_sum), n * 6 * 10);
   EXPECT_DOUBLE_EQ(du.count(stage::backward, digital_unit::partial_sum), n * 784);
+}
+
+// A character LSTM on the MCA platform: one_hot(3) -> lstm 8 -> dense 3,
+// sequences of 6 steps, the label of a step the symbol two steps back. Each
+// step's MVMs of both weight layers are tile transactions; devices, chi and
+// pulses equal the functional run's bit for bit, and the converters count
+// every step of every sequence.
+TEST(equivalence, lstm_on_the_mca_platform_matches_functional_model_bit_for_bit) {
+  sim_guard();
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [1], "layers": [
+      {"kind": "one_hot", "size": 3}, {"kind": "lstm", "name": "l1", "units": 8},
+      {"kind": "dense", "name": "out", "units": 3}, {"kind": "cross_entropy"}]})"),
+                                         "lstm-small");
+  network_run_config rc = cnn_run("table1-mca");
+  rc.bptt = 6;
+  rc.learning_rate = 0.5;
+  const std::size_t steps = rc.bptt, sequences = 10;
+  dataset train;
+  train.pixels = steps;
+  train.targets = steps;
+  rng r(5, 1);
+  for (std::size_t q = 0; q < sequences * steps; ++q) {
+    train.images.push_back(static_cast<float>(r.below(3)));
+  }
+  for (std::size_t q = 0; q < sequences * steps; ++q) {
+    const std::size_t t = q % steps;
+    train.labels.push_back(static_cast<uint8_t>(train.images[t < 2 ? q : q - 2]));
+  }
+  mca_design d("mca", net, rc, platform_config(), 7);
+  ASSERT_EQ(d.tiles.size(), 2u);
+  EXPECT_EQ(d.mapping.layers[0].mvms, steps);
+  d.unit().set_job(make_job(train, sequences));
+  sc_core::sc_start();
+  model ref(net, rc, 7);
+  for (std::size_t i = 0; i < sequences; i += rc.batch) {
+    const std::size_t n = std::min(rc.batch, sequences - i);
+    ref.train_batch(train.image(i), train.label(i), n, rc.learning_rate, 0.0);
+  }
+  EXPECT_GT(expect_same_devices_and_chi(*d.net, ref, 2), 0u)
+      << "the run must program devices for the comparison to mean anything";
+  const double n = static_cast<double>(sequences * steps);
+  // l1: h(t-1), x(t) and the bias row in, the four gates of 8 units out.
+  EXPECT_DOUBLE_EQ(d.tiles[0].pwm.counters().count(stage::forward, pwm_dac::conversion),
+                   n * (8 + 3 + 1));
+  EXPECT_DOUBLE_EQ(d.tiles[0].adc.counters().count(stage::forward, adc_bank::conversion), n * 32);
+  EXPECT_DOUBLE_EQ(d.tiles[1].pwm.counters().count(stage::forward, pwm_dac::conversion),
+                   n * (8 + 1));
+  EXPECT_DOUBLE_EQ(d.tiles[1].adc.counters().count(stage::forward, adc_bank::conversion), n * 3);
+  // The recurrent errors go back through l1's transposed MVMs.
+  EXPECT_GT(d.tiles[0].adc.counters().count(stage::backward, adc_bank::conversion), 0.0);
+  EXPECT_EQ(d.unit().images_done(), sequences);
 }
 
 // Pipelining the MCA (platform.du_mca.pipelined): the same devices as the
