@@ -1,6 +1,7 @@
 #include "app/report.h"
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -8,6 +9,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
 #include <nlohmann/json.hpp>
 
 #include "util/io.h"
@@ -68,10 +71,24 @@ json axis(const std::string& title, bool log = false) {
   return a;
 }
 
+// A plot (a Chart.js configuration) or, with `html` set, pictures.
 struct figure {
   std::string title, caption;
   json config;
+  std::string html = {};
 };
+
+// RFC 4648 base64 of `bytes` (Boost's iterators over the input padded to
+// whole 3-byte groups; the padding's characters become '=').
+std::string base64(std::string bytes) {
+  namespace it = boost::archive::iterators;
+  using encoder = it::base64_from_binary<it::transform_width<std::string::const_iterator, 6, 8>>;
+  const std::size_t pad = (3 - bytes.size() % 3) % 3;
+  bytes.append(pad, '\0');
+  std::string out(encoder(bytes.cbegin()), encoder(bytes.cend()));
+  out.replace(out.size() - pad, pad, pad, '=');
+  return out;
+}
 
 json chart(const std::string& type, const json& data, const json& scales) {
   json c;
@@ -167,6 +184,128 @@ void table1_figures(const json& doc, std::vector<figure>& figs) {
                   chart("bar", labelled(k_report_stages, parts), stacked_scales("nJ per image"))});
 }
 
+// A line per key of the epochs that have it (none: no line).
+json epoch_lines(const json& doc, const std::vector<std::pair<const char*, const char*>>& keys) {
+  json sets = json::array();
+  int c = 0;
+  for (const auto& [key, label] : keys) {
+    json v = json::array();
+    for (const auto& e : doc["epochs"]) v.push_back(e.contains(key) ? e[key] : json());
+    if (std::any_of(v.begin(), v.end(), [](const json& x) { return !x.is_null(); })) {
+      sets.push_back(dataset(label, v, c));
+    }
+    ++c;
+  }
+  return sets;
+}
+
+// A GAN run: the Frechet distance and both losses per epoch, and the grids
+// of generated samples (samples/epoch_NNN.png, embedded).
+void gan_figures(const std::string& dir, const json& doc, const json& epochs,
+                 std::vector<figure>& figs) {
+  if (!doc.contains("gan")) return;
+  const json fd = epoch_lines(doc, {{"frechet_distance", "Frechet distance"}});
+  if (!fd.empty()) {
+    json ax;
+    ax["x"] = axis("epoch");
+    ax["y"] = axis("Frechet distance");
+    const std::string classifier = doc.contains("fd_classifier") && doc["fd_classifier"].is_object()
+                                       ? doc["fd_classifier"].value("path", std::string())
+                                       : std::string();
+    figs.push_back({"Frechet distance per epoch",
+                    "Paper Fig. 4g: features of generated and real test images from the "
+                    "classifier " +
+                        classifier + "; lower is better.",
+                    chart("line", labelled(epochs, fd), ax)});
+  }
+  json ax;
+  ax["x"] = axis("epoch");
+  ax["y"] = axis("loss (nats)");
+  figs.push_back(
+      {"Generator and discriminator loss per epoch",
+       "Paper Fig. 4i: a run diverges when the discriminator's loss goes to 0 and the "
+       "generator's grows.",
+       chart("line",
+             labelled(epochs, epoch_lines(doc, {{"generator_loss", "generator"},
+                                                {"discriminator_loss", "discriminator"}})),
+             ax)});
+  std::string html = {};
+  for (const auto& e : doc["epochs"]) {
+    if (!e.contains("samples_png")) continue;
+    const std::string file = e["samples_png"].get<std::string>();
+    std::ifstream in(dir + "/" + file, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream png;
+    png << in.rdbuf();
+    html += "<div style=\"display:inline-block;margin:4px;text-align:center\"><img alt=\"" + file +
+            "\" src=\"data:image/png;base64," + base64(png.str()) +
+            "\" style=\"width:140px;image-rendering:pixelated\"><br>epoch " + e["epoch"].dump() +
+            "</div>";
+  }
+  if (!html.empty()) {
+    figs.push_back({"Generated samples per epoch",
+                    "Paper Fig. 4h: the generator's outputs on the same noise every epoch.", json(),
+                    html});
+  }
+}
+
+// A character language model: bits per character per epoch.
+void bpc_figures(const json& doc, const json& epochs, std::vector<figure>& figs) {
+  const json sets = epoch_lines(doc, {{"test_bpc", "test"},
+                                      {"valid_bpc", "validation"},
+                                      {"train_bpc", "train"},
+                                      {"online_train_bpc", "train (online)"}});
+  if (sets.empty()) return;
+  json ax;
+  ax["x"] = axis("epoch");
+  ax["y"] = axis("bits per character");
+  figs.push_back({"Bits per character per epoch", "Paper Fig. 4e; lower is better.",
+                  chart("line", labelled(epochs, sets), ax)});
+}
+
+// mca runs: per weight layer, the mean conductance of its positive and
+// negative devices at the end of every epoch, and the share near saturation.
+void conductance_figures(const json& doc, const json& epochs, std::vector<figure>& figs) {
+  std::vector<std::string> names;
+  std::map<std::string, std::array<json, 3>> series;  // G+ mean, G- mean, high fraction
+  for (const auto& e : doc["epochs"]) {
+    if (!e.contains("activity")) continue;
+    for (const auto& l : e["activity"]) {
+      if (!l.contains("g_pos_mean_us")) continue;
+      const std::string n = l["name"].get<std::string>();
+      if (series.count(n) == 0) names.push_back(n);
+      auto& s = series[n];
+      s[0].push_back(l["g_pos_mean_us"]);
+      s[1].push_back(l["g_neg_mean_us"]);
+      s[2].push_back(100.0 * l["g_high_fraction"].get<double>());
+    }
+  }
+  if (names.empty()) return;
+  json g = json::array(), high = json::array();
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const auto& s = series[names[k]];
+    g.push_back(dataset(names[k] + " G+", s[0], static_cast<int>(k)));
+    json neg = dataset(names[k] + " G-", s[1], static_cast<int>(k));
+    neg["borderDash"] = json::array({4, 3});
+    g.push_back(neg);
+    high.push_back(dataset(names[k], s[2], static_cast<int>(k)));
+  }
+  json ax;
+  ax["x"] = axis("epoch");
+  ax["y"] = axis("mean conductance (uS)");
+  figs.push_back({"Device conductances per weight layer",
+                  "Mean drifted conductance of the positive (solid) and negative (dashed) "
+                  "devices at the end of every epoch.",
+                  chart("line", labelled(epochs, g), ax)});
+  json hx;
+  hx["x"] = axis("epoch");
+  hx["y"] = axis("devices near saturation (%)");
+  figs.push_back({"Devices near saturation per weight layer",
+                  "Share of a layer's devices at or above 0.9 g_max (they take no more SETs "
+                  "until a refresh).",
+                  chart("line", labelled(epochs, high), hx)});
+}
+
 void train_figures(const std::string& dir, const json& doc, std::vector<figure>& figs) {
   json epochs = json::array(), test = json::array(), train = json::array();
   std::vector<json> layer_updates;
@@ -189,17 +328,21 @@ void train_figures(const std::string& dir, const json& doc, std::vector<figure>&
   json acc = json::array({dataset("test", test, 0)});
   if (!train.empty()) acc.push_back(dataset("train", train, 1));
   // Network runs name their network and numerics.
-  const std::string network = doc.contains("network") && doc["network"].is_object()
-                                  ? doc["network"].value("name", std::string("network")) + ", " +
-                                        doc.value("numerics", std::string())
-                                  : std::string("run");
+  const bool gan = doc.contains("gan") && doc["gan"].is_object();
+  const char* const key = gan ? "gan" : "network";
+  const std::string network =
+      doc.contains(key) && doc[key].is_object()
+          ? doc[key].value("name", std::string(key)) + ", " + doc.value("numerics", std::string())
+          : std::string("run");
   const std::string name = doc.value("experiment", doc.value("design", network));
-  const bool paper = !doc.contains("network");
+  const bool paper = !doc.contains("network") && !gan;
   json acc_axes;
   acc_axes["x"] = axis("epoch");
   acc_axes["y"] = axis("accuracy (%)");
   figs.push_back({"Accuracy per epoch (" + name + ")",
-                  paper ? "Paper Fig. 3d." : "Test and training accuracy per epoch.",
+                  paper ? "Paper Fig. 3d."
+                  : gan ? "The discriminator's accuracy on real and as many generated samples."
+                        : "Test and training accuracy per epoch.",
                   chart("line", labelled(epochs, acc), acc_axes)});
   if (!layer_updates.empty()) {
     json sets = json::array();
@@ -213,6 +356,9 @@ void train_figures(const std::string& dir, const json& doc, std::vector<figure>&
                     paper ? "Paper Fig. 3c; log scale." : "Per weight layer; log scale.",
                     chart("line", labelled(epochs, sets), ax)});
   }
+  gan_figures(dir, doc, epochs, figs);
+  bpc_figures(doc, epochs, figs);
+  conductance_figures(doc, epochs, figs);
   if (doc.contains("drift_inference")) {
     json pts = json::array();
     for (const auto& d : doc["drift_inference"]) {
@@ -562,9 +708,14 @@ int write_report(const std::string& dir, const std::string& chartjs_path) {
        << escape_html(provenance(doc)) << "</p>\n";
   json configs = json::array();
   for (std::size_t i = 0; i < figs.size(); ++i) {
-    html << "<figure><h2>" << escape_html(figs[i].title) << "</h2><canvas id=\"fig" << i
-         << "\" height=\"120\"></canvas><figcaption>" << escape_html(figs[i].caption)
-         << "</figcaption></figure>\n";
+    if (!figs[i].html.empty()) {
+      html << "<figure><h2>" << escape_html(figs[i].title) << "</h2><div>" << figs[i].html
+           << "</div><figcaption>" << escape_html(figs[i].caption) << "</figcaption></figure>\n";
+      continue;
+    }
+    html << "<figure><h2>" << escape_html(figs[i].title) << "</h2><canvas id=\"fig"
+         << configs.size() << "\" height=\"120\"></canvas><figcaption>"
+         << escape_html(figs[i].caption) << "</figcaption></figure>\n";
     configs.push_back(figs[i].config);
   }
   std::string data = configs.dump();

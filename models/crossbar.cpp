@@ -141,6 +141,27 @@ double crossbar::conductance_sum_us() const {
   return sum;
 }
 
+crossbar::conductance_summary crossbar::summarize(double high_us) const {
+  conductance_summary s;
+  std::size_t high = 0;
+  const auto side = [&](const std::vector<float>& g, double& mean, double& sd) {
+    if (g.empty()) return;
+    double sum = 0.0, sq = 0.0;
+    for (const float v : g) {
+      sum += v;
+      sq += static_cast<double>(v) * v;
+      if (v >= high_us) ++high;
+    }
+    const auto n = static_cast<double>(g.size());
+    mean = sum / n;
+    sd = std::sqrt(std::max(0.0, sq / n - mean * mean));
+  };
+  side(gd_pos_, s.pos_mean_us, s.pos_std_us);
+  side(gd_neg_, s.neg_mean_us, s.neg_std_us);
+  if (devices() > 0) s.high_fraction = static_cast<double>(high) / static_cast<double>(devices());
+  return s;
+}
+
 double crossbar::mean_conductance_us() const {
   return conductance_sum_us() / static_cast<double>(devices());
 }

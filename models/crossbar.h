@@ -127,6 +127,14 @@ class crossbar {
   void read_cell(std::size_t r, std::size_t c, double now_s, rng& r_noise, float& gp,
                  float& gn) const;
   double mean_conductance_us() const;  // mean drifted conductance of all devices
+  // The drifted conductances at the last sync, per side (Gn: none for
+  // single_ref): mean and spread, and the share of all devices at or above
+  // high_us (near saturation, e.g. 0.9 g_max_us: they no longer take SETs).
+  struct conductance_summary {
+    double pos_mean_us = 0.0, pos_std_us = 0.0, neg_mean_us = 0.0, neg_std_us = 0.0;
+    double high_fraction = 0.0;
+  };
+  conductance_summary summarize(double high_us) const;
 
   pcm_array& positive() { return pos_; }
   pcm_array& negative() { return neg_; }

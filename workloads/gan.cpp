@@ -13,6 +13,7 @@
 #include "workloads/config_json.h"
 #include "workloads/frechet.h"
 #include "workloads/model.h"
+#include "workloads/network_train.h"
 #include "workloads/trained_network.h"
 
 namespace mcasim {
@@ -182,16 +183,19 @@ class gan_machine : public trainable {
   std::vector<layer_counters> counters() const override {
     std::vector<layer_counters> out;
     for (const model* m : {&g_, &d_}) {
-      for (const weight_layer_stats& s : m->stats()) {
-        layer_counters c;
-        c.weight_updates = s.weight_updates;
-        c.set_pulses = s.set_pulses;
-        c.reset_pulses = s.reset_pulses;
-        c.nonzero_chi_updates = s.nonzero_chi_updates;
-        c.refreshed_cells = s.refreshed_cells;
-        out.push_back(c);
-      }
+      for (const weight_layer_stats& s : m->stats()) out.push_back(counters_of(s));
     }
+    return out;
+  }
+  // The generator's layers on a fixed draw of noise (its own stream: the
+  // training's draws stay as they are), then the discriminator's on the
+  // probe's real samples.
+  nlohmann::json activity(const float* x, std::size_t n) override {
+    rng probe(seed_, stream_id(stream_kind::gan_sample, 1));
+    std::vector<float> z;
+    draw_noise(probe, n * spec_.noise, z);
+    nlohmann::json out = activity_json(g_.activity(z.data(), n));
+    for (auto& l : activity_json(d_.activity(x, n))) out.push_back(std::move(l));
     return out;
   }
   std::vector<std::string> layer_names() const override {

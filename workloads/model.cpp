@@ -1486,6 +1486,15 @@ std::vector<layer_activity> model::activity(const float* x, std::size_t n) {
       s.weight_layer = true;
       s.weight_mean = w.mean().item<double>();
       s.weight_std = w.std().item<double>();
+      if (const crossbar* xb = m.wl[i]->array()) {
+        const crossbar::conductance_summary g = xb->summarize(0.9 * m.cfg.mca.pcm.g_max_us);
+        s.devices = true;
+        s.g_pos_mean_us = g.pos_mean_us;
+        s.g_pos_std_us = g.pos_std_us;
+        s.g_neg_mean_us = g.neg_mean_us;
+        s.g_neg_std_us = g.neg_std_us;
+        s.g_high_fraction = g.high_fraction;
+      }
     }
     out.push_back(s);
   }

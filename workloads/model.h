@@ -112,6 +112,11 @@ struct layer_activity {
   double dead_fraction = 0.0;
   bool weight_layer = false;
   double weight_mean = 0.0, weight_std = 0.0;  // the weights the layer computes with
+  // mca layers: their devices' drifted conductances (crossbar::summarize,
+  // near saturation: >= 0.9 pcm.g_max_us).
+  bool devices = false;
+  double g_pos_mean_us = 0.0, g_pos_std_us = 0.0, g_neg_mean_us = 0.0, g_neg_std_us = 0.0;
+  double g_high_fraction = 0.0;
 };
 
 struct batch_result {

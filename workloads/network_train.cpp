@@ -30,33 +30,11 @@ class model_adapter : public trainable {
   void age_to(double now_s) override { m_.age_to(now_s); }
   std::vector<layer_counters> counters() const override {
     std::vector<layer_counters> out;
-    for (const weight_layer_stats& s : m_.stats()) {
-      layer_counters c;
-      c.weight_updates = s.weight_updates;
-      c.set_pulses = s.set_pulses;
-      c.reset_pulses = s.reset_pulses;
-      c.nonzero_chi_updates = s.nonzero_chi_updates;
-      c.refreshed_cells = s.refreshed_cells;
-      out.push_back(c);
-    }
+    for (const weight_layer_stats& s : m_.stats()) out.push_back(counters_of(s));
     return out;
   }
   nlohmann::json activity(const float* x, std::size_t n) override {
-    nlohmann::json out = nlohmann::json::array();
-    for (const layer_activity& a : m_.activity(x, n)) {
-      nlohmann::json j{{"name", a.name},
-                       {"kind", a.kind},
-                       {"mean", a.mean},
-                       {"std", a.std},
-                       {"zero_fraction", a.zero_fraction},
-                       {"dead_fraction", a.dead_fraction}};
-      if (a.weight_layer) {
-        j["weight_mean"] = a.weight_mean;
-        j["weight_std"] = a.weight_std;
-      }
-      out.push_back(j);
-    }
-    return out;
+    return activity_json(m_.activity(x, n));
   }
   std::vector<std::string> layer_names() const override {
     std::vector<std::string> names;
@@ -74,6 +52,41 @@ class model_adapter : public trainable {
 };
 
 }  // namespace
+
+layer_counters counters_of(const weight_layer_stats& s) {
+  layer_counters c;
+  c.weight_updates = s.weight_updates;
+  c.set_pulses = s.set_pulses;
+  c.reset_pulses = s.reset_pulses;
+  c.nonzero_chi_updates = s.nonzero_chi_updates;
+  c.refreshed_cells = s.refreshed_cells;
+  return c;
+}
+
+nlohmann::json activity_json(const std::vector<layer_activity>& layers) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const layer_activity& a : layers) {
+    nlohmann::json j{{"name", a.name},
+                     {"kind", a.kind},
+                     {"mean", a.mean},
+                     {"std", a.std},
+                     {"zero_fraction", a.zero_fraction},
+                     {"dead_fraction", a.dead_fraction}};
+    if (a.weight_layer) {
+      j["weight_mean"] = a.weight_mean;
+      j["weight_std"] = a.weight_std;
+    }
+    if (a.devices) {
+      j["g_pos_mean_us"] = a.g_pos_mean_us;
+      j["g_pos_std_us"] = a.g_pos_std_us;
+      j["g_neg_mean_us"] = a.g_neg_mean_us;
+      j["g_neg_std_us"] = a.g_neg_std_us;
+      j["g_high_fraction"] = a.g_high_fraction;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
 
 network_spec perceptron_network(const mlp_config& m) {
   using nlohmann::json;

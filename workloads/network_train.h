@@ -10,6 +10,7 @@
 #include "workloads/datasets.h"
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
+#include "workloads/model.h"
 #include "workloads/network_spec.h"
 #include "workloads/numerics.h"
 #include "workloads/trainer.h"
@@ -23,6 +24,14 @@ namespace mcasim {
 // std::invalid_argument naming both.
 void check_input(const network_spec& net, const network_run_config& cfg, const dataset& ds,
                  const std::string& data_name);
+
+// A weight layer's counters for the training loop (trainable::counters).
+layer_counters counters_of(const weight_layer_stats& s);
+// Per layer, what trainable::activity reports: name, kind, output mean,
+// std, zero and dead fractions; weight layers their weights' mean and std,
+// mca layers their devices' conductances (g_pos_mean_us, g_pos_std_us,
+// g_neg_mean_us, g_neg_std_us, g_high_fraction).
+nlohmann::json activity_json(const std::vector<layer_activity>& layers);
 
 // The perceptron of an experiment as a network: inputs-hidden-outputs dense
 // layers named `hidden` and `output`, the hidden activation, and sigmoid

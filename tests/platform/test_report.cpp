@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "../test_util.h"
 
@@ -90,6 +94,64 @@ TEST_F(report, estimate_report_renders_layers_tiles_and_dram) {
             0)
       << test::read_text(tmp.file("est.log"));
   expect_renders(tmp, out, 5);
+}
+
+// A GAN run's page: the discriminator's accuracy, device updates, the
+// Frechet distance, both losses, the conductances of the mca layers and the
+// share near saturation (six plots), and every epoch's samples embedded as
+// base64 PNG (RFC 4648 vectors: "f", "fo", "foobar").
+TEST_F(report, gan_report_embeds_samples_and_plots_fd_losses_and_conductances) {
+  const std::string out = tmp.file("gan");
+  std::filesystem::create_directories(out + "/samples");
+  nlohmann::json doc{{"gan", {{"name", "gan-tiny"}}}, {"numerics", "mca"}, {"seed", 3}};
+  const char* contents[] = {"f", "fo", "foobar"};
+  for (int e = 1; e <= 3; ++e) {
+    const std::string png = "samples/epoch_00" + std::to_string(e) + ".png";
+    test::write_bytes(
+        out + "/" + png,
+        std::vector<unsigned char>(contents[e - 1], contents[e - 1] + strlen(contents[e - 1])));
+    const nlohmann::json layer{{"name", "d_out"},
+                               {"kind", "dense"},
+                               {"g_pos_mean_us", 1.5 + 0.1 * e},
+                               {"g_neg_mean_us", 1.4},
+                               {"g_high_fraction", 0.01 * e}};
+    doc["epochs"].push_back({{"epoch", e},
+                             {"test_accuracy", 0.6},
+                             {"generator_loss", 1.0 + e},
+                             {"discriminator_loss", 0.7 - 0.1 * e},
+                             {"frechet_distance", 100.0 - e},
+                             {"samples_png", png},
+                             {"layers", {{{"name", "d_out"}, {"weight_updates", 10 * e}}}},
+                             {"activity", {layer}}});
+  }
+  std::ofstream(out + "/metrics.json") << doc.dump();
+  expect_renders(tmp, out, 6);
+  const std::string html = test::read_text(out + "/report.html");
+  for (const char* b64 : {"base64,Zg==\"", "base64,Zm8=\"", "base64,Zm9vYmFy\""}) {
+    EXPECT_NE(html.find(b64), std::string::npos) << b64;
+  }
+  for (const char* title : {"Frechet distance per epoch", "Generated samples per epoch",
+                            "Devices near saturation per weight layer", "gan-tiny, mca"}) {
+    EXPECT_NE(html.find(title), std::string::npos) << title;
+  }
+}
+
+// A character language model's page plots its bits per character.
+TEST_F(report, lstm_report_plots_bits_per_character) {
+  const std::string out = tmp.file("lstm");
+  std::filesystem::create_directories(out);
+  nlohmann::json doc{{"network", {{"name", "lstm-tiny"}}}, {"numerics", "fp32"}, {"seed", 1}};
+  for (int e = 1; e <= 2; ++e) {
+    doc["epochs"].push_back({{"epoch", e},
+                             {"test_accuracy", 0.3},
+                             {"test_bpc", 2.0 - 0.1 * e},
+                             {"valid_bpc", 2.1 - 0.1 * e},
+                             {"online_train_bpc", 2.2 - 0.2 * e}});
+  }
+  std::ofstream(out + "/metrics.json") << doc.dump();
+  expect_renders(tmp, out, 2);
+  EXPECT_NE(test::read_text(out + "/report.html").find("Bits per character per epoch"),
+            std::string::npos);
 }
 
 TEST_F(report, characterization_report_renders) {
