@@ -248,10 +248,13 @@ int sc_main(int argc, char** argv) {
       "estimate",
       "energy and time per training sample of any network on the three designs (32-bit "
       "digital, digital mixed precision, MCA), through their platforms");
-  es->add_option("--network", est_network,
-                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | cnn-mnist | lstm-ptb) or a JSON file")
+  es->add_option(
+        "--network", est_network,
+        "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | cnn-mnist | lstm-ptb) or a JSON file")
       ->required();
-  es->add_option("--dataset", est_dataset, "mnist | fashion-mnist | cifar10 | ptb-char (a sample: a sequence of training.bptt characters)")
+  es->add_option("--dataset", est_dataset,
+                 "mnist | fashion-mnist | cifar10 | ptb-char (a sample: a sequence of "
+                 "training.bptt characters)")
       ->check(CLI::IsMember(mcasim::dataset_names()))
       ->capture_default_str();
   es->add_option("--data", est_data, "data set directory (default: the data set's own)");
@@ -381,10 +384,15 @@ int sc_main(int argc, char** argv) {
     if (doc.contains("min_frechet_distance")) {
       std::printf("[%s] lowest Frechet distance %.3f", gan.name.c_str(),
                   doc["min_frechet_distance"].get<double>());
-    } else {
+    } else if (doc.value("fd_classifier", nlohmann::json()).is_null()) {
       std::printf("[%s] trained (no --fd-classifier: no Frechet distance)", gan.name.c_str());
+    } else {
+      std::printf("[%s] no epoch completed", gan.name.c_str());
     }
-    if (doc.contains("diverged_at_epoch")) {
+    if (doc.contains("divergence")) {
+      std::printf("; diverged in epoch %d: %s", doc["diverged_at_epoch"].get<int>(),
+                  doc["divergence"].get<std::string>().c_str());
+    } else if (doc.contains("diverged_at_epoch")) {
       std::printf("; diverged from epoch %d on (the discriminator wins to the end)",
                   doc["diverged_at_epoch"].get<int>());
     } else if (!doc["discriminator_won_epochs"].empty()) {

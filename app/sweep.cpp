@@ -440,8 +440,16 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     } else if (done) {
       const auto doc = read_json(dir + "/metrics.json");
       if (!doc.is_null()) {
-        m["max_test_accuracy"] = doc["max_test_accuracy"];
-        if (!doc["epochs"].empty() && doc["epochs"].back().contains("stages")) {
+        // What the run measured; a run that diverged (a GAN's result) may
+        // have no epoch, and says so.
+        for (const char* k :
+             {"max_test_accuracy", "min_valid_bpc", "min_frechet_distance", "diverged_at_epoch"}) {
+          if (doc.contains(k)) m[k] = doc[k];
+        }
+        if (doc.value("status", std::string("complete")) != "complete")
+          m["run_status"] = doc["status"];
+        if (doc.contains("epochs") && !doc["epochs"].empty() &&
+            doc["epochs"].back().contains("stages")) {
           for (const char* st : {"forward", "backward", "update", "total"}) {
             m[std::string(st) + ".energy_nj"] = doc["epochs"].back()["stages"][st]["energy_nj"];
             m[std::string(st) + ".time_us"] = doc["epochs"].back()["stages"][st]["time_us"];

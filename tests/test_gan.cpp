@@ -452,6 +452,30 @@ TEST(GanTrainingErrors, DataOrClassifierThatDoNotFitAreRefused) {
   }
 }
 
+// Weights that blow up (an absurd learning rate) end the run as a
+// divergence, a result with status "diverged", not an error.
+TEST(GanTrainingErrors, LossesThatBlowUpAreADivergenceNotAnError) {
+  test::temp_dir dir;
+  const gan_spec gan = parse_gan(small_gan_json(), "t");
+  split_dataset data;
+  data.name = "small";
+  data.train = test::make_synthetic_dataset(40, 1);
+  data.test = test::make_synthetic_dataset(10, 2);
+  train_options o;
+  o.epochs = 2;
+  o.out_dir = dir.file("out");
+  o.traced_synapses = 0;
+  o.drift_times_s.clear();
+  network_run_config cfg = gan_config(numerics_kind::fp32);
+  cfg.learning_rate = 1e30;
+  const json doc = run_gan_training(gan, cfg, data, gan_options{}, o);
+  EXPECT_EQ(doc["status"], "diverged");
+  EXPECT_EQ(doc["diverged_at_epoch"], 1);
+  EXPECT_NE(doc["divergence"].get<std::string>().find("at epoch 1, batch"), std::string::npos)
+      << doc["divergence"];
+  const json file = json::parse(test::read_text(o.out_dir + "/metrics.json"));
+  EXPECT_EQ(file["divergence"], doc["divergence"]);
+}
 
 TEST(GanVerdict, DivergedOnlyWhenTheDiscriminatorWinsToTheEnd) {
   const auto doc_of = [](std::initializer_list<bool> wins) {

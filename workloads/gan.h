@@ -63,6 +63,9 @@ std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_r
 void gan_verdict(nlohmann::json& doc);
 
 // Throws std::invalid_argument when the data do not fit the discriminator.
+// A loss that becomes NaN or infinite ends the run as diverged, not with an
+// error: status "diverged", diverged_at_epoch and the loop's message in
+// "divergence".
 nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& cfg,
                                 const split_dataset& data, const gan_options& g,
                                 const train_options& opt);

@@ -316,6 +316,40 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
   EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,8,"), std::string::npos);
 }
 
+// A GAN whose losses blow up at one point of the grid: that run is a
+// result (diverged, in epoch 1), the sweep finishes and its table says so.
+TEST(sweep, a_gan_point_that_diverges_is_a_result_in_the_table) {
+  test::temp_dir dir;
+  const std::string data = dir.file("mnist");
+  std::filesystem::create_directories(data);
+  test::write_synthetic_mnist(data, 40, 10);
+  std::ofstream(dir.file("gan.json")) << R"({"name": "tiny-gan", "noise": 8,
+    "generator": {"input": [8], "layers": [
+      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
+    "discriminator": {"input": [784], "layers": [
+      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
+      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+  const std::string spec = write_spec(dir, R"({"command": "train",
+      "args": ["--network", ")" + dir.file("gan.json") +
+                                               R"(", "--epochs", "1", "--batch", "10",
+               "--threads", "1", "--quiet", "--data", ")" +
+                                               data + R"("],
+      "grid": {"training.learning_rate": [0.1, 1e30]}})");
+  const std::string out = dir.file("sweep");
+  const std::string cmd = std::string(MCASIM_EXE) + " sweep " + spec + " --out " + out + " > " +
+                          dir.file("log.txt") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text(dir.file("log.txt"));
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/results.json"));
+  ASSERT_EQ(doc["rows"].size(), 2u);
+  EXPECT_EQ(doc["rows"][0]["status"], "done");
+  EXPECT_FALSE(doc["rows"][0]["metrics"].contains("run_status")) << doc["rows"][0];
+  EXPECT_TRUE(doc["rows"][0]["metrics"].contains("max_test_accuracy")) << doc["rows"][0];
+  EXPECT_EQ(doc["rows"][1]["status"], "done");
+  EXPECT_EQ(doc["rows"][1]["metrics"]["run_status"], "diverged") << doc["rows"][1];
+  EXPECT_EQ(doc["rows"][1]["metrics"]["diverged_at_epoch"], 1) << doc["rows"][1];
+}
+
 // An estimate sweep: every point's estimate.json feeds the table (per
 // design and stage, DRAM energy, the mapping's tiles).
 TEST(sweep, an_estimate_sweep_collects_designs_dram_and_tiles) {
