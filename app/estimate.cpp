@@ -45,7 +45,7 @@ nlohmann::json cell(double energy_nj, double time_us) {
 
 }  // namespace
 
-measurement measure_designs(const network_spec& net, const std::vector<design_run>& runs,
+measurement measure_designs(const platform_workload& w, const std::vector<design_run>& runs,
                             const dataset& train, const dataset& test, const platform_config& pc,
                             const technology& tech, const measure_options& opt) {
   if (opt.images == 0) throw std::invalid_argument("--images must be >= 1");
@@ -81,7 +81,7 @@ measurement measure_designs(const network_spec& net, const std::vector<design_ru
   std::vector<std::unique_ptr<design>> designs;
   designs.reserve(runs.size());
   for (const design_run& r : runs) {
-    designs.push_back(make_design(r.name, net, r.training, pc, opt.seed));
+    designs.push_back(make_design(r.name, w, r.training, pc, opt.seed));
   }
   for (std::size_t d = 0; d < runs.size(); ++d) {
     design* ds = designs[d].get();
@@ -374,10 +374,11 @@ nlohmann::json mapping_json(const network_mapping& m) {
 
 }  // namespace
 
-nlohmann::json run_estimate(const network_spec& net, const network_run_config& training,
+nlohmann::json run_estimate(const platform_workload& w, const network_run_config& training,
                             const dataset& train, const technology& tech, const platform_config& pc,
                             const estimate_options& opt, const nlohmann::json& effective,
                             const overrides& o) {
+  const network_spec& net = w.layers;
   // The mapping first: a network the tiles cannot hold is refused before
   // any work.
   const network_mapping mapping = map_network(net, pc.tiles, net.steps(training.bptt));
@@ -394,13 +395,20 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
   mo.seed = opt.seed;
   mo.traces = opt.traces;
   mo.progress = opt.progress;
-  const measurement m = measure_designs(net, runs, train, dataset(), pc, tech, mo);
+  const measurement m = measure_designs(w, runs, train, dataset(), pc, tech, mo);
 
   nlohmann::json doc;
   doc["tool"] = "mcasim";
   doc["version"] = version();
   doc["command"] = "estimate";
   doc["network"] = net.name;
+  if (w.gan) {
+    doc["gan"] = {{"generator_parameters", w.gan->generator.parameters()},
+                  {"discriminator_parameters", w.gan->discriminator.parameters()},
+                  {"sample",
+                   "a real image: a discriminator step on it and a generated one, "
+                   "a generator step through the discriminator"}};
+  }
   doc["parameters"] = net.parameters();
   doc["seed"] = opt.seed;
   doc["technology"] = tech.name();
@@ -416,8 +424,9 @@ nlohmann::json run_estimate(const network_spec& net, const network_run_config& t
     const std::string& name = runs[d].name;
     nlohmann::json dj = design_report(name, m.designs[d].snap, tech, opt.images);
     dj["numerics"] = numerics_name(runs[d].training.numerics);
+    // A GAN's discriminator decides on every real and as many generated samples.
     add_training_figures(dj, m.designs[d], opt.warmup + opt.images,
-                         opt.images * net.steps(training.bptt));
+                         opt.images * net.steps(training.bptt) * (w.gan ? 2 : 1));
     for (auto& row : dj["layers"]) {
       const auto k = row["layer"].get<std::size_t>();
       row["layer"] = k < wl.size() ? net.layers[wl[k]].name : std::to_string(k);

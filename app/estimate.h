@@ -58,7 +58,7 @@ struct measurement {
 // the same shuffled training samples (the trainer's shuffle stream) for
 // each, warm-up, then the measured window (counters cleared first, frozen
 // after), then the first test_images test samples.
-measurement measure_designs(const network_spec& net, const std::vector<design_run>& runs,
+measurement measure_designs(const platform_workload& w, const std::vector<design_run>& runs,
                             const dataset& train, const dataset& test, const platform_config& pc,
                             const technology& tech, const measure_options& opt);
 
@@ -89,12 +89,12 @@ struct estimate_options {
   bool progress = false;
 };
 
-// `mcasim estimate`: the network's training samples through the three
+// `mcasim estimate`: the network's (or the GAN's) training samples through the three
 // designs (`training` with each design's numerics), writing
 // DIR/estimate.json and DIR/estimate.md: per design and stage energy and
 // time per sample, the MCA's tiles by weight layer, the mapping of the
 // network onto pc.tiles, throughput and the ratios between the designs.
-nlohmann::json run_estimate(const network_spec& net, const network_run_config& training,
+nlohmann::json run_estimate(const platform_workload& w, const network_run_config& training,
                             const dataset& train, const technology& tech, const platform_config& pc,
                             const estimate_options& opt, const nlohmann::json& effective,
                             const overrides& o);

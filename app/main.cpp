@@ -248,9 +248,9 @@ int sc_main(int argc, char** argv) {
       "estimate",
       "energy and time per training sample of any network on the three designs (32-bit "
       "digital, digital mixed precision, MCA), through their platforms");
-  es->add_option(
-        "--network", est_network,
-        "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | cnn-mnist | lstm-ptb) or a JSON file")
+  es->add_option("--network", est_network,
+                 "a built-in (mlp-paper | mlp-table1 | cnn-cifar10 | cnn-mnist | lstm-ptb | "
+                 "gan-mnist) or a JSON file")
       ->required();
   es->add_option("--dataset", est_dataset,
                  "mnist | fashion-mnist | cifar10 | ptb-char (a sample: a sequence of "
@@ -597,15 +597,25 @@ int sc_main(int argc, char** argv) {
       if (est_batch > 0) cfg.batch = est_batch;
       if (est_threads > 0) cfg.threads = est_threads;
       cfg.validate();
-      const auto net = mcasim::load_network(est_network);
+      // A network, or a GAN: its generator's and discriminator's layers on
+      // the hardware, a sample a real image of the discriminator's.
+      const mcasim::platform_workload work =
+          mcasim::describes_gan(mcasim::load_description(est_network))
+              ? mcasim::platform_workload(mcasim::load_gan(est_network))
+              : mcasim::platform_workload(mcasim::load_network(est_network));
+      const mcasim::network_spec& net = work.layers;
       const auto data = mcasim::load_dataset(est_dataset, est_data, est.warmup + est.images, 1,
                                              net.steps(cfg.bptt));
-      mcasim::check_input(net, cfg, data.train, est_dataset);
+      if (work.gan) {
+        mcasim::check_gan_input(*work.gan, data.train, est_dataset);
+      } else {
+        mcasim::check_input(net, cfg, data.train, est_dataset);
+      }
       est.traces.timeline = trace_timeline;
       est.traces.vcd = trace_vcd;
       std::tie(est.traces.first, est.traces.last) = mcasim::parse_image_range(trace_images);
       est.progress = !est_quiet;
-      const auto doc = mcasim::run_estimate(net, cfg, data.train, rc.tech, rc.platform, est,
+      const auto doc = mcasim::run_estimate(work, cfg, data.train, rc.tech, rc.platform, est,
                                             mcasim::to_tree(rc), over);
       std::fputs(mcasim::estimate_markdown(doc).c_str(), stdout);
       std::printf("\nresults in %s/estimate.json and estimate.md\n", est.out_dir.c_str());

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "workloads/gan.h"
 #include "workloads/network_train.h"
 
 namespace mcasim {
@@ -83,16 +84,15 @@ const sram_config& platform_config::memory_for(numerics_kind n) const {
   return chi_sram;
 }
 
-void design::place_in_memory(sram& memory, const sram_config& cfg) {
-  const network_spec& net = unit().network().spec();
+void design::place_in_memory(const network_spec& net, sram& memory, const sram_config& cfg) {
   off_chip = off_chip_layers(net, cfg.capacity_bits(), cfg.word_bits);
   memory.set_stored_bits(on_chip_bits(net, off_chip, cfg.word_bits));
   unit().place_off_chip(off_chip);
 }
 
-void design::place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc) {
-  const activation_placement p =
-      place_activations(unit().network().spec(), rc.numerics, rc.batch, rc.bptt, pc);
+void design::place_inputs(const network_spec& net, sram& act_sram, const network_run_config& rc,
+                          const platform_config& pc) {
+  const activation_placement p = place_activations(net, rc.numerics, rc.batch, rc.bptt, pc);
   uint64_t words = 0;
   for (std::size_t k = 0; k < p.where.size(); ++k) {
     if (p.where[k] == activation_place::sram) words += p.words[k] * rc.batch;
@@ -177,22 +177,30 @@ const network_run_config& checked(const network_run_config& rc, const char* desi
 
 }  // namespace
 
-digital_design::digital_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
+digital_design::digital_design(const sc_core::sc_module_name& nm, const platform_workload& w,
                                const network_run_config& rc, const platform_config& pc,
                                uint64_t seed)
     : design(nm),
-      net(std::make_unique<model>(
-          net_spec, checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
-          seed)),
+      net(w.gan ? nullptr
+                : std::make_unique<model>(
+                      w.layers,
+                      checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
+                      seed)),
+      machine(w.gan ? make_gan_machine(
+                          *w.gan,
+                          checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
+                          seed, dataset(), gan_options{})
+                    : nullptr),
       weight_sram("weight_sram", pc.memory_for(rc.numerics)),
       mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
       act_sram("act_sram", pc.activation_sram),
       offchip("dram", pc.dram),
-      du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp, *net,
+      du("du", rc.numerics == numerics_kind::fp32 ? pc.du_digital32 : pc.du_digital_mp,
+         net ? unit_workload(*net) : unit_workload(*machine),
          rc.numerics == numerics_kind::digital_mp, rc.batch, rc.learning_rate) {
   kind_ = rc.numerics == numerics_kind::fp32 ? "digital32" : "digital-mp";
-  place_in_memory(weight_sram, pc.memory_for(rc.numerics));
-  place_inputs(act_sram, rc, pc);
+  place_in_memory(w.layers, weight_sram, pc.memory_for(rc.numerics));
+  place_inputs(w.layers, act_sram, rc, pc);
   du.sram_socket.bind(weight_sram.tgt_socket);
   du.mac_socket.bind(mac.tgt_socket);
   du.act_socket.bind(act_sram.tgt_socket);
@@ -228,19 +236,18 @@ std::vector<bool> off_chip_layers(const network_spec& net, uint64_t capacity_bit
 
 namespace {
 
-std::unique_ptr<model> make_model(const network_spec& net, const network_run_config& rc,
-                                  uint64_t seed) {
+const network_run_config& mca_checked(const network_run_config& rc) {
   checked(rc, "mca", {numerics_kind::mca});
   if (rc.mca.crossbar.synapse != synapse_kind::differential) {
     throw std::invalid_argument("the MCA platform models differential synapses only");
   }
-  return std::make_unique<model>(net, rc, seed);
+  return rc;
 }
 
 // A tile of the platform's array with the run's converters and refresh,
 // holding block b of weight layer k's devices (its functional tile's).
 cm_tile* make_tile(const char* name, std::size_t k, std::size_t b, const network_run_config& rc,
-                   const platform_config& pc, model& net) {
+                   const platform_config& pc, const unit_workload& work) {
   const mca_numerics& c = rc.mca;
   cm_tile_config tc = pc.tile;
   tc.pwm.forward = c.pwm_forward;
@@ -248,7 +255,8 @@ cm_tile* make_tile(const char* name, std::size_t k, std::size_t b, const network
   tc.adc.forward = c.adc_forward;
   tc.adc.backward = c.adc_backward;
   tc.array.refresh = c.refresh;
-  return new cm_tile(name, tc, *net.analog(k), b, pc.tiles.rows, pc.tiles.cols);
+  const auto [net, j] = work.layer(k);
+  return new cm_tile(name, tc, *net->analog(j), b, pc.tiles.rows, pc.tiles.cols);
 }
 
 std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
@@ -259,11 +267,15 @@ std::vector<cm_tile*> tile_list(sc_core::sc_vector<cm_tile>& v) {
 
 }  // namespace
 
-mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& net_spec,
+mca_design::mca_design(const sc_core::sc_module_name& nm, const platform_workload& w,
                        const network_run_config& rc, const platform_config& pc, uint64_t seed)
     : design(nm),
-      mapping(map_network(net_spec, pc.tiles, net_spec.steps(rc.bptt))),
-      net(make_model(net_spec, on_tiles(rc, pc.tiles), seed)),
+      mapping(map_network(w.layers, pc.tiles, w.layers.steps(rc.bptt))),
+      net(w.gan ? nullptr
+                : std::make_unique<model>(w.layers, mca_checked(on_tiles(rc, pc.tiles)), seed)),
+      machine(w.gan ? make_gan_machine(*w.gan, mca_checked(on_tiles(rc, pc.tiles)), seed, dataset(),
+                                       gan_options{})
+                    : nullptr),
       tiles("tile"),
       data_bus("data_bus", pc.bus),
       chi_sram("chi_sram", pc.chi_sram),
@@ -274,14 +286,15 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const network_spec& ne
   for (std::size_t k = 0; k < mapping.layers.size(); ++k) {
     for (std::size_t b = 0; b < mapping.layers[k].blocks.size(); ++b) blocks.emplace_back(k, b);
   }
+  const unit_workload work = net ? unit_workload(*net) : unit_workload(*machine);
   tiles.init(blocks.size(), [&](const char* name, std::size_t j) {
-    return make_tile(name, blocks[j].first, blocks[j].second, rc, pc, *net);
+    return make_tile(name, blocks[j].first, blocks[j].second, rc, pc, work);
   });
-  du = std::make_unique<mca_unit>("du", pc.du_mca, *net, tile_list(tiles), rc.batch,
+  du = std::make_unique<mca_unit>("du", pc.du_mca, work, tile_list(tiles), rc.batch,
                                   rc.learning_rate);
   kind_ = "mca";
-  place_in_memory(chi_sram, pc.memory_for(rc.numerics));
-  place_inputs(act_sram, rc, pc);
+  place_in_memory(w.layers, chi_sram, pc.memory_for(rc.numerics));
+  place_inputs(w.layers, act_sram, rc, pc);
   du->bus_socket.bind(data_bus.tgt_socket);
   du->sram_socket.bind(chi_sram.tgt_socket);
   du->act_socket.bind(act_sram.tgt_socket);
@@ -300,13 +313,18 @@ std::string mca_design::part_of(const counted& module) const {
   return cm ? "computational memory" : "digital unit";
 }
 
-std::unique_ptr<design> make_design(const std::string& name, const network_spec& net,
+platform_workload::platform_workload(network_spec net) : layers(std::move(net)) {}
+
+platform_workload::platform_workload(gan_spec g)
+    : layers(hardware_layers(g)), gan(std::make_shared<const gan_spec>(std::move(g))) {}
+
+std::unique_ptr<design> make_design(const std::string& name, const platform_workload& w,
                                     const network_run_config& rc, const platform_config& pc,
                                     uint64_t seed) {
   pc.validate();
   if (rc.numerics == numerics_kind::mca)
-    return std::make_unique<mca_design>(name.c_str(), net, rc, pc, seed);
-  return std::make_unique<digital_design>(name.c_str(), net, rc, pc, seed);
+    return std::make_unique<mca_design>(name.c_str(), w, rc, pc, seed);
+  return std::make_unique<digital_design>(name.c_str(), w, rc, pc, seed);
 }
 
 std::unique_ptr<design> make_design(const std::string& name, const experiment_config& exp,

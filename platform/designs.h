@@ -26,8 +26,21 @@
 #include "platform/mapping.h"
 #include "platform/sram.h"
 #include "workloads/experiment.h"
+#include "workloads/network_spec.h"
+#include "workloads/trainable.h"
 
 namespace mcasim {
+
+// What a design trains: a network, or a GAN (both networks' weight layers
+// on the hardware, the generator's first; a step trains both, as
+// workloads/gan.h does). `layers` is the network, or the GAN's
+// hardware_layers: what the mapping and the memories hold.
+struct platform_workload {
+  platform_workload(network_spec net);  // a network is a workload (implicit)
+  explicit platform_workload(gan_spec g);
+  network_spec layers;
+  std::shared_ptr<const gan_spec> gan;  // null: a network
+};
 
 struct platform_config {
   digital_unit_config du_digital32, du_digital_mp, du_mca;
@@ -77,12 +90,14 @@ class design : public sc_core::sc_module {
   // Every counted module attributes its counts to the unit's current weight
   // layer (call once the modules exist).
   void attribute_layers();
-  // Fills `memory` (configured as `cfg`) with the layers in order; the ones
-  // that do not fit go to DRAM (off_chip, the unit's place_off_chip).
-  void place_in_memory(sram& memory, const sram_config& cfg);
+  // Fills `memory` (configured as `cfg`) with the weight layers of `net` in
+  // order; the ones that do not fit go to DRAM (off_chip, the unit's
+  // place_off_chip).
+  void place_in_memory(const network_spec& net, sram& memory, const sram_config& cfg);
   // Places the weight layers' inputs (activation_placement) for batches of
   // rc.batch and tells the unit and the activation SRAM.
-  void place_inputs(sram& act_sram, const network_run_config& rc, const platform_config& pc);
+  void place_inputs(const network_spec& net, sram& act_sram, const network_run_config& rc,
+                    const platform_config& pc);
   std::string kind_;
 
  private:
@@ -94,11 +109,12 @@ class design : public sc_core::sc_module {
 class digital_design : public design {
  public:
   // rc.numerics: fp32 (the 32-bit design) or digital-mp.
-  digital_design(const sc_core::sc_module_name& nm, const network_spec& net,
+  digital_design(const sc_core::sc_module_name& nm, const platform_workload& w,
                  const network_run_config& rc, const platform_config& pc, uint64_t seed);
   digital_unit& unit() override { return du; }
 
-  std::unique_ptr<model> net;  // the network the unit trains
+  std::unique_ptr<model> net;          // the network the unit trains (null: a GAN)
+  std::unique_ptr<trainable> machine;  // the GAN the unit trains (null: a network)
   sram weight_sram;
   mac_array mac;
   sram act_sram;  // the weight layers' inputs that do not fit in the unit's buffer
@@ -109,14 +125,15 @@ class digital_design : public design {
 class mca_design : public design {
  public:
   // rc.numerics: mca, differential synapses.
-  mca_design(const sc_core::sc_module_name& nm, const network_spec& net,
+  mca_design(const sc_core::sc_module_name& nm, const platform_workload& w,
              const network_run_config& rc, const platform_config& pc, uint64_t seed);
   digital_unit& unit() override { return *du; }
   std::string part_of(const counted& module) const override;
 
-  network_mapping mapping;            // the weight layers' blocks on pc.tiles
-  std::unique_ptr<model> net;         // the network the unit trains; its devices are the tiles'
-  sc_core::sc_vector<cm_tile> tiles;  // tile j: the mapping's j-th block
+  network_mapping mapping;             // the weight layers' blocks on pc.tiles
+  std::unique_ptr<model> net;          // the network the unit trains; its devices are the tiles'
+  std::unique_ptr<trainable> machine;  // or the GAN (net null)
+  sc_core::sc_vector<cm_tile> tiles;   // tile j: the mapping's j-th block
   bus data_bus;
   sram chi_sram;
   sram act_sram;  // the weight layers' inputs that do not fit in the unit's buffer
@@ -143,7 +160,7 @@ uint64_t on_chip_bits(const network_spec& net, const std::vector<bool>& off_chip
 
 // The design for a network and its run configuration (fp32: digital32,
 // digital-mp, mca).
-std::unique_ptr<design> make_design(const std::string& name, const network_spec& net,
+std::unique_ptr<design> make_design(const std::string& name, const platform_workload& w,
                                     const network_run_config& rc, const platform_config& pc,
                                     uint64_t seed);
 // The design of an experiment: its perceptron in its numerics

@@ -62,22 +62,72 @@ void digital_unit_config::validate() const {
   }
 }
 
+unit_workload::unit_workload(model& net) : nets_{&net} {
+  first_.push_back(net.spec().weight_layers().size());
+}
+
+unit_workload::unit_workload(trainable& machine) : nets_(machine.networks()), machine_(&machine) {
+  if (nets_.empty()) throw std::invalid_argument("a platform unit needs the machine's networks");
+  for (const model* m : nets_) first_.push_back(first_.back() + m->spec().weight_layers().size());
+}
+
+std::pair<model*, std::size_t> unit_workload::layer(std::size_t k) const {
+  for (std::size_t i = 0; i < nets_.size(); ++i) {
+    if (k < first_[i + 1]) return {nets_[i], k - first_[i]};
+  }
+  throw std::out_of_range("weight layer " + std::to_string(k) + " of " + std::to_string(layers()));
+}
+
+class digital_unit::network_observer : public step_observer {
+ public:
+  network_observer(digital_unit& u, std::size_t first) : u_(u), first_(first) {}
+  void begin_stage(step_stage s) override {
+    if (u_.current_stage_ >= 0) {
+      ++u_.nested_stages_;
+      return;
+    }
+    u_.begin_stage(s);
+  }
+  void end_stage(step_stage s) override {
+    if (u_.nested_stages_ > 0) {
+      --u_.nested_stages_;
+      return;
+    }
+    u_.end_stage(s);
+  }
+  void vector_op(digital_op op, std::size_t n) override { u_.vector_op(op, n); }
+  void weight_products(std::size_t k, std::size_t n, std::size_t in, std::size_t out) override {
+    u_.weight_products(first_ + k, n, in, out);
+  }
+  void weight_update(std::size_t k, std::size_t rows, std::size_t cols,
+                     uint64_t products) override {
+    u_.weight_update(first_ + k, rows, cols, products);
+  }
+
+ private:
+  digital_unit& u_;
+  std::size_t first_;
+};
+
 digital_unit::digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
-                           model& net, std::size_t batch, double learning_rate)
+                           const unit_workload& work, std::size_t batch, double learning_rate)
     : sc_core::sc_module(nm),
       cfg_(cfg),
       period_(1e3 / cfg.clock_mhz, sc_core::SC_NS),
-      net_(net),
+      workload_(work),
       batch_(batch),
       learning_rate_(learning_rate) {
   cfg_.validate();
   if (batch_ < 1) throw std::invalid_argument(std::string(name()) + ": the batch must be >= 1");
-  net_.observe(this);
+  for (std::size_t i = 0; i < workload_.networks().size(); ++i) {
+    observers_.push_back(std::make_unique<network_observer>(*this, workload_.first(i)));
+    workload_.networks()[i]->observe(observers_.back().get());
+  }
   SC_THREAD(run);
 }
 
 digital_unit::~digital_unit() {
-  net_.observe(nullptr);
+  for (model* m : workload_.networks()) m->observe(nullptr);
 }
 
 std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::size_t k1) {
@@ -104,10 +154,16 @@ std::size_t digital_unit::process(const job_phase& phase, std::size_t k0, std::s
   }
   batch_n_ = n;
   training_ = phase.train;
-  if (!phase.train) return net_.evaluate(x, batch_y_.data(), n).correct;
   // Drift is device physics, not a hardware action: the model re-reads it
   // at the unit's time.
-  return net_.train_batch(x, batch_y_.data(), n, learning_rate_, now().to_seconds()).correct;
+  const double now_s = now().to_seconds();
+  if (trainable* m = workload_.machine()) {
+    if (!phase.train) return m->evaluate(x, batch_y_.data(), n, now_s).correct;
+    return m->train_batch(x, batch_y_.data(), n, learning_rate_, now_s).correct;
+  }
+  model& net = *workload_.networks().front();
+  if (!phase.train) return net.evaluate(x, batch_y_.data(), n).correct;
+  return net.train_batch(x, batch_y_.data(), n, learning_rate_, now_s).correct;
 }
 
 std::vector<std::pair<std::string, double>> digital_unit::area_units() const {
@@ -347,19 +403,19 @@ class mca_unit::bus_tile : public tile_port {
 
   void forward(const float* x, std::size_t n, float* y) override {
     const layer_scope scope(du_, k_);
-    const crossbar& xb = *du_.net_.array(k_);
+    const crossbar& xb = *du_.array(k_);
     du_.tile_mvm(stage::forward, k_, x, n, xb.rows(), false, y, xb.cols());
   }
   void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override {
     const layer_scope scope(du_, k_);
-    du_.tile_mvm(stage::backward, k_, d, n, du_.net_.array(k_)->cols(), true, y, out_rows);
+    du_.tile_mvm(stage::backward, k_, d, n, du_.array(k_)->cols(), true, y, out_rows);
   }
   // The device clock is the tiles' SystemC time, not the model's now_s.
   // Each tile gets the pulses of its block (analog_tile::split_pulses).
   void program(const std::vector<pulse_cmd>& pulses, double /*now_s*/) override {
     const layer_scope scope(du_, k_);
     du_.counters_.add(stage::update, pulse_command, static_cast<double>(pulses.size()));
-    const std::vector<std::vector<pulse_cmd>> lists = du_.net_.analog(k_)->split_pulses(pulses);
+    const std::vector<std::vector<pulse_cmd>> lists = du_.analog(k_)->split_pulses(pulses);
     std::vector<tile_cmd> cmds;
     for (std::size_t b = 0; b < lists.size(); ++b) {
       if (lists[b].empty() && lists.size() > 1) continue;
@@ -374,7 +430,7 @@ class mca_unit::bus_tile : public tile_port {
   }
   void refresh(std::size_t r0, std::size_t r1, double /*now_s*/) override {
     const layer_scope scope(du_, k_);
-    const auto& blocks = du_.net_.analog(k_)->blocks();
+    const auto& blocks = du_.analog(k_)->blocks();
     std::vector<tile_cmd> cmds;
     for (std::size_t b = 0; b < blocks.size(); ++b) {
       // The tiles that hold some of the rows.
@@ -428,13 +484,24 @@ void mca_unit::weight_update(std::size_t k, std::size_t rows, std::size_t cols, 
   advance(std::max(static_cast<double>(scan) * period_, mem));
 }
 
-mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-                   std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate)
-    : digital_unit(nm, cfg, net, batch, learning_rate), tiles_(std::move(tiles)) {
-  const std::size_t layers = net_.spec().weight_layers().size();
+analog_tile* mca_unit::analog(std::size_t k) const {
+  const auto [net, j] = workload_.layer(k);
+  return net->analog(j);
+}
+
+crossbar* mca_unit::array(std::size_t k) const {
+  const auto [net, j] = workload_.layer(k);
+  return net->array(j);
+}
+
+mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+                   const unit_workload& work, std::vector<cm_tile*> tiles, std::size_t batch,
+                   double learning_rate)
+    : digital_unit(nm, cfg, work, batch, learning_rate), tiles_(std::move(tiles)) {
+  const std::size_t layers = workload_.layers();
   std::size_t next = 0;
   for (std::size_t k = 0; k < layers; ++k) {
-    const analog_tile* a = net_.analog(k);
+    const analog_tile* a = analog(k);
     const std::size_t blocks = a != nullptr ? a->blocks().size() : 0;
     if (a == nullptr || next + blocks > tiles_.size()) {
       throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
@@ -445,7 +512,7 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
     for (std::size_t b = 0; b < blocks; ++b, ++next) {
       const array_window& w = tiles_[next]->window();
       const analog_tile::block& blk = a->blocks()[b];
-      if (net_.array(k) != &tiles_[next]->devices() || w.row0 != blk.row0 || w.rows != blk.rows ||
+      if (array(k) != &tiles_[next]->devices() || w.row0 != blk.row0 || w.rows != blk.rows ||
           w.col0 != blk.col0 || w.cols != blk.cols) {
         throw std::invalid_argument(std::string(name()) + ": tile " + std::to_string(next) +
                                     " does not hold block " + std::to_string(b) +
@@ -454,7 +521,8 @@ mca_unit::mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config&
       layer_tiles_.back().push_back(next);
     }
     ports_.push_back(std::make_unique<bus_tile>(*this, k));
-    net_.attach_tile(k, ports_.back().get());
+    const auto [net, j] = workload_.layer(k);
+    net->attach_tile(j, ports_.back().get());
   }
   if (next != tiles_.size()) {
     throw std::invalid_argument(std::string(name()) + ": " + std::to_string(tiles_.size()) +
@@ -471,7 +539,10 @@ std::vector<std::pair<std::string, double>> mca_unit::area_units() const {
 }
 
 mca_unit::~mca_unit() {
-  for (std::size_t k = 0; k < ports_.size(); ++k) net_.attach_tile(k, nullptr);
+  for (std::size_t k = 0; k < ports_.size(); ++k) {
+    const auto [net, j] = workload_.layer(k);
+    net->attach_tile(j, nullptr);
+  }
 }
 
 void mca_unit::tile_commands(std::size_t k, std::vector<tile_cmd>& cmds) {
@@ -489,7 +560,7 @@ void mca_unit::tile_commands(std::size_t k, std::vector<tile_cmd>& cmds) {
 
 void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vectors, std::size_t n,
                         bool transposed, float* out, std::size_t n_out) {
-  analog_tile& a = *net_.analog(k);
+  analog_tile& a = *analog(k);
   const std::vector<std::size_t>& tl = layer_tiles_[k];
   const cm_tile_config& tc = tiles_[tl.front()]->config();
   const quantizer_config& pwm = s == stage::backward ? tc.pwm.backward : tc.pwm.forward;
@@ -555,11 +626,11 @@ void mca_unit::tile_mvm(stage s, std::size_t k, const float* in, std::size_t vec
 // --- digital designs -------------------------------------------------------------
 
 digital_design_unit::digital_design_unit(const sc_core::sc_module_name& nm,
-                                         const digital_unit_config& cfg, model& net, bool mixed,
-                                         std::size_t batch, double learning_rate)
-    : digital_unit(nm, cfg, net, batch, learning_rate),
+                                         const digital_unit_config& cfg, const unit_workload& work,
+                                         bool mixed, std::size_t batch, double learning_rate)
+    : digital_unit(nm, cfg, work, batch, learning_rate),
       mixed_(mixed),
-      written_(net.spec().weight_layers().size(), 0),
+      written_(work.layers(), 0),
       scanned_layer_(written_.size(), 0),
       update_layer_(written_.size()) {}
 

@@ -28,8 +28,31 @@
 #include "workloads/experiment.h"
 #include "workloads/mnist.h"
 #include "workloads/model.h"
+#include "workloads/trainable.h"
 
 namespace mcasim {
+
+// What a unit trains: one network, or a machine of several (a GAN: its
+// generator and discriminator) whose step drives them. Their weight layers
+// are numbered in order across the networks (the machine's networks()).
+class unit_workload {
+ public:
+  unit_workload(model& net);  // a network is a workload (implicit)
+  explicit unit_workload(trainable& machine);
+  const std::vector<model*>& networks() const { return nets_; }
+  trainable* machine() const { return machine_; }
+  // Weight layers of all networks.
+  std::size_t layers() const { return first_.back(); }
+  // Weight layer k's network and its index there.
+  std::pair<model*, std::size_t> layer(std::size_t k) const;
+  // Weight layer k of network i is layer first(i) + k.
+  std::size_t first(std::size_t i) const { return first_[i]; }
+
+ private:
+  std::vector<model*> nets_;
+  trainable* machine_ = nullptr;
+  std::vector<std::size_t> first_{0};
+};
 
 struct digital_unit_config {
   std::string kind = "digital_unit";  // technology-table component (energy per action)
@@ -117,15 +140,18 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   };
 
   SC_HAS_PROCESS(digital_unit);
-  // Trains `net` (the network outlives the unit) with its optimizer at
-  // `learning_rate`, `batch` samples per step.
-  digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-               std::size_t batch, double learning_rate);
+  // Trains `work` (its networks outlive the unit) with its optimizer at
+  // `learning_rate`, `batch` samples per step. A machine's step may run one
+  // network's stages inside another's (a GAN's generator step runs the
+  // discriminator's forward and transposed passes to get its error): those
+  // count as the outer stage's work.
+  digital_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+               const unit_workload& work, std::size_t batch, double learning_rate);
   ~digital_unit() override;
   digital_unit(const digital_unit&) = delete;
   digital_unit& operator=(const digital_unit&) = delete;
 
-  model& network() { return net_; }
+  const unit_workload& workload() const { return workload_; }
 
   // The phases to run when the simulation starts.
   void set_job(std::vector<job_phase> phases) { phases_ = std::move(phases); }
@@ -234,7 +260,7 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
 
   digital_unit_config cfg_;
   sc_core::sc_time period_;
-  model& net_;
+  unit_workload workload_;
   action_counters counters_{{"quantize", "activation", "derivative", "error", "outer_product",
                              "outer_scan", "weight_convert", "pulse_command", "cycle",
                              "partial_sum"}};
@@ -253,6 +279,12 @@ class digital_unit : public sc_core::sc_module, public counted, protected step_o
   void activation_traffic(stage s, tlm::tlm_command cmd);
   // The pipelined stage's time for the batch; adds its fill and drain to ps.
   sc_core::sc_time schedule_pipeline(pipeline_stats& ps);
+
+  // Forwards network i's step to the unit, its weight layers numbered from
+  // workload_.first(i); stages begun while one is open are part of it.
+  class network_observer;
+  std::vector<std::unique_ptr<network_observer>> observers_;
+  int nested_stages_ = 0;
 
   std::size_t batch_;
   double learning_rate_;
@@ -303,11 +335,12 @@ class mca_unit : public digital_unit {
   tlm_utils::simple_initiator_socket<digital_unit> bus_socket{"bus_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
 
-  // The tiles, one per block of every weight layer of `net` (the layers in
+  // The tiles, one per block of every weight layer of `work` (the layers in
   // order, each layer's blocks in order), hold its devices and outlive the
   // unit.
-  mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-           std::vector<cm_tile*> tiles, std::size_t batch, double learning_rate);
+  mca_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+           const unit_workload& work, std::vector<cm_tile*> tiles, std::size_t batch,
+           double learning_rate);
   ~mca_unit() override;
   mca_unit(const mca_unit&) = delete;
   mca_unit& operator=(const mca_unit&) = delete;
@@ -324,6 +357,9 @@ class mca_unit : public digital_unit {
 
  private:
   class bus_tile;
+  // Weight layer k's functional tile and devices (in its network).
+  analog_tile* analog(std::size_t k) const;
+  crossbar* array(std::size_t k) const;
   // Quantises a block of `vectors` input vectors of `n` values each for
   // weight layer k, sends them to its tiles, runs their (transposed) MVMs
   // and reads `n_out` results per vector into out (adding the partial sums).
@@ -359,8 +395,9 @@ class digital_design_unit : public digital_unit {
   tlm_utils::simple_initiator_socket<digital_unit> sram_socket{"sram_socket"};
   tlm_utils::simple_initiator_socket<digital_unit> mac_socket{"mac_socket"};
 
-  digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg, model& net,
-                      bool mixed, std::size_t batch, double learning_rate);
+  digital_design_unit(const sc_core::sc_module_name& nm, const digital_unit_config& cfg,
+                      const unit_workload& work, bool mixed, std::size_t batch,
+                      double learning_rate);
   // The shared lanes; the mixed design's also quantize and outer_product
   // (the 32-bit design forms its outer products in the MAC array).
   std::vector<std::pair<std::string, double>> area_units() const override;

@@ -412,6 +412,57 @@ TEST(Cli, EstimateOfAnLstmCountsEveryStepOfTheSequence) {
   EXPECT_NE(test::read_text(out + "/estimate.md").find("a sequence of 7 steps"), std::string::npos);
 }
 
+// `estimate` of a GAN: both networks' weight layers on the designs, the
+// generator's first; a sample is a real image (a discriminator step on it
+// and a generated one, a generator step through the discriminator).
+TEST(Cli, EstimateOfAGanPutsBothNetworksOnTheDesigns) {
+  test::temp_dir dir;
+  const std::string data = synthetic_data(dir, 40, 10);
+  const std::string gan = dir.file("gan.json");
+  std::ofstream(gan) << R"({"name": "gan-tiny", "noise": 8,
+    "generator": {"input": [8], "layers": [
+      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
+    "discriminator": {"input": [784], "layers": [
+      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
+      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+  const std::string out = dir.file("est");
+  const run_result r = run_mcasim(dir, "estimate --network '" + gan +
+                                           "' --images 8 --warmup 4 --batch 4 --threads 1 "
+                                           "--quiet --data '" +
+                                           data + "' --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(test::read_text(out + "/estimate.json"));
+  EXPECT_EQ(doc["network"], "gan-tiny");
+  EXPECT_TRUE(doc.contains("gan"));
+  EXPECT_EQ(doc["parameters"], 9 * 16 + 17 * 784 + 785 * 16 + 5);
+  ASSERT_EQ(doc["mapping"]["layers"].size(), 4u);
+  EXPECT_EQ(doc["mapping"]["layers"][0]["layer"], "g1");
+  EXPECT_EQ(doc["mapping"]["layers"][3]["layer"], "d2");
+  for (const char* d : {"digital32", "digital-mp", "mca"}) {
+    const auto& st = doc["designs"][d]["stages"];
+    for (const char* s : {"forward", "backward", "update"}) {
+      EXPECT_GT(st[s]["energy_nj"].get<double>(), 0.0) << d << " " << s;
+    }
+    const double acc = doc["designs"][d]["train_accuracy_measured_window"].get<double>();
+    EXPECT_GE(acc, 0.0) << d;
+    EXPECT_LE(acc, 1.0) << d;
+    EXPECT_EQ(doc["designs"][d]["layers"].size(), 4u) << d;
+  }
+  // Samples that do not fit the discriminator are refused before any work.
+  const std::string small = dir.file("gan-small.json");
+  std::ofstream(small) << R"({"name": "gan-100", "noise": 8,
+    "generator": {"input": [8], "layers": [{"kind": "dense", "name": "g1", "units": 100}]},
+    "discriminator": {"input": [100], "layers": [
+      {"kind": "dense", "name": "d1", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+  const run_result bad =
+      run_mcasim(dir, "estimate --network '" + small + "' --images 2 --quiet --data '" + data +
+                          "' --out '" + dir.file("bad") + "'");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("GAN 'gan-100': its discriminator takes [100]"), std::string::npos)
+      << bad.err;
+}
+
 // `estimate` runs a small CNN's training samples through the three designs:
 // every design and stage has energy and time, the totals are the stages'
 // sums, the MCA's first tile converted every patch, and the mapping is

@@ -227,6 +227,7 @@ class gan_machine : public trainable {
     r.get(samples_, "samples of the epoch");
   }
 
+  std::vector<model*> networks() override { return {&g_, &d_}; }
   const model& generator() const { return g_; }
   const model& discriminator() const { return d_; }
   nlohmann::json classifier() const { return fx_ ? fx_->describe() : nlohmann::json(); }
@@ -283,18 +284,21 @@ void gan_verdict(nlohmann::json& doc) {
   if (streak_from != 0) doc["diverged_at_epoch"] = streak_from;
 }
 
+void check_gan_input(const gan_spec& gan, const dataset& ds, const std::string& name) {
+  if (ds.targets != 1 || ds.pixels != gan.discriminator.input.size()) {
+    throw std::invalid_argument("GAN '" + gan.name + "': its discriminator takes " +
+                                gan.discriminator.input.str() + " but data set '" + name +
+                                "' has samples of " + std::to_string(ds.pixels) + " values" +
+                                (ds.targets != 1 ? " in sequences" : ""));
+  }
+}
+
 nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& cfg,
                                 const split_dataset& data, const gan_options& g,
                                 const train_options& opt) {
   cfg.validate();
-  const std::size_t d = gan.discriminator.input.size();
   for (const dataset* ds : {&data.train, &data.test}) {
-    if (ds->targets != 1 || ds->pixels != d) {
-      throw std::invalid_argument("GAN '" + gan.name + "': its discriminator takes " +
-                                  gan.discriminator.input.str() + " but data set '" + data.name +
-                                  "' has samples of " + std::to_string(ds->pixels) + " values" +
-                                  (ds->targets != 1 ? " in sequences" : ""));
-    }
+    check_gan_input(gan, *ds, data.name);
   }
   if (data.test.size() == 0) throw std::invalid_argument("the GAN needs test images");
   gan_machine machine(gan, cfg, opt.seed, data.test, g);

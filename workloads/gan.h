@@ -54,6 +54,10 @@ std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_r
                                             uint64_t seed, const dataset& test,
                                             const gan_options& g);
 
+// Throws std::invalid_argument when data set `name`'s samples do not fit
+// the discriminator's input.
+void check_gan_input(const gan_spec& gan, const dataset& ds, const std::string& name);
+
 // A run's verdict from its epochs' discriminator_wins (the discriminator
 // classifies >= 99 % of the test images and generated samples right and the
 // generator's loss is above ln 100): discriminator_won_epochs lists them; the

@@ -514,6 +514,15 @@ std::vector<std::string> builtin_network_names() {
   return {"mlp-paper", "mlp-table1", "cnn-cifar10", "lstm-ptb", "cnn-mnist", "gan-mnist"};
 }
 
+network_spec hardware_layers(const gan_spec& g) {
+  network_spec n;
+  n.name = g.name;
+  n.input = g.discriminator.input;
+  n.layers = g.generator.layers;
+  n.layers.insert(n.layers.end(), g.discriminator.layers.begin(), g.discriminator.layers.end());
+  return n;
+}
+
 bool describes_gan(const nlohmann::json& j) {
   return j.is_object() && j.contains("generator");
 }

@@ -143,6 +143,10 @@ struct gan_spec {
   network_spec generator, discriminator;
   std::size_t parameters() const { return generator.parameters() + discriminator.parameters(); }
 };
+// The GAN's weight layers as one list for the hardware (its mapping onto
+// tiles, its memories): the generator's layers, then the discriminator's;
+// input: the discriminator's (the data set's samples). Not a chain.
+network_spec hardware_layers(const gan_spec& g);
 // A description with a "generator" is a GAN.
 bool describes_gan(const nlohmann::json& j);
 gan_spec parse_gan(const nlohmann::json& j, const std::string& source);

@@ -16,6 +16,7 @@
 namespace mcasim {
 
 class crossbar;
+class model;
 
 // Per-layer update statistics since construction.
 struct layer_counters {
@@ -66,6 +67,10 @@ class trainable {
                                    const std::string& /*out_dir*/) {
     return {};
   }
+  // The networks the machine trains, in order, when it trains several (a
+  // GAN: generator, discriminator): a platform unit observes their steps and
+  // puts their weight layers on its tiles. Empty for one network.
+  virtual std::vector<model*> networks() { return {}; }
   // The crossbar whose synapses are traced (Fig. 3b), if any.
   virtual crossbar* traced_array() { return nullptr; }
   virtual void save(state_writer& w) const = 0;
