@@ -539,9 +539,11 @@ std::vector<std::pair<std::string, double>> mca_unit::area_units() const {
 }
 
 mca_unit::~mca_unit() {
-  for (std::size_t k = 0; k < ports_.size(); ++k) {
-    const auto [net, j] = workload_.layer(k);
-    net->attach_tile(j, nullptr);
+  const std::vector<model*>& nets = workload_.networks();
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    for (std::size_t k = workload_.first(i); k < workload_.first(i + 1) && k < ports_.size(); ++k) {
+      nets[i]->attach_tile(k - workload_.first(i), nullptr);
+    }
   }
 }
 
