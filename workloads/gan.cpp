@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -324,18 +323,14 @@ nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& c
   setup.schedule = cfg.schedule;
   setup.augment = cfg.augment;
   setup.image_period_s = cfg.image_period_s;
-  nlohmann::json doc;
-  try {
-    doc = train_loop(machine, setup, data.train, data.test, opt);
-  } catch (const training_error& e) {
-    // Losses that blow up are the GAN's divergence (Fig. 4i: batch 1, no
-    // momentum), a result: the loop has written the epochs so far with
-    // status "diverged"; the run says where and why.
-    std::ifstream in(opt.out_dir + "/metrics.json");
-    doc = nlohmann::json::parse(in);
+  // Losses that blow up are the GAN's divergence (Fig. 4i: batch 1, no
+  // momentum), a result: the run says where and why.
+  setup.divergence_is_result = true;
+  nlohmann::json doc = train_loop(machine, setup, data.train, data.test, opt);
+  if (doc.value("status", std::string()) == "diverged") {
     gan_verdict(doc);
     doc["diverged_at_epoch"] = doc["epochs"].size() + 1;
-    doc["divergence"] = e.what();
+    doc["divergence"] = doc["error"];
     write_file_atomic(opt.out_dir + "/metrics.json", doc.dump(2) + "\n");
     return doc;
   }

@@ -525,6 +525,7 @@ nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dat
         doc["error"] = msg;
         bar.finish();
         write_metrics("diverged");
+        if (setup.divergence_is_result) return doc;
         throw training_error(msg);
       }
       st.online_correct += r.correct;

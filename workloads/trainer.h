@@ -72,6 +72,10 @@ struct loop_setup {
   // A language model: every evaluated loss also in bits per symbol (*_bpc:
   // the mean cross-entropy per step over ln 2).
   bool bits_per_symbol = false;
+  // A loss that becomes NaN or infinite is a result (a GAN's divergence):
+  // the run ends with status "diverged" and the message in "error" instead
+  // of throwing training_error.
+  bool divergence_is_result = false;
 };
 
 // Learning rate of epoch e (1-based).
@@ -85,7 +89,8 @@ dataset prepared_samples(const dataset& ds, const std::vector<std::size_t>& orde
 
 // Runs (or resumes, opt.resume) the training of `machine`, built by the
 // caller from the configuration and seed; returns the metrics document that
-// it also wrote ("status": "complete" or "interrupted").
+// it also wrote ("status": "complete", "interrupted", or "diverged" with
+// setup.divergence_is_result).
 nlohmann::json train_loop(trainable& machine, const loop_setup& setup, const dataset& train,
                           const dataset& test, const train_options& opt);
 
