@@ -419,13 +419,7 @@ TEST(Cli, EstimateOfAGanPutsBothNetworksOnTheDesigns) {
   test::temp_dir dir;
   const std::string data = synthetic_data(dir, 40, 10);
   const std::string gan = dir.file("gan.json");
-  std::ofstream(gan) << R"({"name": "gan-tiny", "noise": 8,
-    "generator": {"input": [8], "layers": [
-      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
-      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
-    "discriminator": {"input": [784], "layers": [
-      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
-      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+  std::ofstream(gan) << test::tiny_gan_json();
   const std::string out = dir.file("est");
   const run_result r = run_mcasim(dir, "estimate --network '" + gan +
                                            "' --images 8 --warmup 4 --batch 4 --threads 1 "

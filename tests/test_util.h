@@ -149,6 +149,19 @@ inline void write_synthetic_mnist(const std::string& dir, std::size_t train, std
   write_bytes(dir + "/t10k-labels-idx1-ubyte", idx_labels(te.labels));
 }
 
+// A GAN small enough for any test: 8 noise values, generator 8-16-784
+// (ReLU, sigmoid), discriminator 784 -> dense 16, maxout 4 -> dense 1,
+// sigmoid_cross_entropy (26,037 parameters).
+inline std::string tiny_gan_json() {
+  return R"({"name": "gan-tiny", "noise": 8,
+    "generator": {"input": [8], "layers": [
+      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
+      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
+    "discriminator": {"input": [784], "layers": [
+      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
+      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+}
+
 // Running mean and (population) variance.
 struct moments {
   double n = 0, sum = 0, sum2 = 0;

@@ -421,14 +421,7 @@ TEST(equivalence, lstm_on_the_mca_platform_matches_functional_model_bit_for_bit)
 // Every device, chi entry and pulse equals the functional GAN's bit for bit.
 TEST(equivalence, gan_on_the_mca_platform_matches_functional_gan_bit_for_bit) {
   sim_guard();
-  const gan_spec gan = parse_gan(nlohmann::json::parse(R"({"name": "gan-small", "noise": 8,
-    "generator": {"input": [8], "layers": [
-      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
-      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
-    "discriminator": {"input": [784], "layers": [
-      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
-      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})"),
-                                 "test");
+  const gan_spec gan = parse_gan(nlohmann::json::parse(test::tiny_gan_json()), "test");
   network_run_config rc = cnn_run("table1-mca");
   rc.learning_rate = 0.5;
   const dataset train = make_synthetic_dataset(24, 3);

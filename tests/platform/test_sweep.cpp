@@ -323,13 +323,7 @@ TEST(sweep, a_gan_point_that_diverges_is_a_result_in_the_table) {
   const std::string data = dir.file("mnist");
   std::filesystem::create_directories(data);
   test::write_synthetic_mnist(data, 40, 10);
-  std::ofstream(dir.file("gan.json")) << R"({"name": "tiny-gan", "noise": 8,
-    "generator": {"input": [8], "layers": [
-      {"kind": "dense", "name": "g1", "units": 16}, {"kind": "relu"},
-      {"kind": "dense", "name": "g2", "units": 784}, {"kind": "sigmoid"}]},
-    "discriminator": {"input": [784], "layers": [
-      {"kind": "dense", "name": "d1", "units": 16}, {"kind": "maxout", "pieces": 4},
-      {"kind": "dense", "name": "d2", "units": 1}, {"kind": "sigmoid_cross_entropy"}]}})";
+  std::ofstream(dir.file("gan.json")) << test::tiny_gan_json();
   const std::string spec = write_spec(dir, R"({"command": "train",
       "args": ["--network", ")" + dir.file("gan.json") +
                                                R"(", "--epochs", "1", "--batch", "10",
