@@ -168,6 +168,14 @@ namespace {
 const network_run_config& checked(const network_run_config& rc, const char* design,
                                   std::initializer_list<numerics_kind> kinds) {
   rc.validate();
+  for (const auto& [name, l] : rc.layers) {
+    if (rc.numerics_of(name) != rc.numerics) {
+      throw std::invalid_argument("training.layers." + name + ".numerics = " + l.numerics +
+                                  ": the " + design + " design computes every layer in " +
+                                  numerics_name(rc.numerics) +
+                                  " (mixed numerics run functionally, not on a platform)");
+    }
+  }
   for (numerics_kind k : kinds) {
     if (rc.numerics == k) return rc;
   }

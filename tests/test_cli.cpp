@@ -625,6 +625,14 @@ TEST(Cli, EstimateOfAnyNetworkOnTheThreeDesigns) {
                           "' --out '" + dir.file("many") + "'");
   EXPECT_NE(many.exit_code, 0);
   EXPECT_NE(many.err.find("exceeds the 40 training samples"), std::string::npos) << many.err;
+  // A layer's own numerics trains functionally; the designs hold one numerics.
+  const run_result mixed = run_mcasim(dir, "estimate --network '" + net +
+                                               "' --set training.layers.o.numerics=fp32 --images 8 "
+                                               "--warmup 4 --batch 4 --quiet --data '" +
+                                               data + "' --out '" + dir.file("mixed") + "'");
+  EXPECT_NE(mixed.exit_code, 0);
+  EXPECT_NE(mixed.err.find("training.layers.o.numerics = fp32"), std::string::npos) << mixed.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("mixed") + "/estimate.json"));
 }
 
 // train --network on fixed-size tiles (platform.tiles): the run records the

@@ -137,6 +137,56 @@ INSTANTIATE_TEST_SUITE_P(Numerics, NetworkTraining,
                            return n == "digital-mp" ? std::string("digital_mp") : n;
                          });
 
+// A layer's own numerics (training.layers.NAME.numerics) overrides the
+// run's: every layer set to fp32 under an mca run trains exactly as fp32;
+// one layer on PCM and one digital differs from both.
+TEST(NetworkTrainingMixed, LayersComputeInTheirOwnNumerics) {
+  const dataset train = test::make_synthetic_dataset(64, 1),
+                test = test::make_synthetic_dataset(32, 2);
+  test::temp_dir dir;
+  const network_spec net = small_cnn();
+  auto run = [&](const network_run_config& cfg, const std::string& sub) {
+    train_options o;
+    o.epochs = 1;
+    o.seed = 3;
+    o.out_dir = dir.file(sub);
+    o.eval_batch = 16;
+    o.traced_synapses = 0;
+    return run_network_training(net, cfg, train, test, o);
+  };
+  const nlohmann::json fp32 = run(run_config_for(numerics_kind::fp32), "fp32");
+  const nlohmann::json mca = run(run_config_for(numerics_kind::mca), "mca");
+  network_run_config cfg = run_config_for(numerics_kind::mca);
+  cfg.layers["c1"].numerics = "fp32";
+  cfg.layers["fc"].numerics = "fp32";
+  EXPECT_EQ(without_wall(run(cfg, "all-fp32"))["epochs"], without_wall(fp32)["epochs"]);
+  cfg.layers["fc"].numerics = "";  // the run's: mca
+  const nlohmann::json mixed = run(cfg, "mixed");
+  ASSERT_EQ(mixed["status"], "complete");
+  const auto& wl = mixed["weight_layers"];
+  EXPECT_EQ(wl[0]["numerics"], "fp32");
+  EXPECT_FALSE(wl[0].contains("g_per_weight_us"));
+  EXPECT_EQ(wl[1]["numerics"], "mca");
+  EXPECT_GT(wl[1]["g_per_weight_us"].get<double>(), 0.0);
+  const auto& e = mixed["epochs"][0];
+  EXPECT_FALSE(e["activity"][0].contains("g_pos_mean_us"));  // c1: no devices
+  EXPECT_TRUE(e["activity"][5].contains("g_pos_mean_us"));   // fc: on PCM
+  for (const nlohmann::json* other : {&fp32, &mca}) {
+    EXPECT_NE(e["test_loss"], (*other)["epochs"][0]["test_loss"]);
+  }
+  // A name that is not a numerics is refused before any work, naming the key.
+  cfg.layers["fc"].numerics = "analog";
+  try {
+    run(cfg, "bad");
+    FAIL() << "an unknown numerics was accepted";
+  } catch (const std::invalid_argument& err) {
+    EXPECT_NE(std::string(err.what()).find("layers.fc.numerics"), std::string::npos) << err.what();
+    EXPECT_NE(std::string(err.what()).find("fp32, mca or digital-mp"), std::string::npos)
+        << err.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad/metrics.json")));
+}
+
 TEST(NetworkTrainingErrors, DivergingLossStopsNamingEpochAndBatch) {
   test::temp_dir dir;
   const dataset train = test::make_synthetic_dataset(64, 1),

@@ -46,8 +46,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, weights, a
 NLOHMANN_JSON_SERIALIZE_ENUM(numerics_kind, {{numerics_kind::fp32, "fp32"},
                                              {numerics_kind::mca, "mca"},
                                              {numerics_kind::digital_mp, "digital-mp"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(layer_numerics, weight_std, g_per_weight_us,
-                                                adc_forward_range, adc_backward_range)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(layer_numerics, numerics, weight_std,
+                                                g_per_weight_us, adc_forward_range,
+                                                adc_backward_range)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps_us, eps_depress_us,
                                                 max_pulses, refresh, refresh_every_images,
                                                 refresh_spread, drift_sync_images, map_lo_us,

@@ -722,7 +722,7 @@ struct model::impl {
       const double gain = l.kind == layer_kind::lstm ? 1.0 : 2.0;
       const double std = ln.weight_std > 0 ? ln.weight_std : std::sqrt(gain / fan_in);
       rng init(seed, stream_id(stream_kind::weight_init, index));
-      switch (cfg.numerics) {
+      switch (cfg.numerics_of(l.name)) {
         case numerics_kind::fp32:
           wl[i] = std::make_unique<fp32_layer>(l.rows(), l.cols(), std, l.bias, init);
           break;
@@ -761,7 +761,7 @@ struct model::impl {
   // devices of every mca layer, read at the last drift sync.
   void share_reference() {
     const mca_numerics& m = cfg.mca;
-    if (cfg.numerics != numerics_kind::mca || m.crossbar.synapse != synapse_kind::single_ref ||
+    if (!cfg.uses(numerics_kind::mca) || m.crossbar.synapse != synapse_kind::single_ref ||
         !m.shared_reference) {
       return;
     }
@@ -1531,7 +1531,7 @@ std::vector<float> model::weights(std::size_t k) const {
 
 void model::set_weights(std::size_t k, const std::vector<float>& w) {
   const std::size_t i = weight_layer_index(p_->spec, k);
-  if (p_->cfg.numerics == numerics_kind::mca) {
+  if (p_->wl[i]->array() != nullptr) {
     throw std::invalid_argument("set_weights: PCM weights are programmed, not written");
   }
   Tensor t = p_->wl[i]->weights();

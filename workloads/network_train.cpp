@@ -243,7 +243,8 @@ nlohmann::json run_network(const network_spec& net, const network_run_config& cf
   for (const weight_layer_stats& s : machine.get().stats()) {
     nlohmann::json l{
         {"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"weight_std", s.weight_std}};
-    if (cfg.numerics == numerics_kind::mca) {
+    if (!cfg.uniform()) l["numerics"] = numerics_name(cfg.numerics_of(s.name));
+    if (cfg.numerics_of(s.name) == numerics_kind::mca) {
       l["g_per_weight_us"] = s.g_per_weight_us;
       l["epsilon"] = s.epsilon;
       l["adc_forward_range"] = s.adc_forward_range;

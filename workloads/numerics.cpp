@@ -43,6 +43,14 @@ numerics_kind parse_numerics(const std::string& s) {
 }
 
 void network_run_config::validate() const {
+  for (const auto& [name, l] : layers) {
+    if (l.numerics.empty()) continue;
+    try {
+      parse_numerics(l.numerics);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("layers." + name + ".numerics: " + e.what());
+    }
+  }
   require(batch >= 1 && batch <= 100000, "batch", static_cast<double>(batch),
           "must be in [1, 100000]");
   require(std::isfinite(learning_rate) && learning_rate > 0, "learning_rate", learning_rate,
@@ -92,9 +100,9 @@ void network_run_config::validate() const {
   digital_mp.errors.validate("digital_mp.errors");
   digital_mp.update_x.validate("digital_mp.update_x");
   digital_mp.update_d.validate("digital_mp.update_d");
-  const bool mca_q = numerics == numerics_kind::mca && (!mca.update_x.ideal || !mca.update_d.ideal);
-  const bool mp_q = numerics == numerics_kind::digital_mp &&
-                    (!digital_mp.update_x.ideal || !digital_mp.update_d.ideal);
+  const bool mca_q = uses(numerics_kind::mca) && (!mca.update_x.ideal || !mca.update_d.ideal);
+  const bool mp_q =
+      uses(numerics_kind::digital_mp) && (!digital_mp.update_x.ideal || !digital_mp.update_d.ideal);
   if ((mca_q || mp_q) && (momentum > 0 || weight_decay > 0)) {
     throw std::invalid_argument(
         std::string(mca_q ? "mca" : "digital_mp") +
@@ -112,6 +120,25 @@ void network_run_config::validate() const {
     require(finite_at_least(l.adc_backward_range, 0), p + "adc_backward_range",
             l.adc_backward_range, "must be >= 0");
   }
+}
+
+numerics_kind network_run_config::numerics_of(const std::string& layer) const {
+  const auto it = layers.find(layer);
+  return it == layers.end() || it->second.numerics.empty() ? numerics
+                                                           : parse_numerics(it->second.numerics);
+}
+
+bool network_run_config::uniform() const {
+  return std::all_of(layers.begin(), layers.end(), [this](const auto& l) {
+    return l.second.numerics.empty() || parse_numerics(l.second.numerics) == numerics;
+  });
+}
+
+bool network_run_config::uses(numerics_kind k) const {
+  if (numerics == k) return true;
+  return std::any_of(layers.begin(), layers.end(), [k](const auto& l) {
+    return !l.second.numerics.empty() && parse_numerics(l.second.numerics) == k;
+  });
 }
 
 std::vector<matrix_block> tile_blocks(std::size_t rows, std::size_t cols, std::size_t tile_rows,

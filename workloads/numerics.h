@@ -25,6 +25,9 @@ enum class numerics_kind { fp32, mca, digital_mp };
 // Per weight layer: how its weights map to conductances and its converter
 // ranges. 0 means "derived from the layer" (see layer_mapping below).
 struct layer_numerics {
+  // The layer's own numerics ("": the run's; fp32, mca or digital-mp): a
+  // mixed design, e.g. one network's layers digital and another's on PCM.
+  std::string numerics;
   double weight_std = 0.0;          // initial weight spread; 0: He, sqrt(2 / fan_in)
   double g_per_weight_us = 0.0;     // W = (Gp - Gn) / g; 0: sqrt(2) init_std_us / weight_std
   double adc_forward_range = 0.0;   // ADC full scale / PWM full scale; 0: 8 sqrt(rows) w_std
@@ -132,6 +135,12 @@ struct network_run_config {
   double image_period_s = 0.1;  // simulated device time per training sample (drift)
   int threads = 2;              // tensor library threads (results depend on it; recorded)
   void validate() const;
+  // The numerics of the weight layer named `layer` (its layers entry, or the run's).
+  numerics_kind numerics_of(const std::string& layer) const;
+  // Whether any weight layer computes in k (the run's numerics or a layer's own).
+  bool uses(numerics_kind k) const;
+  // Whether every layer computes in the run's numerics.
+  bool uniform() const;
 };
 
 const char* numerics_name(numerics_kind k);

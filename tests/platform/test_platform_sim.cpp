@@ -336,6 +336,21 @@ TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) 
 // weights on 7 row blocks x 2 column blocks): every tile converts its block,
 // the unit adds the partial sums, and devices, chi and pulses still equal
 // the functional run's on the same tiles bit for bit.
+// A design computes every layer in its numerics: a layer with numerics of
+// its own (a functional mixed run) is refused, naming the key.
+TEST(platform, designs_refuse_a_layer_in_other_numerics) {
+  sim_guard();
+  network_run_config rc = cnn_run("table1-mca");
+  rc.layers["c2"].numerics = "fp32";
+  try {
+    mca_design d("mca", platform_cnn(), rc, platform_config(), 7);
+    FAIL() << "a design with a layer in other numerics was built";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("training.layers.c2.numerics = fp32"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(equivalence, cnn_on_small_mca_tiles_matches_functional_model_bit_for_bit) {
   sim_guard();
   const dataset train = make_synthetic_dataset(10, 3);
