@@ -365,6 +365,12 @@ TEST_P(GanTraining, EpochMetricsPicturesAndResumeGiveTheUninterruptedResult) {
   ASSERT_EQ(whole["epochs"].size(), 2u);
   EXPECT_EQ(whole["fd_classifier"]["features"], 6);
   EXPECT_EQ(whole["parameters"], gan.parameters());
+  // The weight layers as built, generator first; an mca layer with its mapping.
+  ASSERT_EQ(whole["weight_layers"].size(), 4u);
+  EXPECT_EQ(whole["weight_layers"][0]["name"], "g1");
+  EXPECT_EQ(whole["weight_layers"][3]["name"], "d2");
+  EXPECT_EQ(whole["weight_layers"][3].contains("adc_backward_range"),
+            GetParam() == numerics_kind::mca);
   for (const auto& e : whole["epochs"]) {
     for (const char* key :
          {"generator_loss", "discriminator_loss", "discriminator_accuracy", "frechet_distance",

@@ -309,6 +309,8 @@ nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& c
                {"fd_samples", g.fd_samples},
                {"grid", g.grid}};
   setup.must_match = {"gan", "training", "fd_classifier", "fd_samples", "grid"};
+  std::vector<weight_layer_stats> stats = machine.generator().stats();
+  for (const weight_layer_stats& s : machine.discriminator().stats()) stats.push_back(s);
   setup.doc = {{"gan", to_json(gan)},
                {"numerics", numerics_name(cfg.numerics)},
                {"training", cfg},
@@ -317,7 +319,8 @@ nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& c
                {"generator_parameters", gan.generator.parameters()},
                {"discriminator_parameters", gan.discriminator.parameters()},
                {"noise", "uniform in [-1, 1]"},
-               {"fd_classifier", machine.classifier()}};
+               {"fd_classifier", machine.classifier()},
+               {"weight_layers", weight_layers_json(cfg, stats)}};
   setup.batch = cfg.batch;
   setup.learning_rate = cfg.learning_rate;
   setup.schedule = cfg.schedule;

@@ -88,6 +88,24 @@ nlohmann::json activity_json(const std::vector<layer_activity>& layers) {
   return out;
 }
 
+nlohmann::json weight_layers_json(const network_run_config& cfg,
+                                  const std::vector<weight_layer_stats>& stats) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const weight_layer_stats& s : stats) {
+    nlohmann::json l{
+        {"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"weight_std", s.weight_std}};
+    if (!cfg.uniform()) l["numerics"] = numerics_name(cfg.numerics_of(s.name));
+    if (cfg.numerics_of(s.name) == numerics_kind::mca) {
+      l["g_per_weight_us"] = s.g_per_weight_us;
+      l["epsilon"] = s.epsilon;
+      l["adc_forward_range"] = s.adc_forward_range;
+      l["adc_backward_range"] = s.adc_backward_range;
+    }
+    layers.push_back(l);
+  }
+  return layers;
+}
+
 network_spec perceptron_network(const mlp_config& m) {
   using nlohmann::json;
   const bool sigmoid = m.hidden_activation == activation_kind::sigmoid;
@@ -239,19 +257,7 @@ nlohmann::json run_network(const network_spec& net, const network_run_config& cf
   setup.run = {{"network", to_json(net)}, {"training", cfg}};
   if (cfg.mca.tile_rows > 0) setup.run["tiles"] = tiles;
   setup.must_match = {"network", "training", "tiles"};
-  nlohmann::json layers = nlohmann::json::array();
-  for (const weight_layer_stats& s : machine.get().stats()) {
-    nlohmann::json l{
-        {"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"weight_std", s.weight_std}};
-    if (!cfg.uniform()) l["numerics"] = numerics_name(cfg.numerics_of(s.name));
-    if (cfg.numerics_of(s.name) == numerics_kind::mca) {
-      l["g_per_weight_us"] = s.g_per_weight_us;
-      l["epsilon"] = s.epsilon;
-      l["adc_forward_range"] = s.adc_forward_range;
-      l["adc_backward_range"] = s.adc_backward_range;
-    }
-    layers.push_back(l);
-  }
+  const nlohmann::json layers = weight_layers_json(cfg, machine.get().stats());
   setup.doc = {{"network", to_json(net)}, {"numerics", numerics_name(cfg.numerics)},
                {"training", cfg},         {"tiles", tiles},
                {"threads", cfg.threads},  {"parameters", net.parameters()},

@@ -32,6 +32,12 @@ layer_counters counters_of(const weight_layer_stats& s);
 // mca layers their devices' conductances (g_pos_mean_us, g_pos_std_us,
 // g_neg_mean_us, g_neg_std_us, g_high_fraction).
 nlohmann::json activity_json(const std::vector<layer_activity>& layers);
+// Per weight layer as first built (metrics.json's weight_layers): name,
+// rows, cols, initial weight_std, its numerics when the run mixes them and,
+// for an mca layer, the mapping derived or set (g_per_weight_us, epsilon,
+// adc_forward_range, adc_backward_range).
+nlohmann::json weight_layers_json(const network_run_config& cfg,
+                                  const std::vector<weight_layer_stats>& stats);
 
 // The perceptron of an experiment as a network: inputs-hidden-outputs dense
 // layers named `hidden` and `output`, the hidden activation, and sigmoid
