@@ -3,8 +3,11 @@
 // validation and reproducibility.
 #include "models/pcm_device.h"
 
+#include "models/drift_kernel.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -173,6 +176,31 @@ TEST(PcmArray, DriftFollowsPowerLawAfterT0) {
   a.drifted_range(0, a.size(), now, range.data());
   for (std::size_t k = 0; k < a.size(); ++k) {
     ASSERT_NEAR(range[k], a.drifted(k, now), 1e-5 * a.drifted(k, now)) << k;
+  }
+}
+
+// Devices programmed at the same time share one drift factor: blocks of
+// them reuse the last one computed. The result is that of evaluating every
+// device on its own (the per-device exponent path with equal exponents),
+// bit for bit, for runs of equal times that do and do not fill blocks and
+// a tail.
+TEST(DriftKernel, SharedFactorsOfEqualTimesAreExact) {
+  const std::size_t n = 1003;
+  rng r(5, 0);
+  std::vector<float> g(n), nu(n, 0.05f), shared(n), each(n);
+  std::vector<double> tp(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    g[k] = static_cast<float>(0.1 + 9.0 * r.uniform());
+    // Runs: untouched (t = 0), programmed together (t = 700), scattered.
+    tp[k] = k < 203 ? 0.0 : k < 411 ? 700.0 : k < 600 ? 900.0 * r.uniform() : k < 950 ? 0.0 : 3.0;
+  }
+  const double now = 5000.0;
+  drift_kernel(n, g.data(), tp.data(), nullptr, 0.05f, now, 38.6, shared.data());
+  drift_kernel(n, g.data(), tp.data(), nu.data(), 0.05f, now, 38.6, each.data());
+  for (std::size_t k = 0; k < n; ++k) {
+    ASSERT_EQ(shared[k], each[k]) << k;
+    ASSERT_NEAR(shared[k], g[k] * std::pow(std::max((now - tp[k]) / 38.6, 1.0), -0.05), 1e-6 * g[k])
+        << k;
   }
 }
 

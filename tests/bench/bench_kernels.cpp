@@ -98,6 +98,24 @@ void BM_pcm_drifted_range(benchmark::State& state) {
 }
 BENCHMARK(BM_pcm_drifted_range)->Unit(benchmark::kMicrosecond);
 
+// The same for an array programmed at one time, as after its initial
+// programming (devices programmed together share their drift factor).
+void BM_pcm_drifted_range_same_time(benchmark::State& state) {
+  mcasim::pcm_array a(785 * 250, mcasim::pcm_params{}, 3, 0);
+  mcasim::rng r(4, 0);
+  for (std::size_t k = 0; k < a.size(); ++k) a.program_to(k, 0.5 + 8.0 * r.uniform(), 0.0);
+  std::vector<float> out(a.size());
+  double now = 1000.0;
+  for (auto _ : state) {
+    a.drifted_range(0, a.size(), now, out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+    now += 0.1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * a.size()));
+}
+BENCHMARK(BM_pcm_drifted_range_same_time)->Unit(benchmark::kMicrosecond);
+
 // One noisy read (drift + read noise) of a random device (items: reads).
 void BM_pcm_read(benchmark::State& state) {
   const mcasim::pcm_array a = programmed_array();
