@@ -207,6 +207,35 @@ TEST(sweep_spec, the_gan_study_crosses_batch_and_momentum) {
   EXPECT_EQ(s.base["training"]["layers"]["d_hidden1"]["weight_std"], 0.0029);
 }
 
+// Which GAN network's numerics matters: generator and discriminator each
+// fp32 or mca (the layers' own numerics), the four combinations, each a
+// valid configuration.
+TEST(sweep_spec, the_gan_numerics_study_crosses_the_networks_numerics) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec s = load_sweep_spec(configs + "gan_numerics_study.json");
+  ASSERT_EQ(s.points.size(), 4u);
+  std::set<std::pair<std::string, std::string>> seen;
+  const run_config base{make_experiment("mca"),
+                        platform_config(),
+                        technology::load(std::string(MCASIM_SOURCE_DIR) + "/power/tech_14lpp.json"),
+                        {}};
+  for (const auto& p : s.points) {
+    const std::string g = p.values.at("training.layers.g_out.numerics").get<std::string>();
+    const std::string d = p.values.at("training.layers.d_out.numerics").get<std::string>();
+    seen.insert({g, d});
+    overrides o;
+    o.files.push_back(configs + "gan-mnist.json");
+    for (const auto& [key, v] : p.values.items())
+      o.sets.push_back(key + "=" + v.get<std::string>());
+    const run_config rc = apply(base, o);
+    EXPECT_EQ(rc.training.numerics_of("g_hidden1"), parse_numerics(g));
+    EXPECT_EQ(rc.training.numerics_of("d_hidden2"), parse_numerics(d));
+    EXPECT_EQ(rc.training.layers.at("d_out").adc_forward_range, 4.0);  // from the base
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{
+                      {"fp32", "fp32"}, {"mca", "fp32"}, {"fp32", "mca"}, {"mca", "mca"}}));
+}
+
 // The sweep specifications of configs/ load: the SRAM capacity sweep (5
 // weight-SRAM sizes x chi on or off chip) and the tile-size sweep.
 TEST(sweep_spec, the_estimate_sweeps_of_configs_load) {
