@@ -93,6 +93,11 @@ bool same_kind(const nlohmann::json& want, const nlohmann::json& got) {
 }
 
 void check_enum(const std::string& path, const std::string& key, const nlohmann::json& v) {
+  // A weight layer's numerics may also be empty: the run's.
+  if (key == "numerics" && path.rfind("training.layers.", 0) == 0 && v.is_string() &&
+      v.get<std::string>().empty()) {
+    return;
+  }
   for (const auto& [name, allowed] : k_enums) {
     if (name != key || !v.is_string()) continue;
     for (const auto& a : allowed) {
@@ -102,6 +107,15 @@ void check_enum(const std::string& path, const std::string& key, const nlohmann:
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
     throw config_error(path + " = " + shown(v) + ": allowed values: " + list);
   }
+}
+
+void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::string& path);
+
+// One weight layer's entry of training.layers: its numerics is a key even
+// when empty (the run's; the JSON form writes it only when set).
+void merge_layer(nlohmann::json& layer, const nlohmann::json& patch, const std::string& path) {
+  if (layer.is_object() && !layer.contains("numerics")) layer["numerics"] = "";
+  merge_strict(layer, patch, path);
 }
 
 // Merges `patch` into `tree`, refusing keys and types the tree does not have.
@@ -128,7 +142,7 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
       // Per-layer numerics are keyed by the network's layer names.
       if (path == "training.layers") {
         tree[key] = layer_numerics{};
-        merge_strict(tree[key], it.value(), p);
+        merge_layer(tree[key], it.value(), p);
         continue;
       }
       std::string known;
@@ -137,6 +151,10 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
       throw config_error("unknown key '" + p + "' (known keys here: " + known + ")");
     }
     nlohmann::json& target = tree[key];
+    if (path == "training.layers") {
+      merge_layer(target, it.value(), p);
+      continue;
+    }
     if (target.is_object()) {
       merge_strict(target, it.value(), p);
       continue;

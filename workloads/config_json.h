@@ -46,9 +46,23 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_config, kind, weights, a
 NLOHMANN_JSON_SERIALIZE_ENUM(numerics_kind, {{numerics_kind::fp32, "fp32"},
                                              {numerics_kind::mca, "mca"},
                                              {numerics_kind::digital_mp, "digital-mp"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(layer_numerics, numerics, weight_std,
-                                                g_per_weight_us, adc_forward_range,
-                                                adc_backward_range)
+// A layer's own numerics is written only when it has one, so that the
+// configurations (and checkpoints) of runs in one numerics keep their form.
+inline void to_json(nlohmann::json& j, const layer_numerics& l) {
+  j = {{"weight_std", l.weight_std},
+       {"g_per_weight_us", l.g_per_weight_us},
+       {"adc_forward_range", l.adc_forward_range},
+       {"adc_backward_range", l.adc_backward_range}};
+  if (!l.numerics.empty()) j["numerics"] = l.numerics;
+}
+inline void from_json(const nlohmann::json& j, layer_numerics& l) {
+  const layer_numerics d;
+  l.numerics = j.value("numerics", d.numerics);
+  l.weight_std = j.value("weight_std", d.weight_std);
+  l.g_per_weight_us = j.value("g_per_weight_us", d.g_per_weight_us);
+  l.adc_forward_range = j.value("adc_forward_range", d.adc_forward_range);
+  l.adc_backward_range = j.value("adc_backward_range", d.adc_backward_range);
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps_us, eps_depress_us,
                                                 max_pulses, refresh, refresh_every_images,
                                                 refresh_spread, drift_sync_images, map_lo_us,

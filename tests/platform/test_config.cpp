@@ -58,6 +58,36 @@ TEST(config, set_and_config_file_override_in_order) {
   EXPECT_EQ(to_tree(apply(base(), again)), to_tree(rc));
 }
 
+// A weight layer's own numerics: set, set back to empty (the run's), and
+// written only when set, so a run in one numerics keeps its configuration's
+// form; a tree with layers read back takes a numerics again.
+TEST(config, a_layers_numerics_is_optional_and_written_only_when_set) {
+  overrides o;
+  o.sets = {"training.layers.fc.weight_std=0.01", "training.layers.fc.numerics=fp32",
+            "training.layers.c1.numerics=mca"};
+  run_config rc = apply(base(), o);
+  EXPECT_EQ(rc.training.layers.at("fc").numerics, "fp32");
+  EXPECT_EQ(rc.training.layers.at("c1").numerics, "mca");
+  o.sets.push_back("training.layers.fc.numerics=");
+  rc = apply(base(), o);
+  EXPECT_EQ(rc.training.layers.at("fc").numerics, "");
+  EXPECT_DOUBLE_EQ(rc.training.layers.at("fc").weight_std, 0.01);
+  const auto tree = to_tree(rc);
+  EXPECT_FALSE(tree["training"]["layers"]["fc"].contains("numerics"));
+  EXPECT_EQ(tree["training"]["layers"]["c1"]["numerics"], "mca");
+  overrides again;
+  again.sets = {"training.layers.fc.numerics=digital-mp"};
+  EXPECT_EQ(apply(rc, again).training.layers.at("fc").numerics, "digital-mp");
+  again.sets = {"training.layers.fc.numerics=analog"};
+  try {
+    apply(rc, again);
+    FAIL() << "an unknown numerics was accepted";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("training.layers.fc.numerics"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(config, errors_name_the_key_path_the_value_and_what_is_allowed) {
   auto err = [](std::initializer_list<std::string> sets) {
     overrides o;
