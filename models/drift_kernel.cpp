@@ -46,8 +46,10 @@ void drift_kernel(std::size_t n, const float* g, const double* tp, const float* 
   double last_tp = 0.0, last_f = 1.0;
   for (std::size_t k = 0; k < n; k += k_chunk) {
     const std::size_t m = std::min(k_chunk, n - k);
-    const bool same =
-        have_last && std::all_of(tp + k, tp + k + m, [last_tp](double t) { return t == last_tp; });
+    // Only whole chunks reuse (a multiple of the vector width: no device of
+    // theirs would have been evaluated by the scalar remainder).
+    const bool same = have_last && m == k_chunk &&
+                      std::all_of(tp + k, tp + k + m, [last_tp](double t) { return t == last_tp; });
     if (same) {
       for (std::size_t j = 0; j < m; ++j) out[k + j] = static_cast<float>(g[k + j] * last_f);
       continue;

@@ -179,20 +179,20 @@ TEST(PcmArray, DriftFollowsPowerLawAfterT0) {
   }
 }
 
-// Devices programmed at the same time share one drift factor: blocks of
-// them reuse the last one computed. The result is that of evaluating every
-// device on its own (the per-device exponent path with equal exponents),
-// bit for bit, for runs of equal times that do and do not fill blocks and
-// a tail.
+// Devices programmed at the same time share one drift factor: a whole
+// chunk of 256 of them reuses the last one computed. The result is that of
+// evaluating every device on its own (the per-device exponent path with
+// equal exponents), bit for bit: chunks that reuse (untouched devices after
+// untouched ones, devices programmed together after each other), chunks
+// that cannot (scattered times, a new shared time) and a partial last chunk.
 TEST(DriftKernel, SharedFactorsOfEqualTimesAreExact) {
-  const std::size_t n = 1003;
+  const std::size_t n = 5 * 256 + 100;
   rng r(5, 0);
   std::vector<float> g(n), nu(n, 0.05f), shared(n), each(n);
   std::vector<double> tp(n);
   for (std::size_t k = 0; k < n; ++k) {
     g[k] = static_cast<float>(0.1 + 9.0 * r.uniform());
-    // Runs: untouched (t = 0), programmed together (t = 700), scattered.
-    tp[k] = k < 203 ? 0.0 : k < 411 ? 700.0 : k < 600 ? 900.0 * r.uniform() : k < 950 ? 0.0 : 3.0;
+    tp[k] = k < 512 ? 0.0 : k < 768 ? 900.0 * r.uniform() : 700.0;
   }
   const double now = 5000.0;
   drift_kernel(n, g.data(), tp.data(), nullptr, 0.05f, now, 38.6, shared.data());
