@@ -414,6 +414,39 @@ TEST_P(GanTraining, EpochMetricsPicturesAndResumeGiveTheUninterruptedResult) {
   EXPECT_EQ(without_wall(pieces), without_wall(whole));
 }
 
+// The generator in the other numerics than the run's (training.layers):
+// each network's layers compute in their own, and a stopped run resumes to
+// the uninterrupted result.
+TEST_P(GanTraining, GeneratorInOtherNumericsThanTheDiscriminator) {
+  const gan_spec gan = parse_gan(small_gan_json(), "t");
+  network_run_config cfg = gan_config(GetParam());
+  const numerics_kind other =
+      GetParam() == numerics_kind::mca ? numerics_kind::fp32 : numerics_kind::mca;
+  cfg.layers["g1"].numerics = cfg.layers["g2"].numerics = numerics_name(other);
+  const json whole = run_gan_training(gan, cfg, data_, g_, options("mixed"));
+  ASSERT_EQ(whole["status"], "complete");
+  const json& wl = whole["weight_layers"];
+  EXPECT_EQ(wl[0]["numerics"], numerics_name(other));
+  EXPECT_EQ(wl[1]["numerics"], numerics_name(other));
+  EXPECT_EQ(wl[2]["numerics"], numerics_name(GetParam()));
+  EXPECT_EQ(wl[3]["numerics"], numerics_name(GetParam()));
+  // Devices (conductance statistics) on the mca network's layers only.
+  for (const auto& a : whole["epochs"][0]["activity"]) {
+    const bool generator = a["name"] == "g1" || a["name"] == "g2";
+    const bool discriminator = a["name"] == "d1" || a["name"] == "d2";
+    if (!generator && !discriminator) continue;
+    const numerics_kind k = generator ? other : GetParam();
+    EXPECT_EQ(a.contains("g_pos_mean_us"), k == numerics_kind::mca) << a["name"];
+  }
+  train_options opt = options("mixed-pieces");
+  int calls = 0;
+  opt.stop = [&calls] { return ++calls >= 4; };
+  EXPECT_EQ(run_gan_training(gan, cfg, data_, g_, opt)["status"], "interrupted");
+  opt = resume_options(read_checkpoint_run(dir_.file("mixed-pieces")), dir_.file("mixed-pieces"));
+  opt.eval_batch = 10;
+  EXPECT_EQ(without_wall(run_gan_training(gan, cfg, data_, g_, opt)), without_wall(whole));
+}
+
 INSTANTIATE_TEST_SUITE_P(Numerics, GanTraining,
                          ::testing::Values(numerics_kind::fp32, numerics_kind::mca),
                          [](const auto& info) {

@@ -11,7 +11,8 @@
 //     non-saturating loss -log D(G(z)); the error at the discriminator's
 //     input goes back through the generator, SGD step.
 //
-// Both networks' weight layers are in the run's numerics (mca: on PCM).
+// Both networks' weight layers are in the run's numerics (mca: on PCM),
+// or each in its own (training.layers.NAME.numerics).
 // Noise is uniform in [-1, 1]. Per epoch, besides the loop's metrics (its
 // accuracies and losses are the discriminator's, over real and generated
 // samples): generator_loss, discriminator_loss, frechet_distance (when a

@@ -332,10 +332,6 @@ TEST(equivalence, cnn_on_the_mca_platform_matches_functional_model_bit_for_bit) 
   EXPECT_DOUBLE_EQ(pwm(0, stage::backward) + adc(0, stage::backward), 0.0);
 }
 
-// The CNN on tiles of 128 x 8 (c1 and c2 on one tile each, d1's 785 x 10
-// weights on 7 row blocks x 2 column blocks): every tile converts its block,
-// the unit adds the partial sums, and devices, chi and pulses still equal
-// the functional run's on the same tiles bit for bit.
 // A design computes every layer in its numerics: a layer with numerics of
 // its own (a functional mixed run) is refused, naming the key.
 TEST(platform, designs_refuse_a_layer_in_other_numerics) {
@@ -351,6 +347,10 @@ TEST(platform, designs_refuse_a_layer_in_other_numerics) {
   }
 }
 
+// The CNN on tiles of 128 x 8 (c1 and c2 on one tile each, d1's 785 x 10
+// weights on 7 row blocks x 2 column blocks): every tile converts its block,
+// the unit adds the partial sums, and devices, chi and pulses still equal
+// the functional run's on the same tiles bit for bit.
 TEST(equivalence, cnn_on_small_mca_tiles_matches_functional_model_bit_for_bit) {
   sim_guard();
   const dataset train = make_synthetic_dataset(10, 3);
