@@ -487,7 +487,7 @@ TEST(GanTrainingErrors, DataOrClassifierThatDoNotFitAreRefused) {
     run_gan_training(gan, cfg, data, g, o);
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("numerics.layers.d9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("training.layers.d9"), std::string::npos) << e.what();
   }
 }
 

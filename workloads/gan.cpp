@@ -58,7 +58,7 @@ class gan_machine : public trainable {
     for (const auto& [name, v] : cfg.layers) {
       if (part(cfg, s.generator).layers.count(name) == 0 &&
           part(cfg, s.discriminator).layers.count(name) == 0) {
-        throw std::invalid_argument("numerics.layers." + name +
+        throw std::invalid_argument("training.layers." + name +
                                     ": neither the generator nor the discriminator has a weight "
                                     "layer of that name");
       }

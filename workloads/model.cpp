@@ -733,7 +733,7 @@ struct model::impl {
         case numerics_kind::mca:
           if (cfg.mca.crossbar.synapse == synapse_kind::single_ref && ln.g_per_weight_us > 0) {
             throw std::invalid_argument(
-                "numerics.layers." + l.name +
+                "training.layers." + l.name +
                 ".g_per_weight_us: single_ref synapses take their weight scale from "
                 "mca.map_lo_us, map_hi_us and weight_range_schedule");
           }
@@ -751,7 +751,7 @@ struct model::impl {
       bool found = false;
       for (const auto& l : spec.layers) found |= l.name == name && is_weight_layer(l.kind);
       if (!found) {
-        throw std::invalid_argument("numerics.layers." + name +
+        throw std::invalid_argument("training.layers." + name +
                                     ": the network has no weight layer of that name");
       }
     }
