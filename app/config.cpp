@@ -109,15 +109,6 @@ void check_enum(const std::string& path, const std::string& key, const nlohmann:
   }
 }
 
-void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::string& path);
-
-// One weight layer's entry of training.layers: its numerics is a key even
-// when empty (the run's; the JSON form writes it only when set).
-void merge_layer(nlohmann::json& layer, const nlohmann::json& patch, const std::string& path) {
-  if (layer.is_object() && !layer.contains("numerics")) layer["numerics"] = "";
-  merge_strict(layer, patch, path);
-}
-
 // Merges `patch` into `tree`, refusing keys and types the tree does not have.
 void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::string& path) {
   if (!patch.is_object()) {
@@ -134,15 +125,19 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
     };
     const bool energy_table = in_table("technology.energy_pj") || in_table("technology.area_um2") ||
                               in_table("technology.energy_scaling");
+    // Per-layer numerics are keyed by the network's layer names: an entry
+    // is made on first use, and its numerics is a key even when empty (the
+    // run's; the JSON form writes it only when set).
+    if (path == "training.layers") {
+      nlohmann::json& layer = tree[key];
+      if (layer.is_null()) layer = layer_numerics{};
+      if (layer.is_object() && !layer.contains("numerics")) layer["numerics"] = "";
+      merge_strict(layer, it.value(), p);
+      continue;
+    }
     if (!tree.contains(key)) {
       if (energy_table) {
         tree[key] = it.value();
-        continue;
-      }
-      // Per-layer numerics are keyed by the network's layer names.
-      if (path == "training.layers") {
-        tree[key] = layer_numerics{};
-        merge_layer(tree[key], it.value(), p);
         continue;
       }
       std::string known;
@@ -151,10 +146,6 @@ void merge_strict(nlohmann::json& tree, const nlohmann::json& patch, const std::
       throw config_error("unknown key '" + p + "' (known keys here: " + known + ")");
     }
     nlohmann::json& target = tree[key];
-    if (path == "training.layers") {
-      merge_layer(target, it.value(), p);
-      continue;
-    }
     if (target.is_object()) {
       merge_strict(target, it.value(), p);
       continue;
