@@ -73,19 +73,21 @@ void BM_pcm_reset_pulse(benchmark::State& state) {
 }
 BENCHMARK(BM_pcm_reset_pulse)->Unit(benchmark::kNanosecond);
 
-// An array whose devices were programmed at different times in [0, 100) s.
-mcasim::pcm_array programmed_array() {
+// An array whose devices were programmed at times drawn from [0, spread_s)
+// s (0: all at once, as after its initial programming).
+mcasim::pcm_array programmed_array(double spread_s = 100.0) {
   mcasim::pcm_array a(k_layer1_devices, preset().mca.pcm, k_seed, 0);
   mcasim::rng r(k_seed, 98);
   for (std::size_t k = 0; k < a.size(); ++k)
-    a.program_to(k, 0.5 + 8.0 * r.uniform(), 100.0 * r.uniform());
+    a.program_to(k, 0.5 + 8.0 * r.uniform(), spread_s * r.uniform());
   return a;
 }
 
 // Drifted conductances of the whole 785x250 array (what a crossbar sync does
-// per array; items: devices).
+// per array; items: devices), programmed over state.range(0) s (0: at one
+// time; devices programmed together share their drift factor).
 void BM_pcm_drifted_range(benchmark::State& state) {
-  const mcasim::pcm_array a = programmed_array();
+  const mcasim::pcm_array a = programmed_array(static_cast<double>(state.range(0)));
   std::vector<float> out(a.size());
   double now = 1000.0;
   for (auto _ : state) {
@@ -96,25 +98,11 @@ void BM_pcm_drifted_range(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * a.size()));
 }
-BENCHMARK(BM_pcm_drifted_range)->Unit(benchmark::kMicrosecond);
-
-// The same for an array programmed at one time, as after its initial
-// programming (devices programmed together share their drift factor).
-void BM_pcm_drifted_range_same_time(benchmark::State& state) {
-  mcasim::pcm_array a(785 * 250, mcasim::pcm_params{}, 3, 0);
-  mcasim::rng r(4, 0);
-  for (std::size_t k = 0; k < a.size(); ++k) a.program_to(k, 0.5 + 8.0 * r.uniform(), 0.0);
-  std::vector<float> out(a.size());
-  double now = 1000.0;
-  for (auto _ : state) {
-    a.drifted_range(0, a.size(), now, out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-    now += 0.1;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * a.size()));
-}
-BENCHMARK(BM_pcm_drifted_range_same_time)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_pcm_drifted_range)
+    ->ArgName("spread_s")
+    ->Arg(100)
+    ->Arg(0)
+    ->Unit(benchmark::kMicrosecond);
 
 // One noisy read (drift + read noise) of a random device (items: reads).
 void BM_pcm_read(benchmark::State& state) {
