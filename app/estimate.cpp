@@ -382,21 +382,15 @@ nlohmann::json run_estimate(const platform_workload& w, const network_run_config
   // The mapping first: a network the tiles cannot hold is refused before
   // any work.
   const network_mapping mapping = map_network(net, pc.tiles, net.steps(training.bptt));
-  // Each design computes every layer in its own numerics.
-  for (const auto& [layer, l] : training.layers) {
-    if (!l.numerics.empty()) {
-      throw std::invalid_argument("training.layers." + layer + ".numerics = " + l.numerics +
-                                  ": each design computes every layer in its own numerics "
-                                  "(mixed numerics run in mcasim train)");
-    }
-  }
-  ensure_directory(opt.out_dir);
   std::vector<design_run> runs;
   for (const char* name : k_design_names) {
     design_run r{name, training};
     r.training.numerics = design_numerics(name);
+    // Refused before any design runs.
+    check_uniform_numerics(r.training, name);
     runs.push_back(r);
   }
+  ensure_directory(opt.out_dir);
   measure_options mo;
   mo.warmup = opt.warmup;
   mo.images = opt.images;

@@ -163,11 +163,7 @@ void design::trace_vcd(sc_core::sc_trace_file* tf, uint64_t first, uint64_t last
   }
 }
 
-namespace {
-
-const network_run_config& checked(const network_run_config& rc, const char* design,
-                                  std::initializer_list<numerics_kind> kinds) {
-  rc.validate();
+void check_uniform_numerics(const network_run_config& rc, const std::string& design) {
   for (const auto& [name, l] : rc.layers) {
     if (rc.numerics_of(name) != rc.numerics) {
       throw std::invalid_argument("training.layers." + name + ".numerics = " + l.numerics +
@@ -176,6 +172,14 @@ const network_run_config& checked(const network_run_config& rc, const char* desi
                                   " (mixed numerics run functionally, not on a platform)");
     }
   }
+}
+
+namespace {
+
+const network_run_config& checked(const network_run_config& rc, const char* design,
+                                  std::initializer_list<numerics_kind> kinds) {
+  rc.validate();
+  check_uniform_numerics(rc, design);
   for (numerics_kind k : kinds) {
     if (rc.numerics == k) return rc;
   }

@@ -106,6 +106,11 @@ class design : public sc_core::sc_module {
   std::vector<const double*> vcd_sources_;
 };
 
+// A design computes every weight layer in its run's numerics: throws
+// std::invalid_argument naming training.layers.NAME.numerics for a layer
+// with numerics of its own that differ (mixed runs are functional).
+void check_uniform_numerics(const network_run_config& rc, const std::string& design);
+
 class digital_design : public design {
  public:
   // rc.numerics: fp32 (the 32-bit design) or digital-mp.
