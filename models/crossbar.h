@@ -109,11 +109,12 @@ class crossbar {
   const std::vector<float>& weights() const { return w_; }
   const std::vector<float>& variances() const { return var_; }
   bool noisy() const { return noisy_; }
-  // The read noise of a block of MVMs from the array's read stream: y[k] +=
+  // The draws of the read noise of n outputs of a block of MVMs from the
+  // array's read stream; add_read_noise(draws, y, var, n) adds it, y[k] +=
   // sqrt(var[k]) N(0, 1), var[k] the aggregated read variance of output k
   // (models/noise_kernel.h).
-  void add_read_noise(float* y, const float* var, std::size_t n) {
-    mcasim::add_read_noise(read_rng_, y, var, n);
+  void read_noise_draws(std::size_t n, std::vector<uint64_t>& draws) {
+    mcasim::read_noise_draws(read_rng_, n, draws);
   }
   float gref_us() const { return gref_; }
   // Overrides the reference conductance (single_ref) with an external one, e.g.

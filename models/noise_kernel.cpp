@@ -10,17 +10,22 @@
 
 namespace mcasim {
 
-void add_read_noise(rng& r, float* y, const float* var, std::size_t n) {
+void read_noise_draws(rng& r, std::size_t n, std::vector<uint64_t>& draws) {
+  draws.resize((n + 1) / 2);
+  for (uint64_t& v : draws) v = r.next_u64();
+}
+
+void add_read_noise(const uint64_t* draws, float* y, const float* var, std::size_t n) {
   constexpr std::size_t k_block = 4096;  // deviates per pass (even)
-  std::vector<uint32_t> bits(k_block);
+  uint32_t bits[k_block];
   float z[k_block];
   for (std::size_t start = 0; start < n; start += k_block) {
     const std::size_t m = std::min(k_block, n - start);
     const std::size_t pairs = (m + 1) / 2;
+    const uint64_t* d = draws + start / 2;
     for (std::size_t p = 0; p < pairs; ++p) {
-      const uint64_t v = r.next_u64();
-      bits[2 * p] = static_cast<uint32_t>(v >> 40);                    // 24 bits
-      bits[2 * p + 1] = static_cast<uint32_t>((v >> 16) & 0xFFFFFFu);  // 24 bits
+      bits[2 * p] = static_cast<uint32_t>(d[p] >> 40);                    // 24 bits
+      bits[2 * p + 1] = static_cast<uint32_t>((d[p] >> 16) & 0xFFFFFFu);  // 24 bits
     }
     constexpr float k_scale = 1.0f / 16777216.0f;  // 2^-24
     constexpr float k_two_pi = 6.28318530717958647692f;
@@ -51,6 +56,12 @@ void add_read_noise(rng& r, float* y, const float* var, std::size_t n) {
       yo[k] += std::sqrt(v) * z[k];
     }
   }
+}
+
+void add_read_noise(rng& r, float* y, const float* var, std::size_t n) {
+  std::vector<uint64_t> draws;
+  read_noise_draws(r, n, draws);
+  add_read_noise(draws.data(), y, var, n);
 }
 
 }  // namespace mcasim

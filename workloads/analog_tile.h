@@ -22,6 +22,19 @@
 
 namespace mcasim {
 
+// A block of vectors in flight through a layer's tiles: the digital unit's
+// PWM codes of every vector and its full scale (0: an all-zero vector), and
+// per tile block the read variances of its products, the draws of their
+// read noise and its partial outputs (a layer split over several tiles).
+struct tile_job {
+  std::vector<float> q, q2;  // codes (n x their width, in the input's units), their squares
+  std::vector<double> scale;
+  bool transposed = false;
+  std::size_t out_rows = 0;  // transposed: the outputs kept
+  std::vector<std::vector<float>> var, part;
+  std::vector<std::vector<uint64_t>> draws;
+};
+
 class analog_tile : public tile_port {
  public:
   // One tile's share of the layer (tile_blocks).
@@ -33,9 +46,24 @@ class analog_tile : public tile_port {
   analog_tile(crossbar& xb, const mca_numerics& cfg, double adc_forward_range,
               double adc_backward_range);
 
-  // The whole layer: load, every block's products, the partial sums.
+  // The whole layer: load, every block's products, the partial sums
+  // (start, read, finish on the tile's own job).
   void forward(const float* x, std::size_t n, float* y) override;
   void backward(const float* d, std::size_t n, float* y, std::size_t out_rows) override;
+
+  // A block of n MVMs of the whole layer in three steps, so that several
+  // jobs can be in flight: start quantises the vectors and computes every
+  // tile block's products (into y [n, outputs] or the job's partial
+  // outputs) and read variances, touching only the job and y (any thread);
+  // read takes the draws of the read noise from the devices' read stream
+  // (or runs the batch-1 kernels, which draw it themselves), so jobs read in
+  // the blocks' order give the numbers of one job after the other; finish
+  // adds the noise, converts with the ADCs and adds the partial sums into y
+  // (any thread).
+  void start(tile_job& job, const float* in, std::size_t n, bool transposed, std::size_t out_rows,
+             float* y) const;
+  void read(tile_job& job, float* y);
+  void finish(tile_job& job, float* y) const;
   // Each block's pulses in turn (split_pulses), each in the list's order.
   void program(const std::vector<pulse_cmd>& pulses, double now_s) override;
   // Each block's share of rows [r0, r1) in turn.
@@ -48,19 +76,24 @@ class analog_tile : public tile_port {
 
   // The digital unit's PWM quantisation of n vectors (forward: rows values
   // each; transposed: cols values) into codes() and scales().
-  void load(const float* in, std::size_t n, bool transposed);
-  // The loaded vectors' codes (n x their width, in the input's units) and
-  // every vector's full scale (0: an all-zero vector).
-  const std::vector<float>& codes() const { return q_; }
-  const std::vector<double>& scales() const { return scale_; }
-  std::size_t loaded_vectors() const { return scale_.size(); }
+  void load(const float* in, std::size_t n, bool transposed) { load(job_, in, n, transposed); }
+  void load(tile_job& job, const float* in, std::size_t n, bool transposed) const;
+  // The loaded vectors' codes and full scales (the tile's own job).
+  const std::vector<float>& codes() const { return job_.q; }
+  const std::vector<double>& scales() const { return job_.scale; }
+  std::size_t loaded_vectors() const { return job_.scale.size(); }
 
   // Outputs per vector of block b: its columns (forward) or its rows within
   // the first out_rows (transposed; 0 when it holds none of them).
   std::size_t out_width(std::size_t b, bool transposed, std::size_t out_rows) const;
   // Block b's products of the loaded vectors, converted by its ADCs: out
-  // [n, out_width(b, ...)] row-major.
+  // [n, out_width(b, ...)] row-major (multiply, read_block, convert).
   void block_product(std::size_t b, bool transposed, float* out, std::size_t out_rows);
+  // The steps of block b's products of a job's vectors into out (convert:
+  // the read noise of the draws, then the ADCs).
+  void multiply(tile_job& job, std::size_t b, float* out) const;
+  void read_block(tile_job& job, std::size_t b, float* out);
+  void convert(const tile_job& job, std::size_t b, float* out) const;
   // Adds block b's partial outputs `part` [n, out_width] into the layer's
   // outputs y [n, out_n] (the first block of each output assigns); returns
   // the additions (outputs that already held a partial sum).
@@ -77,10 +110,11 @@ class analog_tile : public tile_port {
   double fwd_range_, bwd_range_;
   std::vector<block> blocks_;
   std::size_t row_blocks_ = 1, block_rows_ = 0, block_cols_ = 0;
-  bool transposed_ = false;          // of the loaded vectors
-  std::vector<float> q_, q2_, var_;  // codes, their squares, read variances (reused)
-  std::vector<float> part_;          // a block's partial outputs (reused)
-  std::vector<double> scale_;
+  // Where block b's products of a job go: y itself (one block) or the
+  // job's partial outputs.
+  float* block_out(tile_job& job, std::size_t b, float* y) const;
+
+  tile_job job_;  // the vectors of forward, backward and load (reused)
 };
 
 }  // namespace mcasim

@@ -12,6 +12,7 @@
 #include "models/chi_memory.h"
 #include "models/converters.h"
 #include "models/crossbar.h"
+#include "models/noise_kernel.h"
 #include "models/rng.h"
 #include "workloads/analog_tile.h"
 
@@ -79,6 +80,71 @@ void adc_rows(const quantizer_config& q, double range, const std::vector<double>
   });
 }
 
+// The BLAS behind matrix products (OpenBLAS from the set-up) keeps a thread
+// pool of its own; n threads from now on (nothing when the library has no
+// such call).
+void set_blas_threads(int n) {
+  using set_threads_fn = void (*)(int);
+  static auto* const set =
+      reinterpret_cast<set_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set != nullptr) set(n);
+}
+
+// A step on block j of a set of blocks, by the lane (buffers) it runs in.
+using block_fn = std::function<void(int64_t, std::size_t)>;
+
+// Blocks [0, count) in waves of `lanes`: `parallel` on every block of a wave
+// at once (a block per thread of the run, the BLAS single-threaded
+// meanwhile), then `ordered` on each in block order on this thread, then
+// `after` at once again. One lane: the three steps of each block in turn on
+// this thread. Either way the results are those of the blocks one after the
+// other whenever `parallel` and `after` touch only their block and lane.
+void in_waves(int64_t count, std::size_t lanes, const block_fn& parallel, const block_fn& ordered,
+              const block_fn& after) {
+  if (lanes <= 1) {
+    for (int64_t j = 0; j < count; ++j) {
+      for (const block_fn* f : {&parallel, &ordered, &after}) {
+        if (*f) (*f)(j, 0);
+      }
+    }
+    return;
+  }
+  set_blas_threads(1);
+  const auto w = static_cast<int64_t>(lanes);
+  try {
+    for (int64_t s = 0; s < count; s += w) {
+      const int64_t e = std::min(count, s + w);
+      auto each = [&](const block_fn& f) {
+        if (!f) return;
+        at::parallel_for(s, e, 1, [&](int64_t j0, int64_t j1) {
+          for (int64_t j = j0; j < j1; ++j) f(j, static_cast<std::size_t>(j - s));
+        });
+      };
+      each(parallel);
+      if (ordered) {
+        for (int64_t j = s; j < e; ++j) ordered(j, static_cast<std::size_t>(j - s));
+      }
+      each(after);
+    }
+  } catch (...) {
+    set_blas_threads(at::get_num_threads());
+    throw;
+  }
+  set_blas_threads(at::get_num_threads());
+}
+
+// Independent blocks of MVMs of one weight layer (a conv layer's images, a
+// few at a time): in(j, lane) gives block j's vectors (valid until the
+// lane's next block), done(j, lane, y) takes its products (y valid until
+// then too). lanes: blocks in flight at once (1: everything on the calling
+// thread in block order, as a hardware model's observer of the step needs).
+struct mvm_blocks {
+  int64_t count = 0;
+  std::size_t lanes = 1;
+  std::function<Tensor(int64_t, std::size_t)> in;
+  std::function<void(int64_t, std::size_t, const Tensor&)> done;
+};
+
 // --- weight layers: the numerics of one weight matrix (rows x cols) ---------
 
 class weight_layer {
@@ -89,6 +155,15 @@ class weight_layer {
   // d [n, cols] -> [n, out_rows]: the errors of the first out_rows inputs
   // (a bias row's is never needed).
   virtual Tensor backward(const Tensor& d, std::size_t out_rows) = 0;
+  // The products of every block of m (transposed: backward, to out_rows):
+  // the numbers of forward() or backward() on the blocks in order, for any
+  // m.lanes; layers that can run blocks at once do.
+  virtual void block_products(const mvm_blocks& m, bool transposed, std::size_t out_rows) {
+    for (int64_t j = 0; j < m.count; ++j) {
+      const Tensor x = m.in(j, 0);
+      m.done(j, 0, transposed ? backward(x, out_rows) : forward(x));
+    }
+  }
   // Adds the optimizer's increment [rows, cols] at simulated time now_s.
   virtual void apply(const Tensor& inc, double now_s) = 0;
   // Plain SGD: adds scale x^T d (x [n, rows], the layer's inputs; d [n,
@@ -250,6 +325,18 @@ class digital_mp_layer : public fp32_layer {
     quantize_rows(cfg_.errors, dq);
     return product_t(dq, quantized(), rows);
   }
+  // Blocks at once: each quantises its own vectors; the 4-bit words are
+  // converted before.
+  void block_products(const mvm_blocks& m, bool transposed, std::size_t out_rows) override {
+    quantized();
+    in_waves(
+        m.count, m.lanes,
+        [&](int64_t j, std::size_t lane) {
+          const Tensor x = m.in(j, lane);
+          m.done(j, lane, transposed ? backward(x, out_rows) : forward(x));
+        },
+        nullptr, nullptr);
+  }
   void apply(const Tensor& inc, double now_s) override {
     fp32_layer::apply(inc, now_s);
     weights_written();
@@ -310,12 +397,12 @@ analog_tile::analog_tile(crossbar& xb, const mca_numerics& cfg, double adc_forwa
   row_blocks_ = (xb_.rows() + block_rows_ - 1) / block_rows_;
 }
 
-void analog_tile::load(const float* in, std::size_t n, bool transposed) {
+void analog_tile::load(tile_job& job, const float* in, std::size_t n, bool transposed) const {
   const std::size_t width = transposed ? xb_.cols() : xb_.rows();
-  q_.assign(in, in + n * width);
-  Tensor q = view(q_, n, width);
-  scale_ = quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
-  transposed_ = transposed;
+  job.q.assign(in, in + n * width);
+  Tensor q = view(job.q, n, width);
+  job.scale = quantize_rows(transposed ? cfg_.pwm_backward : cfg_.pwm_forward, q);
+  job.transposed = transposed;
 }
 
 std::size_t analog_tile::out_width(std::size_t b, bool transposed, std::size_t out_rows) const {
@@ -324,60 +411,92 @@ std::size_t analog_tile::out_width(std::size_t b, bool transposed, std::size_t o
   return k.row0 >= out_rows ? 0 : std::min(k.rows, out_rows - k.row0);
 }
 
-void analog_tile::block_product(std::size_t b, bool transposed, float* out, std::size_t out_rows) {
-  if (transposed != transposed_) {
-    throw std::logic_error("analog_tile: a product in the other direction than the loaded vectors");
-  }
+namespace {
+
+// The batch-1 kernels on the whole layer: they draw their read noise as
+// they go (in read_block).
+bool batch1(const std::vector<matrix_block>& blocks, const tile_job& job) {
+  return blocks.size() == 1 && job.scale.size() == 1;
+}
+
+}  // namespace
+
+void analog_tile::multiply(tile_job& job, std::size_t b, float* out) const {
   const block& k = blocks_[b];
-  const std::size_t n = scale_.size(), width = transposed ? xb_.cols() : xb_.rows();
-  const std::size_t out_n = out_width(b, transposed, out_rows);
-  if (out_n == 0) return;
+  const bool transposed = job.transposed;
+  const std::size_t n = job.scale.size(), width = transposed ? xb_.cols() : xb_.rows();
+  const std::size_t out_n = out_width(b, transposed, job.out_rows);
+  if (out_n == 0 || batch1(blocks_, job)) return;
   const auto nn = static_cast<int64_t>(n), out_w = static_cast<int64_t>(out_n);
   Tensor y = at::from_blob(out, {nn, out_w}, f32());
-  Tensor q = view(q_, n, width);
-  if (blocks_.size() == 1 && n == 1) {  // the batch-1 kernels on the whole layer
-    if (transposed) {
+  // The block's cells (rows x cols of the layer's matrix, the transposed
+  // read limited to its rows within out_rows) and its share of the codes.
+  const auto r0 = static_cast<int64_t>(k.row0), c0 = static_cast<int64_t>(k.col0);
+  const auto rows = transposed ? out_w : static_cast<int64_t>(k.rows);
+  const auto cols = static_cast<int64_t>(k.cols);
+  auto cells = [&](const std::vector<float>& v) {
+    Tensor t = view(v, xb_.rows(), xb_.cols());
+    if (blocks_.size() > 1) t = t.narrow(1, c0, cols);
+    return t.narrow(0, r0, rows);
+  };
+  auto share = [&](const Tensor& t) {
+    return blocks_.size() == 1 ? t
+                               : t.narrow(1, transposed ? c0 : r0,
+                                          transposed ? cols : static_cast<int64_t>(k.rows));
+  };
+  const Tensor w = cells(xb_.weights());
+  at::mm_out(y, share(view(job.q, n, width)), transposed ? w.t() : w);
+  if (!xb_.noisy()) return;
+  // The aggregated read variance of every output (the squared codes times
+  // the cells' variances); read_block draws its noise.
+  const Tensor v = cells(xb_.variances());
+  job.q2.resize(n * width);
+  Tensor q2 = view(job.q2, n, width);
+  const Tensor q = view(job.q, n, width);
+  at::mul_out(q2, q, q);
+  job.var.resize(blocks_.size());
+  job.var[b].resize(n * out_n);
+  Tensor var = view(job.var[b], n, out_n);
+  at::mm_out(var, share(q2), transposed ? v.t() : v);
+}
+
+void analog_tile::read_block(tile_job& job, std::size_t b, float* out) {
+  const std::size_t n = job.scale.size();
+  const std::size_t out_n = out_width(b, job.transposed, job.out_rows);
+  if (out_n == 0) return;
+  if (batch1(blocks_, job)) {
+    if (job.transposed) {
       // A zero error reads zeros (no conversion, no read noise drawn).
-      if (scale_[0] != 0.0) xb_.mvm_t(q_.data(), out, out_n);
+      if (job.scale[0] != 0.0) xb_.mvm_t(job.q.data(), out, out_n);
     } else {
-      xb_.mvm(q_.data(), out);
+      xb_.mvm(job.q.data(), out);
     }
-  } else {
-    // The block's cells (rows x cols of the layer's matrix, the transposed
-    // read limited to its rows within out_rows) and its share of the codes.
-    const auto r0 = static_cast<int64_t>(k.row0), c0 = static_cast<int64_t>(k.col0);
-    const auto rows = transposed ? out_w : static_cast<int64_t>(k.rows);
-    const auto cols = static_cast<int64_t>(k.cols);
-    auto cells = [&](const std::vector<float>& v) {
-      Tensor t = view(v, xb_.rows(), xb_.cols());
-      if (blocks_.size() > 1) t = t.narrow(1, c0, cols);
-      return t.narrow(0, r0, rows);
-    };
-    const Tensor qb =
-        blocks_.size() == 1
-            ? q
-            : q.narrow(1, transposed ? c0 : r0, transposed ? cols : static_cast<int64_t>(k.rows));
-    const Tensor w = cells(xb_.weights());
-    at::mm_out(y, qb, transposed ? w.t() : w);
-    if (xb_.noisy()) {
-      // The aggregated read variance of every output (the squared codes
-      // times the cells' variances), then its noise.
-      const Tensor v = cells(xb_.variances());
-      q2_.resize(n * width);
-      Tensor q2 = view(q2_, n, width);
-      at::mul_out(q2, q, q);
-      const Tensor q2b = blocks_.size() == 1
-                             ? q2
-                             : q2.narrow(1, transposed ? c0 : r0,
-                                         transposed ? cols : static_cast<int64_t>(k.rows));
-      var_.resize(n * out_n);
-      Tensor var = view(var_, n, out_n);
-      at::mm_out(var, q2b, transposed ? v.t() : v);
-      xb_.add_read_noise(out, var_.data(), n * out_n);
-    }
+  } else if (xb_.noisy()) {
+    job.draws.resize(blocks_.size());
+    xb_.read_noise_draws(n * out_n, job.draws[b]);
   }
-  adc_rows(transposed ? cfg_.adc_backward : cfg_.adc_forward, transposed ? bwd_range_ : fwd_range_,
-           scale_, y);
+}
+
+void analog_tile::convert(const tile_job& job, std::size_t b, float* out) const {
+  const std::size_t n = job.scale.size();
+  const std::size_t out_n = out_width(b, job.transposed, job.out_rows);
+  if (out_n == 0) return;
+  if (!batch1(blocks_, job) && xb_.noisy()) {
+    add_read_noise(job.draws[b].data(), out, job.var[b].data(), n * out_n);
+  }
+  Tensor y = at::from_blob(out, {static_cast<int64_t>(n), static_cast<int64_t>(out_n)}, f32());
+  adc_rows(job.transposed ? cfg_.adc_backward : cfg_.adc_forward,
+           job.transposed ? bwd_range_ : fwd_range_, job.scale, y);
+}
+
+void analog_tile::block_product(std::size_t b, bool transposed, float* out, std::size_t out_rows) {
+  if (transposed != job_.transposed) {
+    throw std::logic_error("analog_tile: a product in the other direction than the loaded vectors");
+  }
+  job_.out_rows = out_rows;
+  multiply(job_, b, out);
+  read_block(job_, b, out);
+  convert(job_, b, out);
 }
 
 uint64_t analog_tile::add_partial(std::size_t b, bool transposed, const float* part, std::size_t n,
@@ -400,32 +519,46 @@ uint64_t analog_tile::add_partial(std::size_t b, bool transposed, const float* p
   return assign ? 0 : static_cast<uint64_t>(n) * w;
 }
 
-void analog_tile::forward(const float* x, std::size_t n, float* y) {
-  load(x, n, false);
-  if (blocks_.size() == 1) {
-    block_product(0, false, y, 0);
-    return;
-  }
+float* analog_tile::block_out(tile_job& job, std::size_t b, float* y) const {
+  if (blocks_.size() == 1) return y;
+  job.part.resize(blocks_.size());
+  job.part[b].resize(job.scale.size() * out_width(b, job.transposed, job.out_rows));
+  return job.part[b].data();
+}
+
+void analog_tile::start(tile_job& job, const float* in, std::size_t n, bool transposed,
+                        std::size_t out_rows, float* y) const {
+  load(job, in, n, transposed);
+  job.out_rows = transposed ? out_rows : 0;
+  for (std::size_t b = 0; b < blocks_.size(); ++b) multiply(job, b, block_out(job, b, y));
+}
+
+void analog_tile::read(tile_job& job, float* y) {
+  for (std::size_t b = 0; b < blocks_.size(); ++b) read_block(job, b, block_out(job, b, y));
+}
+
+void analog_tile::finish(tile_job& job, float* y) const {
+  const std::size_t n = job.scale.size();
+  const std::size_t out_n = job.transposed ? job.out_rows : xb_.cols();
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    part_.resize(n * blocks_[b].cols);
-    block_product(b, false, part_.data(), 0);
-    add_partial(b, false, part_.data(), n, y, xb_.cols());
+    float* out = block_out(job, b, y);
+    convert(job, b, out);
+    if (blocks_.size() > 1 && out_width(b, job.transposed, job.out_rows) > 0) {
+      add_partial(b, job.transposed, out, n, y, out_n);
+    }
   }
 }
 
+void analog_tile::forward(const float* x, std::size_t n, float* y) {
+  start(job_, x, n, false, 0, y);
+  read(job_, y);
+  finish(job_, y);
+}
+
 void analog_tile::backward(const float* d, std::size_t n, float* y, std::size_t out_rows) {
-  load(d, n, true);
-  if (blocks_.size() == 1) {
-    block_product(0, true, y, out_rows);
-    return;
-  }
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const std::size_t w = out_width(b, true, out_rows);
-    if (w == 0) continue;
-    part_.resize(n * w);
-    block_product(b, true, part_.data(), out_rows);
-    add_partial(b, true, part_.data(), n, y, out_rows);
-  }
+  start(job_, d, n, true, out_rows, y);
+  read(job_, y);
+  finish(job_, y);
 }
 
 std::vector<std::vector<pulse_cmd>> analog_tile::split_pulses(
@@ -513,6 +646,34 @@ class mca_layer : public weight_layer {
     tile_->backward(c.data_ptr<float>(), static_cast<std::size_t>(c.size(0)), y.data_ptr<float>(),
                     out_rows);
     return y;
+  }
+
+  // Blocks at once on the layer's own tiles (analog_tile::start, read,
+  // finish): every block's products and read variances at once, the read
+  // noise in block order from the devices' stream, the ADCs at once. Tiles
+  // of a hardware model (attach) take the blocks one after the other.
+  void block_products(const mvm_blocks& m, bool transposed, std::size_t out_rows) override {
+    if (tile_ != own_tile_.get() || m.lanes <= 1) {
+      weight_layer::block_products(m, transposed, out_rows);
+      return;
+    }
+    jobs_.resize(m.lanes);
+    outs_.resize(m.lanes);
+    const std::size_t width = transposed ? out_rows : xb_->cols();
+    in_waves(
+        m.count, m.lanes,
+        [&](int64_t j, std::size_t lane) {
+          const Tensor x = m.in(j, lane).contiguous();
+          const auto n = static_cast<std::size_t>(x.size(0));
+          outs_[lane].resize(n * width);
+          own_tile_->start(jobs_[lane], x.data_ptr<float>(), n, transposed, out_rows,
+                           outs_[lane].data());
+        },
+        [&](int64_t, std::size_t lane) { own_tile_->read(jobs_[lane], outs_[lane].data()); },
+        [&](int64_t j, std::size_t lane) {
+          own_tile_->finish(jobs_[lane], outs_[lane].data());
+          m.done(j, lane, view(outs_[lane], jobs_[lane].scale.size(), width));
+        });
   }
 
   void apply(const Tensor& inc, double now_s) override {
@@ -652,6 +813,8 @@ class mca_layer : public weight_layer {
   weight_layer_stats stats_;
   std::unique_ptr<analog_tile> own_tile_;
   tile_port* tile_ = nullptr;
+  std::vector<tile_job> jobs_;            // blocks in flight, per lane
+  std::vector<std::vector<float>> outs_;  // their products, per lane
 };
 
 }  // namespace
@@ -677,21 +840,16 @@ struct model::impl {
   rng dropout_rng;
   step_observer* obs = nullptr;
   uint64_t samples = 0;
-  std::size_t first_weight = 0;            // index of the first weight layer (needs no input error)
-  Tensor patches = at::empty({0}, f32());  // a conv block's patch matrix (reused)
+  std::size_t first_weight = 0;  // index of the first weight layer (needs no input error)
+  std::vector<Tensor> patches;   // per lane: a conv block's patch matrix (reused)
 
   impl(const network_spec& n, const network_run_config& c, uint64_t seed)
       : spec(n), cfg(c), dropout_rng(seed, stream_id(stream_kind::dropout)) {
     cfg.validate();
     at::set_num_threads(cfg.threads);
-    // The BLAS behind matrix products (OpenBLAS from the set-up) keeps its
-    // own thread pool: the same count, so a run's results depend on one
-    // recorded number.
-    using set_threads_fn = void (*)(int);
-    if (auto* f =
-            reinterpret_cast<set_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-      f(cfg.threads);
-    }
+    // The BLAS's own thread pool: the same count, so a run's results
+    // depend on one recorded number.
+    set_blas_threads(cfg.threads);
     const std::size_t nl = spec.layers.size();
     wl.resize(nl);
     velocity.resize(nl);
@@ -872,18 +1030,29 @@ struct model::impl {
     });
   }
 
-  // A block's patch matrix in the reused buffer `patches`.
-  Tensor patch_matrix(const layer_spec& l, const Tensor& x, int64_t s, int64_t c) {
+  // Blocks of MVMs in flight at once: the run's threads, or 1 under a
+  // hardware model's observer (it follows the step in order). Every lane
+  // has its patch buffer.
+  std::size_t lanes() {
+    const std::size_t n = obs != nullptr ? 1 : static_cast<std::size_t>(cfg.threads);
+    while (patches.size() < n) patches.push_back(at::empty({0}, f32()));
+    return n;
+  }
+
+  // A block's patch matrix in the lane's reused buffer.
+  Tensor patch_matrix(const layer_spec& l, const Tensor& x, int64_t s, int64_t c,
+                      std::size_t lane) {
     const auto L = static_cast<int64_t>(l.out.h * l.out.w);
-    patches.resize_({c * L, static_cast<int64_t>(l.rows())});
+    Tensor& patch = patches[lane];
+    patch.resize_({c * L, static_cast<int64_t>(l.rows())});
     const float* in = x.data_ptr<float>() + s * x.stride(0);
-    float* p = patches.data_ptr<float>();
+    float* p = patch.data_ptr<float>();
     if (l.kernel == 3) {
       patch_rows<3>(l, in, c, p);
     } else {
       patch_rows<0>(l, in, c, p);
     }
-    return patches;
+    return patch;
   }
 
   // Images per block of conv MVMs: a patch matrix of about 1 MiB at most.
@@ -1021,13 +1190,19 @@ struct model::impl {
         const Tensor xc = x.contiguous();
         acts[i] = xc;
         Tensor y = at::empty({n * L, f}, f32());
-        for (int64_t s = 0; s < n; s += per) {
-          const int64_t c = std::min(per, n - s);
-          const Tensor p = patch_matrix(l, xc, s, c);
+        mvm_blocks m;
+        m.count = (n + per - 1) / per;
+        m.lanes = lanes();
+        m.in = [&](int64_t j, std::size_t lane) {
+          const Tensor p = patch_matrix(l, xc, j * per, std::min(per, n - j * per), lane);
           quantized_inputs(i, p.numel());
           products(i, p.size(0), l.rows(), l.cols());
-          y.narrow(0, s * L, c * L).copy_(wl[i]->forward(p));
-        }
+          return p;
+        };
+        m.done = [&](int64_t j, std::size_t, const Tensor& out) {
+          y.narrow(0, j * per * L, out.size(0)).copy_(out);
+        };
+        wl[i]->block_products(m, false, 0);
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
             .permute({0, 3, 1, 2})
             .contiguous();
@@ -1129,24 +1304,47 @@ struct model::impl {
         const Tensor d = g.permute({0, 2, 3, 1}).reshape({-1, f}).contiguous();  // [n L, f]
         const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
         const int64_t per = images_per_block(l);
-        Tensor gw = at::zeros({static_cast<int64_t>(l.rows()), f}, f32());
-        Tensor gi = need_input_grad ? at::zeros_like(x) : Tensor();
-        for (int64_t s = 0; s < n; s += per) {
-          const int64_t c = std::min(per, n - s);
-          const Tensor dc = d.narrow(0, s * L, c * L);
-          gw.addmm_(patch_matrix(l, x, s, c).t(), dc);
-          if (!need_input_grad) continue;
+        const int64_t count = (n + per - 1) / per;
+        const std::size_t ln = lanes();
+        auto errors = [&](int64_t j) {  // block j's errors [c L, f]
+          return d.narrow(0, j * per * L, std::min(per, n - j * per) * L);
+        };
+        // dL/dW: every block's patches^T x errors, summed in block order.
+        const auto rows = static_cast<int64_t>(l.rows());
+        Tensor gw = at::zeros({rows, f}, f32());
+        std::vector<Tensor> part(ln);
+        for (Tensor& t : part) t = at::empty({rows, f}, f32());
+        in_waves(
+            count, ln,
+            [&](int64_t j, std::size_t lane) {
+              const Tensor p = patch_matrix(l, x, j * per, std::min(per, n - j * per), lane);
+              at::mm_out(part[lane], p.t(), errors(j));
+            },
+            [&](int64_t, std::size_t lane) { gw.add_(part[lane]); }, nullptr);
+        grads[i] = norm == 1.0 ? gw : gw / norm;
+        if (!need_input_grad) return Tensor();
+        // The errors of the patches, added back onto the input pixels.
+        Tensor gi = at::zeros_like(x);
+        mvm_blocks m;
+        m.count = count;
+        m.lanes = ln;
+        m.in = [&](int64_t j, std::size_t) {
+          const Tensor dc = errors(j);
           count_quantized(dc.numel());
           products(i, dc.size(0), l.cols(), static_cast<std::size_t>(ckk));
-          const Tensor gc = wl[i]->backward(dc, static_cast<std::size_t>(ckk)).contiguous();
-          float* out = gi.data_ptr<float>() + s * gi.stride(0);
+          return dc;
+        };
+        m.done = [&](int64_t j, std::size_t, const Tensor& gc) {
+          const Tensor g = gc.contiguous();
+          float* out = gi.data_ptr<float>() + j * per * gi.stride(0);
+          const int64_t c = std::min(per, n - j * per);
           if (l.kernel == 3) {
-            add_patch_rows<3>(l, gc.data_ptr<float>(), c, out);
+            add_patch_rows<3>(l, g.data_ptr<float>(), c, out);
           } else {
-            add_patch_rows<0>(l, gc.data_ptr<float>(), c, out);
+            add_patch_rows<0>(l, g.data_ptr<float>(), c, out);
           }
-        }
-        grads[i] = norm == 1.0 ? gw : gw / norm;
+        };
+        wl[i]->block_products(m, true, static_cast<std::size_t>(ckk));
         return gi;
       }
       case layer_kind::lstm:
