@@ -122,15 +122,32 @@ void crossbar::update_cell(std::size_t k) {
 }
 
 void crossbar::sync(double now_s) {
-  pos_.drifted_range(0, pos_.size(), now_s, gd_pos_.data());
-  if (cfg_.synapse == synapse_kind::differential) {
-    neg_.drifted_range(0, neg_.size(), now_s, gd_neg_.data());
-  } else {
+  // Pieces of the array on the threads of an OpenMP team (the run's
+  // threads): devices are independent, and a piece is whole chunks of the
+  // drift kernel, so the numbers are the same for any thread count.
+  constexpr std::size_t k_piece = std::size_t{1} << 16;
+  const std::size_t n = w_.size();
+  const auto pieces = static_cast<std::ptrdiff_t>((n + k_piece - 1) / k_piece);
+  const bool differential = cfg_.synapse == synapse_kind::differential;
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t p = 0; p < pieces; ++p) {
+    const std::size_t b = static_cast<std::size_t>(p) * k_piece, e = std::min(n, b + k_piece);
+    pos_.drifted_range(b, e, now_s, gd_pos_.data() + b);
+    if (differential) {
+      neg_.drifted_range(b, e, now_s, gd_neg_.data() + b);
+      for (std::size_t k = b; k < e; ++k) update_cell(k);
+    }
+  }
+  if (!differential) {
     double sum = 0.0;
     for (float g : gd_pos_) sum += g;
     gref_ = static_cast<float>(sum / static_cast<double>(gd_pos_.size()));
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t p = 0; p < pieces; ++p) {
+      const std::size_t b = static_cast<std::size_t>(p) * k_piece, e = std::min(n, b + k_piece);
+      for (std::size_t k = b; k < e; ++k) update_cell(k);
+    }
   }
-  for (std::size_t k = 0; k < w_.size(); ++k) update_cell(k);
   synced_at_s_ = now_s;
 }
 
