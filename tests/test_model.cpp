@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -292,6 +293,61 @@ TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
       expect_im2col_follows_library(net, fp32_config(), labels, 2, 0.1, 8, "blocks");
   for (std::size_t k = 0; k < moved.size(); ++k) {
     EXPECT_GT(moved[k], 1e-4) << "layer " << k << " did not learn";
+  }
+}
+
+// The conv layers of mca and digital-mp run their blocks of images on the
+// run's threads (mca: the read noise drawn in block order), and the drift
+// of an array is evaluated in pieces on them: one thread and two give the
+// same numbers, bit for bit (devices, chi, weights, losses), with read
+// noise, drift syncs within the batches and several blocks per layer (c1: 9
+// images per block, c2: 6, a batch of 20).
+TEST(Model, ConvBlocksGiveTheSameNumbersOnAnyThreadCount) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [3, 32, 32],
+      "layers": [{"kind": "conv2d", "name": "c1", "filters": 4, "kernel": 3},
+                 {"kind": "relu"},
+                 {"kind": "conv2d", "name": "c2", "filters": 8, "kernel": 3},
+                 {"kind": "maxpool", "size": 4},
+                 {"kind": "flatten"},
+                 {"kind": "dense", "name": "d1", "units": 3},
+                 {"kind": "cross_entropy"}]})"),
+                                         "test");
+  std::vector<uint8_t> labels(20);
+  for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = static_cast<uint8_t>(k % 3);
+  for (numerics_kind kind : {numerics_kind::mca, numerics_kind::digital_mp}) {
+    network_run_config c = fp32_config();
+    c.numerics = kind;
+    c.mca.drift_sync_images = 10;
+    std::vector<std::unique_ptr<model>> runs;
+    std::vector<double> losses[2];
+    for (int threads : {1, 2}) {
+      c.threads = threads;
+      runs.push_back(std::make_unique<model>(net, c, 5));
+      for (int step = 0; step < 3; ++step) {
+        const std::vector<float> x =
+            random_batch(labels.size(), net.input.size(), 40 + static_cast<uint64_t>(step));
+        losses[threads - 1].push_back(
+            runs.back()
+                ->train_batch(x.data(), labels.data(), labels.size(), 0.5, 2.0 * step)
+                .loss_sum);
+      }
+    }
+    const std::string what = numerics_name(kind);
+    EXPECT_EQ(losses[0], losses[1]) << what;
+    uint64_t pulses = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(runs[0]->weights(k), runs[1]->weights(k)) << what << " layer " << k;
+      if (kind != numerics_kind::mca) continue;
+      EXPECT_EQ(runs[0]->chi(k)->values(), runs[1]->chi(k)->values()) << "layer " << k;
+      EXPECT_EQ(runs[0]->array(k)->weights(), runs[1]->array(k)->weights()) << "layer " << k;
+      EXPECT_EQ(runs[0]->array(k)->variances(), runs[1]->array(k)->variances()) << "layer " << k;
+      pulses += runs[1]->array(k)->counters().set_pulses;
+    }
+    if (kind == numerics_kind::mca) {
+      EXPECT_GT(pulses, 0u) << "the runs must program devices for the comparison to mean anything";
+      EXPECT_TRUE(runs[1]->array(0)->noisy());
+      EXPECT_GT(runs[1]->array(0)->synced_at_s(), 0.0) << "a drift sync must have run";
+    }
   }
 }
 
