@@ -1194,7 +1194,7 @@ struct model::impl {
         m.count = (n + per - 1) / per;
         m.lanes = lanes();
         m.in = [&](int64_t j, std::size_t lane) {
-          const Tensor p = patch_matrix(l, xc, j * per, std::min(per, n - j * per), lane);
+          Tensor p = patch_matrix(l, xc, j * per, std::min(per, n - j * per), lane);
           quantized_inputs(i, p.numel());
           products(i, p.size(0), l.rows(), l.cols());
           return p;
@@ -1329,7 +1329,7 @@ struct model::impl {
         m.count = count;
         m.lanes = ln;
         m.in = [&](int64_t j, std::size_t) {
-          const Tensor dc = errors(j);
+          Tensor dc = errors(j);
           count_quantized(dc.numel());
           products(i, dc.size(0), l.cols(), static_cast<std::size_t>(ckk));
           return dc;
