@@ -273,12 +273,11 @@ TEST(Model, Im2colPathEqualsLibraryConvolution) {
   }
 }
 
-// The im2col path runs a batch a few images at a time (a patch matrix of at
-// most 1 MiB: here 1024 patches x 28 columns, 9 images per block), so a
-// batch of 20 takes blocks of 9, 9 and 2; the result must still be the
-// library convolution's, for the products, the input errors and the update.
-TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
-  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [3, 32, 32],
+// A CNN on 3 x 32 x 32 images whose conv layers take a batch of 20 in
+// several blocks of images (c1: 1024 patches x 28 columns, 9 images per
+// block; c2: 1024 x 37, 6 per block), and the batch's labels.
+network_spec blocks_cnn() {
+  return parse_network(nlohmann::json::parse(R"({"input": [3, 32, 32],
       "layers": [{"kind": "conv2d", "name": "c1", "filters": 4, "kernel": 3},
                  {"kind": "relu"},
                  {"kind": "conv2d", "name": "c2", "filters": 2, "kernel": 3},
@@ -286,9 +285,22 @@ TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
                  {"kind": "flatten"},
                  {"kind": "dense", "name": "d1", "units": 3},
                  {"kind": "cross_entropy"}]})"),
-                                         "test");
+                       "test");
+}
+
+std::vector<uint8_t> blocks_labels() {
   std::vector<uint8_t> labels(20);
   for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = static_cast<uint8_t>(k % 3);
+  return labels;
+}
+
+// The im2col path runs a batch a few images at a time (a patch matrix of at
+// most 1 MiB: here 1024 patches x 28 columns, 9 images per block), so a
+// batch of 20 takes blocks of 9, 9 and 2; the result must still be the
+// library convolution's, for the products, the input errors and the update.
+TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
+  const network_spec net = blocks_cnn();
+  const std::vector<uint8_t> labels = blocks_labels();
   const std::vector<double> moved =
       expect_im2col_follows_library(net, fp32_config(), labels, 2, 0.1, 8, "blocks");
   for (std::size_t k = 0; k < moved.size(); ++k) {
@@ -303,17 +315,8 @@ TEST(Model, Im2colBlocksOfImagesEqualLibraryConvolution) {
 // noise, drift syncs within the batches and several blocks per layer (c1: 9
 // images per block, c2: 6, a batch of 20).
 TEST(Model, ConvBlocksGiveTheSameNumbersOnAnyThreadCount) {
-  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [3, 32, 32],
-      "layers": [{"kind": "conv2d", "name": "c1", "filters": 4, "kernel": 3},
-                 {"kind": "relu"},
-                 {"kind": "conv2d", "name": "c2", "filters": 8, "kernel": 3},
-                 {"kind": "maxpool", "size": 4},
-                 {"kind": "flatten"},
-                 {"kind": "dense", "name": "d1", "units": 3},
-                 {"kind": "cross_entropy"}]})"),
-                                         "test");
-  std::vector<uint8_t> labels(20);
-  for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = static_cast<uint8_t>(k % 3);
+  const network_spec net = blocks_cnn();
+  const std::vector<uint8_t> labels = blocks_labels();
   for (numerics_kind kind : {numerics_kind::mca, numerics_kind::digital_mp}) {
     network_run_config c = fp32_config();
     c.numerics = kind;
