@@ -128,25 +128,29 @@ void crossbar::sync(double now_s) {
   constexpr std::size_t k_piece = std::size_t{1} << 16;
   const std::size_t n = w_.size();
   const auto pieces = static_cast<std::ptrdiff_t>((n + k_piece - 1) / k_piece);
-  const bool differential = cfg_.synapse == synapse_kind::differential;
+  auto each_piece = [&](const auto& f) {  // f(begin, end) for every piece
 #pragma omp parallel for schedule(static)
-  for (std::ptrdiff_t p = 0; p < pieces; ++p) {
-    const std::size_t b = static_cast<std::size_t>(p) * k_piece, e = std::min(n, b + k_piece);
-    pos_.drifted_range(b, e, now_s, gd_pos_.data() + b);
-    if (differential) {
-      neg_.drifted_range(b, e, now_s, gd_neg_.data() + b);
-      for (std::size_t k = b; k < e; ++k) update_cell(k);
+    for (std::ptrdiff_t p = 0; p < pieces; ++p) {
+      const std::size_t b = static_cast<std::size_t>(p) * k_piece;
+      f(b, std::min(n, b + k_piece));
     }
-  }
+  };
+  const bool differential = cfg_.synapse == synapse_kind::differential;
+  // A differential pair's cell follows from its own devices (in the same
+  // pass); single_ref cells need the reference of the whole array first.
+  each_piece([&](std::size_t b, std::size_t e) {
+    pos_.drifted_range(b, e, now_s, gd_pos_.data() + b);
+    if (!differential) return;
+    neg_.drifted_range(b, e, now_s, gd_neg_.data() + b);
+    for (std::size_t k = b; k < e; ++k) update_cell(k);
+  });
   if (!differential) {
     double sum = 0.0;
     for (float g : gd_pos_) sum += g;
     gref_ = static_cast<float>(sum / static_cast<double>(gd_pos_.size()));
-#pragma omp parallel for schedule(static)
-    for (std::ptrdiff_t p = 0; p < pieces; ++p) {
-      const std::size_t b = static_cast<std::size_t>(p) * k_piece, e = std::min(n, b + k_piece);
+    each_piece([&](std::size_t b, std::size_t e) {
       for (std::size_t k = b; k < e; ++k) update_cell(k);
-    }
+    });
   }
   synced_at_s_ = now_s;
 }

@@ -1055,11 +1055,19 @@ struct model::impl {
     return patch;
   }
 
-  // Images per block of conv MVMs: a patch matrix of about 1 MiB at most.
-  static int64_t images_per_block(const layer_spec& l) {
-    const std::size_t bytes = l.out.h * l.out.w * l.rows() * sizeof(float);
-    return static_cast<int64_t>(std::max<std::size_t>(1, (std::size_t{1} << 20) / bytes));
-  }
+  // A batch of n images in blocks of conv MVMs, `per` images each (a patch
+  // matrix of about 1 MiB at most): block j holds images [first(j),
+  // first(j) + size(j)).
+  struct image_blocks {
+    int64_t n, per;
+    image_blocks(const layer_spec& l, int64_t images) : n(images) {
+      const std::size_t bytes = l.out.h * l.out.w * l.rows() * sizeof(float);
+      per = static_cast<int64_t>(std::max<std::size_t>(1, (std::size_t{1} << 20) / bytes));
+    }
+    int64_t count() const { return (n + per - 1) / per; }
+    int64_t first(int64_t j) const { return j * per; }
+    int64_t size(int64_t j) const { return std::min(per, n - j * per); }
+  };
 
   // An lstm layer over N sequences of T steps (x: [N T, m], sample-major):
   // per step one block of N MVMs of [h(t-1), x(t), 1] with W, the gates
@@ -1186,21 +1194,21 @@ struct model::impl {
         // patch matrix stays small (in cache, no fresh pages); the backward
         // pass rebuilds the patches it needs from the saved input.
         const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
-        const int64_t per = images_per_block(l);
+        const image_blocks blocks(l, n);
         const Tensor xc = x.contiguous();
         acts[i] = xc;
         Tensor y = at::empty({n * L, f}, f32());
         mvm_blocks m;
-        m.count = (n + per - 1) / per;
+        m.count = blocks.count();
         m.lanes = lanes();
         m.in = [&](int64_t j, std::size_t lane) {
-          Tensor p = patch_matrix(l, xc, j * per, std::min(per, n - j * per), lane);
+          Tensor p = patch_matrix(l, xc, blocks.first(j), blocks.size(j), lane);
           quantized_inputs(i, p.numel());
           products(i, p.size(0), l.rows(), l.cols());
           return p;
         };
         m.done = [&](int64_t j, std::size_t, const Tensor& out) {
-          y.narrow(0, j * per * L, out.size(0)).copy_(out);
+          y.narrow(0, blocks.first(j) * L, out.size(0)).copy_(out);
         };
         wl[i]->block_products(m, false, 0);
         return y.reshape({n, static_cast<int64_t>(l.out.h), static_cast<int64_t>(l.out.w), f})
@@ -1303,11 +1311,10 @@ struct model::impl {
         }
         const Tensor d = g.permute({0, 2, 3, 1}).reshape({-1, f}).contiguous();  // [n L, f]
         const int64_t L = static_cast<int64_t>(l.out.h * l.out.w);
-        const int64_t per = images_per_block(l);
-        const int64_t count = (n + per - 1) / per;
+        const image_blocks blocks(l, n);
         const std::size_t ln = lanes();
-        auto errors = [&](int64_t j) {  // block j's errors [c L, f]
-          return d.narrow(0, j * per * L, std::min(per, n - j * per) * L);
+        auto errors = [&](int64_t j) {  // block j's errors [size L, f]
+          return d.narrow(0, blocks.first(j) * L, blocks.size(j) * L);
         };
         // dL/dW: every block's patches^T x errors, summed in block order.
         const auto rows = static_cast<int64_t>(l.rows());
@@ -1315,9 +1322,9 @@ struct model::impl {
         std::vector<Tensor> part(ln);
         for (Tensor& t : part) t = at::empty({rows, f}, f32());
         in_waves(
-            count, ln,
+            blocks.count(), ln,
             [&](int64_t j, std::size_t lane) {
-              const Tensor p = patch_matrix(l, x, j * per, std::min(per, n - j * per), lane);
+              const Tensor p = patch_matrix(l, x, blocks.first(j), blocks.size(j), lane);
               at::mm_out(part[lane], p.t(), errors(j));
             },
             [&](int64_t, std::size_t lane) { gw.add_(part[lane]); }, nullptr);
@@ -1326,7 +1333,7 @@ struct model::impl {
         // The errors of the patches, added back onto the input pixels.
         Tensor gi = at::zeros_like(x);
         mvm_blocks m;
-        m.count = count;
+        m.count = blocks.count();
         m.lanes = ln;
         m.in = [&](int64_t j, std::size_t) {
           Tensor dc = errors(j);
@@ -1336,12 +1343,11 @@ struct model::impl {
         };
         m.done = [&](int64_t j, std::size_t, const Tensor& gc) {
           const Tensor g = gc.contiguous();
-          float* out = gi.data_ptr<float>() + j * per * gi.stride(0);
-          const int64_t c = std::min(per, n - j * per);
+          float* out = gi.data_ptr<float>() + blocks.first(j) * gi.stride(0);
           if (l.kernel == 3) {
-            add_patch_rows<3>(l, g.data_ptr<float>(), c, out);
+            add_patch_rows<3>(l, g.data_ptr<float>(), blocks.size(j), out);
           } else {
-            add_patch_rows<0>(l, g.data_ptr<float>(), c, out);
+            add_patch_rows<0>(l, g.data_ptr<float>(), blocks.size(j), out);
           }
         };
         wl[i]->block_products(m, true, static_cast<std::size_t>(ckk));
