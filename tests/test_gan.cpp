@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -213,6 +214,32 @@ TEST(Frechet, KnownDistances) {
     c[k + 1] -= 4.0f;
   }
   EXPECT_NEAR(frechet_distance(b.data(), 4, c.data(), 4, 2), 25.0, 1e-6);
+}
+
+TEST(Frechet, FeaturesThatNeverChangeAddNothing) {
+  // A feature that is the same in every sample (a ReLU unit that never fires)
+  // makes both covariances singular; the distance is that of the others.
+  const std::vector<float> a{2, 0, 0, -2, 0, 0, 0, 1, 0, 0, -1, 0};
+  const std::vector<float> b{1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0};
+  const double want = std::pow(std::sqrt(8.0 / 3.0) - std::sqrt(2.0 / 3.0), 2);
+  EXPECT_NEAR(frechet_distance(a.data(), 4, b.data(), 4, 3), want, 1e-9);
+  // Two draws of the same distribution, a third of the features dead: near 0,
+  // not the sum of the two traces (about 22) that a lost square-root term leaves.
+  rng r(5, 2);
+  const std::size_t n = 4000, d = 12;
+  std::vector<float> x(2 * n * d, 0.0f);
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    const double u = r.normal();
+    for (std::size_t k = 0; k < d; k += 3) {
+      x[i * d + k] = static_cast<float>(u + r.normal());
+      x[i * d + k + 1] = static_cast<float>(std::max(0.0, u - r.normal()));
+    }
+  }
+  const double same = frechet_distance(x.data(), n, x.data() + n * d, n, d);
+  EXPECT_LT(same, 0.05);
+  EXPECT_GE(same, 0.0);
+  x[7] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(frechet_distance(x.data(), n, x.data() + n * d, n, d), std::invalid_argument);
 }
 
 TEST(Frechet, SymmetricForCovariancesThatDoNotCommute) {

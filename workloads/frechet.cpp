@@ -30,22 +30,32 @@ moments gaussian(const float* x, std::size_t n, std::size_t d) {
   return g;
 }
 
+// The square root of a covariance: its eigenvalues clamped at 0 first. A
+// feature that never changes (a ReLU unit that never fires) leaves eigenvalues
+// of 0 that rounding can make slightly negative; their square roots would be
+// NaN and poison the whole product below.
+Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& c) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> e(c);
+  const Eigen::VectorXd r = e.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+  return e.eigenvectors() * r.asDiagonal() * e.eigenvectors().transpose();
+}
+
 }  // namespace
 
 double frechet_distance(const float* a, std::size_t na, const float* b, std::size_t nb,
                         std::size_t d) {
   if (d == 0) throw std::invalid_argument("frechet_distance: vectors of 0 values");
   const moments ga = gaussian(a, na, d), gb = gaussian(b, nb, d);
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ea(ga.cov);
-  const Eigen::MatrixXd s = ea.operatorSqrt();
+  if (!ga.cov.allFinite() || !gb.cov.allFinite()) {
+    throw std::invalid_argument(
+        "frechet_distance: a feature vector holds a value that is not finite");
+  }
+  const Eigen::MatrixXd s = psd_sqrt(ga.cov);
   const Eigen::MatrixXd m = s * gb.cov * s;
   // Symmetric up to rounding; its eigenvalues are those of C_a C_b (>= 0).
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> em(0.5 * (m + m.transpose()),
                                                           Eigen::EigenvaluesOnly);
-  double tr_sqrt = 0.0;
-  for (Eigen::Index k = 0; k < em.eigenvalues().size(); ++k) {
-    tr_sqrt += std::sqrt(std::max(0.0, em.eigenvalues()[k]));
-  }
+  const double tr_sqrt = em.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
   const double fd =
       (ga.mean - gb.mean).squaredNorm() + ga.cov.trace() + gb.cov.trace() - 2.0 * tr_sqrt;
   return std::max(0.0, fd);
