@@ -384,6 +384,10 @@ int sc_main(int argc, char** argv) {
     if (doc.contains("min_frechet_distance")) {
       std::printf("[%s] lowest Frechet distance %.3f", gan.name.c_str(),
                   doc["min_frechet_distance"].get<double>());
+      const nlohmann::json& c = doc["fd_classifier"];
+      if (c.contains("real_training_images_fd")) {
+        std::printf(" (real training images: %.3f)", c["real_training_images_fd"].get<double>());
+      }
     } else if (doc.value("fd_classifier", nlohmann::json()).is_null()) {
       std::printf("[%s] trained (no --fd-classifier: no Frechet distance)", gan.name.c_str());
     } else {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -209,13 +210,20 @@ void gan_figures(const std::string& dir, const json& doc, const json& epochs,
     json ax;
     ax["x"] = axis("epoch");
     ax["y"] = axis("Frechet distance");
-    const std::string classifier = doc.contains("fd_classifier") && doc["fd_classifier"].is_object()
-                                       ? doc["fd_classifier"].value("path", std::string())
-                                       : std::string();
+    const json c = doc.contains("fd_classifier") && doc["fd_classifier"].is_object()
+                       ? doc["fd_classifier"]
+                       : json::object();
+    std::string floor;
+    if (c.contains("real_training_images_fd")) {
+      char text[96];
+      std::snprintf(text, sizeof text, " As many real training images score %.2f.",
+                    c["real_training_images_fd"].get<double>());
+      floor = text;
+    }
     figs.push_back({"Frechet distance per epoch",
                     "Paper Fig. 4g: features of generated and real test images from the "
                     "classifier " +
-                        classifier + "; lower is better.",
+                        c.value("path", std::string()) + "; lower is better." + floor,
                     chart("line", labelled(epochs, fd), ax)});
   }
   json ax;

@@ -201,7 +201,7 @@ digital_design::digital_design(const sc_core::sc_module_name& nm, const platform
       machine(w.gan ? make_gan_machine(
                           *w.gan,
                           checked(rc, "digital", {numerics_kind::fp32, numerics_kind::digital_mp}),
-                          seed, dataset(), gan_options{})
+                          seed, dataset(), dataset(), gan_options{})
                     : nullptr),
       weight_sram("weight_sram", pc.memory_for(rc.numerics)),
       mac("mac", rc.numerics == numerics_kind::fp32 ? pc.mac32 : pc.mac_mp),
@@ -286,7 +286,7 @@ mca_design::mca_design(const sc_core::sc_module_name& nm, const platform_workloa
       net(w.gan ? nullptr
                 : std::make_unique<model>(w.layers, mca_checked(on_tiles(rc, pc.tiles)), seed)),
       machine(w.gan ? make_gan_machine(*w.gan, mca_checked(on_tiles(rc, pc.tiles)), seed, dataset(),
-                                       gan_options{})
+                                       dataset(), gan_options{})
                     : nullptr),
       tiles("tile"),
       data_bus("data_bus", pc.bus),

@@ -391,6 +391,15 @@ TEST_P(GanTraining, EpochMetricsPicturesAndResumeGiveTheUninterruptedResult) {
   ASSERT_EQ(whole["status"], "complete");
   ASSERT_EQ(whole["epochs"].size(), 2u);
   EXPECT_EQ(whole["fd_classifier"]["features"], 6);
+  {
+    // The scale's floor: the first 30 training images against the 30 test images.
+    feature_extractor fx(read_trained_network(g_.fd_classifier));
+    const std::vector<float> a = fx.features(data_.test.image(0), 30);
+    const std::vector<float> b = fx.features(data_.train.image(0), 30);
+    EXPECT_EQ(whole["fd_classifier"]["real_training_images"], 30);
+    EXPECT_NEAR(whole["fd_classifier"]["real_training_images_fd"].get<double>(),
+                frechet_distance(a.data(), 30, b.data(), 30, 6), 1e-9);
+  }
   EXPECT_EQ(whole["parameters"], gan.parameters());
   // The weight layers as built, generator first; an mca layer with its mapping.
   ASSERT_EQ(whole["weight_layers"].size(), 4u);

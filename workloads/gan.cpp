@@ -45,8 +45,8 @@ void draw_noise(rng& r, std::size_t n, std::vector<float>& z) {
 
 class gan_machine : public trainable {
  public:
-  gan_machine(const gan_spec& s, const network_run_config& cfg, uint64_t seed, const dataset& test,
-              const gan_options& go)
+  gan_machine(const gan_spec& s, const network_run_config& cfg, uint64_t seed, const dataset& train,
+              const dataset& test, const gan_options& go)
       : spec_(s),
         g_(s.generator, part(cfg, s.generator), seed),
         d_(s.discriminator, part(cfg, s.discriminator), discriminator_seed(seed)),
@@ -77,6 +77,14 @@ class gan_machine : public trainable {
                                     std::to_string(fd_n_));
       }
       real_features_ = features(test.image(0), fd_n_);
+      // The floor of the scale: as many real training images as samples
+      // score this much (what a generator that draws the data would score).
+      const std::size_t nr = std::min(fd_n_, train.size());
+      if (nr >= 2) {
+        const std::vector<float> f = features(train.image(0), nr);
+        fd_real_ = frechet_distance(real_features_.data(), fd_n_, f.data(), nr, fx_->dim());
+        fd_real_n_ = nr;
+      }
     }
   }
 
@@ -229,7 +237,15 @@ class gan_machine : public trainable {
   std::vector<model*> networks() override { return {&g_, &d_}; }
   const model& generator() const { return g_; }
   const model& discriminator() const { return d_; }
-  nlohmann::json classifier() const { return fx_ ? fx_->describe() : nlohmann::json(); }
+  nlohmann::json classifier() const {
+    if (!fx_) return nlohmann::json();
+    nlohmann::json c = fx_->describe();
+    if (fd_real_n_ > 0) {
+      c["real_training_images_fd"] = fd_real_;
+      c["real_training_images"] = fd_real_n_;
+    }
+    return c;
+  }
 
  private:
   static constexpr std::size_t k_chunk = 500;
@@ -252,7 +268,8 @@ class gan_machine : public trainable {
   rng noise_rng_, eval_rng_;
   std::size_t height_, width_;
   std::unique_ptr<feature_extractor> fx_;
-  std::size_t fd_n_ = 0;
+  std::size_t fd_n_ = 0, fd_real_n_ = 0;
+  double fd_real_ = 0.0;
   std::vector<float> real_features_;
   std::vector<float> z_, batch_;
   std::vector<uint8_t> labels_;
@@ -263,9 +280,9 @@ class gan_machine : public trainable {
 }  // namespace
 
 std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_run_config& cfg,
-                                            uint64_t seed, const dataset& test,
-                                            const gan_options& g) {
-  return std::make_unique<gan_machine>(gan, cfg, seed, test, g);
+                                            uint64_t seed, const dataset& train,
+                                            const dataset& test, const gan_options& g) {
+  return std::make_unique<gan_machine>(gan, cfg, seed, train, test, g);
 }
 
 void gan_verdict(nlohmann::json& doc) {
@@ -300,7 +317,7 @@ nlohmann::json run_gan_training(const gan_spec& gan, const network_run_config& c
     check_gan_input(gan, *ds, data.name);
   }
   if (data.test.size() == 0) throw std::invalid_argument("the GAN needs test images");
-  gan_machine machine(gan, cfg, opt.seed, data.test, g);
+  gan_machine machine(gan, cfg, opt.seed, data.train, data.test, g);
   loop_setup setup;
   setup.label = gan.name + "/" + numerics_name(cfg.numerics);
   setup.run = {{"gan", to_json(gan)},

@@ -50,10 +50,11 @@ struct gan_options {
 // (ignored), n, ...) is one discriminator step and one generator step on n
 // real samples; evaluate() is the discriminator's on n real samples and n
 // generated. `test` gives the Frechet distance's real samples and the
-// pictures' height and width.
+// pictures' height and width; as many images of `train` give the distance's
+// floor (real images against real images, under fd_classifier).
 std::unique_ptr<trainable> make_gan_machine(const gan_spec& gan, const network_run_config& cfg,
-                                            uint64_t seed, const dataset& test,
-                                            const gan_options& g);
+                                            uint64_t seed, const dataset& train,
+                                            const dataset& test, const gan_options& g);
 
 // Throws std::invalid_argument when data set `name`'s samples do not fit
 // the discriminator's input.
