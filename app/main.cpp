@@ -35,6 +35,7 @@
 #include "workloads/mnist.h"
 #include "workloads/network_spec.h"
 #include "workloads/network_train.h"
+#include "workloads/trained_network.h"
 #include "workloads/trainer.h"
 
 namespace {
@@ -327,6 +328,12 @@ int sc_main(int argc, char** argv) {
   map->add_option("name", map_name, "mlp-paper | mlp-table1 | cnn-cifar10 | lstm-ptb | FILE")
       ->required();
   add_config(map);
+  auto* wts =
+      nw->add_subcommand("weights",
+                         "the weights of a trained network file (DIR/network.bin, generator.bin, "
+                         "discriminator.bin): per weight layer |w| quantiles, mean and spread");
+  std::string wts_file;
+  wts->add_option("file", wts_file, "a trained network file")->required();
 
   try {
     app.parse(argc, argv);
@@ -442,6 +449,8 @@ int sc_main(int argc, char** argv) {
                      net, mcasim::map_network(net, rc.platform.tiles, net.steps(rc.training.bptt)))
                      .c_str(),
                  stdout);
+    } else if (*wts) {
+      std::fputs(mcasim::weights_summary(mcasim::read_trained_network(wts_file)).c_str(), stdout);
     } else if (*rp) {
       const int n = mcasim::write_report(report_dir, chartjs);
       std::printf("%d plots written to %s/report.html\n", n, report_dir.c_str());

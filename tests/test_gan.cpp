@@ -12,6 +12,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -331,6 +332,52 @@ TEST(TrainedNetwork, FileRoundTripsAndCorruptionIsRefused) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   EXPECT_THROW(read_trained_network(dir.file("missing.bin")), state_error);
+}
+
+TEST(TrainedNetwork, WeightsSummaryGivesEachLayersQuantiles) {
+  test::temp_dir dir;
+  const network_spec net = parse_network(json::parse(R"({"name": "c", "input": [9], "layers": [
+      {"kind": "dense", "name": "h", "units": 10}, {"kind": "relu"},
+      {"kind": "dense", "name": "o", "units": 2}, {"kind": "cross_entropy"}]})"),
+                                         "t");
+  network_run_config cfg;
+  cfg.threads = 1;
+  model m(net, cfg, 5);
+  // h: 10 x 10 weights of magnitude 1..100 with alternating signs.
+  std::vector<float> w(100);
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    w[i] = static_cast<float>(i + 1) * (i % 2 == 0 ? 1.0f : -1.0f);
+  }
+  m.set_weights(0, w);
+  m.set_weights(1, std::vector<float>(22, 0.25f));
+  const std::string path = dir.file("network.bin");
+  write_trained_network(path, m, {{"test_accuracy", 0.5}, {"numerics", "fp32"}, {"seed", 3}});
+  const std::string text = weights_summary(read_trained_network(path));
+  EXPECT_NE(text.find("test accuracy 50 %"), std::string::npos) << text;
+  // |w| sorted 1..100: p50 = a[49] = 50, p90 = a[89] = 90, p99 = a[98] = 99; mean -0.5,
+  // std sqrt(mean of squares 3383.5 - 0.25) = 58.1656.
+  const auto row = [&text](const std::string& name) {
+    const std::size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? std::string()
+                                   : text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+  };
+  std::istringstream h(row("h"));
+  std::string name, rows, x, cols;
+  double p50 = 0, p90 = 0, p99 = 0, mx = 0, mean = 0, sd = 0;
+  h >> name >> rows >> x >> cols >> p50 >> p90 >> p99 >> mx >> mean >> sd;
+  EXPECT_EQ(rows + x + cols, "10x10");
+  EXPECT_EQ(p50, 50.0);
+  EXPECT_EQ(p90, 90.0);
+  EXPECT_EQ(p99, 99.0);
+  EXPECT_EQ(mx, 100.0);
+  EXPECT_NEAR(mean, -0.5, 1e-9);
+  EXPECT_NEAR(sd, 58.1656, 0.01);  // printed to 4 significant digits
+  std::istringstream o(row("o"));
+  o >> name >> rows >> x >> cols >> p50 >> p90 >> p99 >> mx >> mean >> sd;
+  EXPECT_EQ(rows + x + cols, "11x2");
+  EXPECT_EQ(p50, 0.25);
+  EXPECT_EQ(mx, 0.25);
+  EXPECT_EQ(sd, 0.0);
 }
 
 // ---- GAN training -----------------------------------------------------------------

@@ -1,9 +1,13 @@
 #include "workloads/trained_network.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "models/state_io.h"
 #include "util/io.h"
@@ -91,6 +95,47 @@ trained_network read_trained_network(const std::string& path) {
   }
   if (!r.done()) r.fail("trailing bytes after the weights");
   return t;
+}
+
+std::string weights_summary(const trained_network& t) {
+  std::ostringstream s;
+  s << t.path << ": network " << t.net.name;
+  for (const char* key : {"numerics", "seed"}) {
+    if (t.meta.contains(key)) s << ", " << key << " " << t.meta[key].dump();
+  }
+  if (t.meta.contains("test_accuracy")) {
+    s << ", test accuracy " << t.meta["test_accuracy"].get<double>() * 100.0 << " %";
+  }
+  s << "\n";
+  char line[200];
+  std::snprintf(line, sizeof line, "%-16s %13s %10s %10s %10s %10s %11s %10s\n", "layer",
+                "rows x cols", "|w| p50", "p90", "p99", "max", "mean", "std");
+  s << line;
+  const auto idx = t.net.weight_layers();
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const std::vector<float>& w = t.weights[k];
+    const layer_spec& l = t.net.layers[idx[k]];
+    std::vector<float> a(w.size());
+    double sum = 0.0, sum2 = 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      a[i] = std::fabs(w[i]);
+      sum += w[i];
+      sum2 += static_cast<double>(w[i]) * w[i];
+    }
+    std::sort(a.begin(), a.end());
+    const double n = static_cast<double>(w.size());
+    // The nearest rank below: a[floor(p (n - 1))].
+    auto q = [&a](double p) {
+      return a[static_cast<std::size_t>(p * static_cast<double>(a.size() - 1))];
+    };
+    const double mean = sum / n;
+    const std::string shape = std::to_string(l.rows()) + " x " + std::to_string(l.cols());
+    std::snprintf(line, sizeof line, "%-16s %13s %10.4g %10.4g %10.4g %10.4g %11.4g %10.4g\n",
+                  l.name.c_str(), shape.c_str(), q(0.5), q(0.9), q(0.99), a.back(), mean,
+                  std::sqrt(std::max(0.0, sum2 / n - mean * mean)));
+    s << line;
+  }
+  return s.str();
 }
 
 feature_extractor::feature_extractor(const trained_network& t, int threads) : net_(t.net) {

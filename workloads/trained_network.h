@@ -32,6 +32,12 @@ struct trained_network {
 // Throws state_error naming the file (missing, truncated, foreign, corrupt).
 trained_network read_trained_network(const std::string& path);
 
+// A table of the file's weight layers (name, rows x cols, |w| at the median,
+// 90th and 99th percentile, the largest |w|, the mean and the standard
+// deviation), headed by the run's numerics, seed and test accuracy: the
+// range and resolution the layers' weights took, to set a mapping by.
+std::string weights_summary(const trained_network& t);
+
 // The features of a trained classifier: what its last weight layer takes
 // as input (the penultimate layer's outputs, dropout off), computed in fp32.
 class feature_extractor {
