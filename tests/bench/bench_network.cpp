@@ -296,7 +296,7 @@ void BM_gan_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
   test.images = random_images();
   test.labels.assign(k_gan_batch, 0);
   const auto machine = mcasim::make_gan_machine(mcasim::load_gan("gan-mnist"), cfg, k_seed, test,
-                                                mcasim::gan_options{});
+                                                test, mcasim::gan_options{});
   at::set_num_threads(k_threads);
   uint64_t done = 0;
   for (auto _ : state) {

@@ -448,7 +448,7 @@ TEST(equivalence, gan_on_the_mca_platform_matches_functional_gan_bit_for_bit) {
   EXPECT_EQ(d.mapping.layers[3].name, "d2");
   d.unit().set_job(make_job(train, train.size()));
   sc_core::sc_start();
-  const auto ref = make_gan_machine(gan, rc, 7, dataset(), gan_options{});
+  const auto ref = make_gan_machine(gan, rc, 7, dataset(), dataset(), gan_options{});
   for (std::size_t i = 0; i < train.size(); i += rc.batch) {
     const std::size_t n = std::min(rc.batch, train.size() - i);
     ref->train_batch(train.image(i), train.label(i), n, rc.learning_rate, 0.0);
