@@ -488,7 +488,9 @@ void sweep_parameter_figures(const json& doc, const std::string& acc, const std:
   for (std::size_t i = 1; i < varying.size(); ++i) {
     if (!determined_by_x(varying[i])) series_keys.push_back(varying[i]);
   }
-  // Keys that co-vary with each other within the series keys give one label.
+  // Keys that co-vary with each other within the series keys give one label;
+  // a sweep over several seeds draws one line per seed.
+  const bool several_seeds = doc.contains("seeds") && doc["seeds"].size() > 1;
   std::map<std::string, std::pair<json, json>> series;  // label -> (acc points, energy points)
   std::vector<std::string> order;
   for (const auto& r : rows) {
@@ -499,6 +501,7 @@ void sweep_parameter_figures(const json& doc, const std::string& acc, const std:
       label += (label.empty() ? "" : ", ") + k.substr(k.rfind('.') + 1) + "=" +
                r["parameters"][k].dump();
     }
+    if (several_seeds) label += (label.empty() ? "" : ", ") + ("seed=" + r["seed"].dump());
     if (label.empty()) label = "all points";
     if (!series.count(label)) {
       series[label] = {json::array(), json::array()};
@@ -518,13 +521,16 @@ void sweep_parameter_figures(const json& doc, const std::string& acc, const std:
   json ax;
   ax["x"] = axis(x);
   ax["y"] = axis("test accuracy (%)");
-  figs.push_back({"Sweep: test accuracy vs " + x, "One line per value of the other parameters.",
-                  chart("scatter", points_only(acc_sets), ax)});
+  const std::string per_line = several_seeds
+                                   ? "One line per seed and value of the other parameters."
+                                   : "One line per value of the other parameters.";
+  figs.push_back(
+      {"Sweep: test accuracy vs " + x, per_line, chart("scatter", points_only(acc_sets), ax)});
   json ex;
   ex["x"] = axis(x);
   ex["y"] = axis(en);
-  figs.push_back({"Sweep: energy per image vs " + x, "One line per value of the other parameters.",
-                  chart("scatter", points_only(en_sets), ex)});
+  figs.push_back(
+      {"Sweep: energy per image vs " + x, per_line, chart("scatter", points_only(en_sets), ex)});
 }
 
 void sweep_figures(const json& doc, std::vector<figure>& figs) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -151,6 +152,30 @@ nlohmann::json load_base(const std::string& path, const nlohmann::json& base) {
   return merged;
 }
 
+// "seed": one integer >= 0, a list of them or a range; no seed twice.
+std::vector<uint64_t> load_seeds(const std::string& path, const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return {j.get<uint64_t>()};
+  const std::string where = path + ": seed";
+  if (!j.is_array() && !j.is_object()) {
+    throw sweep_error(where + " = " + shown(j) +
+                      ": expected an integer >= 0, a list of them or {\"range\": [start, stop, "
+                      "step]}");
+  }
+  std::vector<uint64_t> seeds;
+  for (const auto& v : expand_values(where, j)) {
+    // A range's values are signed integers.
+    const bool ok = v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+    if (!ok) throw sweep_error(where + ": " + shown(v) + " is not an integer >= 0");
+    const auto seed =
+        v.is_number_unsigned() ? v.get<uint64_t>() : static_cast<uint64_t>(v.get<int64_t>());
+    if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
+      throw sweep_error(where + ": seed " + std::to_string(seed) + " appears twice");
+    }
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
 }  // namespace
 
 sweep_spec load_sweep_spec(const std::string& path) {
@@ -189,10 +214,7 @@ sweep_spec load_sweep_spec(const std::string& path) {
     }
   }
   if (j.contains("base")) s.base = load_base(path, j["base"]);
-  if (j.contains("seed")) {
-    if (!j["seed"].is_number_unsigned()) throw sweep_error(path + ": seed must be an integer >= 0");
-    s.seed = j["seed"].get<uint64_t>();
-  }
+  if (j.contains("seed")) s.seeds = load_seeds(path, j["seed"]);
   // grid: cartesian product; zip: rows. Counted first, so an enormous sweep
   // is refused before any point exists.
   for (const char* part : {"grid", "zip"}) {
@@ -216,7 +238,7 @@ sweep_spec load_sweep_spec(const std::string& path) {
                         ")");
     }
   }
-  double points = static_cast<double>(zip_rows);
+  double points = static_cast<double>(zip_rows) * static_cast<double>(s.seeds.size());
   for (auto it = grid_spec.begin(); it != grid_spec.end(); ++it) {
     points *= static_cast<double>(count_values(path + ": grid." + it.key(), it.value()));
   }
@@ -244,13 +266,15 @@ sweep_spec load_sweep_spec(const std::string& path) {
     zip.emplace_back(it.key(), expand_values(path + ": zip." + it.key(), it.value()));
   }
   const std::size_t total = static_cast<std::size_t>(points);
+  const std::size_t per_seed = total / s.seeds.size();
   for (std::size_t n = 0; n < total; ++n) {
     sweep_point p;
     char id[32];
     std::snprintf(id, sizeof id, "p%05zu", n);
     p.id = id;
     p.values = nlohmann::json::object();
-    std::size_t rest = n;
+    p.seed = s.seeds[n / per_seed];
+    std::size_t rest = n % per_seed;
     for (auto g = grid.rbegin(); g != grid.rend(); ++g) {
       const nlohmann::json& v = g->second[rest % g->second.size()];
       if (v.is_object()) {  // one grid step that sets several keys together
@@ -312,7 +336,7 @@ int run_sweep(const sweep_spec& spec, const sweep_options& opt) {
         args.push_back(a);
       }
       args.insert(args.end(),
-                  {"--config", base_file, "--seed", std::to_string(spec.seed), "--out", dir});
+                  {"--config", base_file, "--seed", std::to_string(p.seed), "--out", dir});
       for (auto it = p.values.begin(); it != p.values.end(); ++it) {
         args.insert(args.end(), {"--set", it.key() + "=" + to_set_value(it.value())});
       }
@@ -400,6 +424,78 @@ nlohmann::json read_json(const std::string& path) {
   }
 }
 
+// Every numeric metric over the seeds of each parameter set (the rows in
+// the order of their first seed): how many seeds gave it, mean, sample
+// standard deviation (0 for one seed), minimum and maximum.
+nlohmann::json summarise_seeds(const nlohmann::json& rows, const std::vector<std::string>& cols) {
+  std::vector<std::string> keys;
+  std::map<std::string, std::vector<const nlohmann::json*>> groups;
+  for (const auto& r : rows) {
+    const std::string k = r["parameters"].dump();
+    if (!groups.count(k)) keys.push_back(k);
+    groups[k].push_back(&r);
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& k : keys) {
+    const auto& group = groups[k];
+    nlohmann::json seeds = nlohmann::json::array(), done = nlohmann::json::array();
+    for (const auto* r : group) {
+      seeds.push_back((*r)["seed"]);
+      if ((*r)["status"] == "done") done.push_back((*r)["seed"]);
+    }
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& c : cols) {
+      std::vector<double> v;
+      for (const auto* r : group) {
+        const auto& m = (*r)["metrics"];
+        if (m.contains(c) && m[c].is_number()) v.push_back(m[c].get<double>());
+      }
+      if (v.empty()) continue;
+      double mean = 0.0;
+      for (const double x : v) mean += x;
+      mean /= static_cast<double>(v.size());
+      double ss = 0.0;
+      for (const double x : v) ss += (x - mean) * (x - mean);
+      const double sd = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+      metrics[c] = {{"n", v.size()},
+                    {"mean", mean},
+                    {"sd", sd},
+                    {"min", *std::min_element(v.begin(), v.end())},
+                    {"max", *std::max_element(v.begin(), v.end())}};
+    }
+    out.push_back({{"parameters", group.front()->at("parameters")},
+                   {"seeds", seeds},
+                   {"seeds_done", done},
+                   {"metrics", metrics}});
+  }
+  return out;
+}
+
+// The summary as CSV: the parameters, the seeds done, then n, mean and sd
+// of every metric.
+std::string summary_csv(const nlohmann::json& summary, const std::vector<std::string>& params,
+                        const std::vector<std::string>& cols) {
+  std::ostringstream csv;
+  for (const auto& c : params) csv << c << ',';
+  csv << "seeds_done";
+  for (const auto& c : cols) csv << ',' << c << ".n," << c << ".mean," << c << ".sd";
+  csv << '\n';
+  for (const auto& g : summary) {
+    for (const auto& c : params) csv << g["parameters"][c].dump() << ',';
+    csv << g["seeds_done"].size();
+    for (const auto& c : cols) {
+      if (g["metrics"].contains(c)) {
+        const auto& m = g["metrics"][c];
+        csv << ',' << m["n"].dump() << ',' << m["mean"].dump() << ',' << m["sd"].dump();
+      } else {
+        csv << ",0,,";
+      }
+    }
+    csv << '\n';
+  }
+  return csv.str();
+}
+
 }  // namespace
 
 nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir) {
@@ -407,7 +503,7 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
   std::vector<std::string> metric_cols;
   for (const auto& p : spec.points) {
     const std::string dir = out_dir + "/points/" + p.id;
-    nlohmann::json row{{"point", p.id}, {"parameters", p.values}};
+    nlohmann::json row{{"point", p.id}, {"seed", p.seed}, {"parameters", p.values}};
     nlohmann::json m = nlohmann::json::object();
     const bool done = fs::exists(dir + "/done");
     row["status"] = done ? "done" : (fs::exists(dir) ? "failed or unfinished" : "not run");
@@ -448,6 +544,13 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
         }
         if (doc.value("status", std::string("complete")) != "complete")
           m["run_status"] = doc["status"];
+        // Where the last epoch ended (e.g. whether a run left a plateau).
+        if (doc.contains("epochs") && !doc["epochs"].empty()) {
+          for (const char* k : {"test_accuracy", "test_loss"}) {
+            if (doc["epochs"].back().contains(k))
+              m[std::string("final_") + k] = doc["epochs"].back()[k];
+          }
+        }
         if (doc.contains("epochs") && !doc["epochs"].empty() &&
             doc["epochs"].back().contains("stages")) {
           for (const char* st : {"forward", "backward", "update", "total"}) {
@@ -488,9 +591,9 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     rows[i]["pareto_time_accuracy"] = static_cast<bool>(ft[i]);
   }
   nlohmann::json doc{
-      {"tool", "mcasim"},   {"version", version()},
-      {"command", "sweep"}, {"point_command", spec.command},
-      {"seed", spec.seed},  {"pareto_axes", {{"accuracy", acc}, {"energy", en}, {"time", tm}}},
+      {"tool", "mcasim"},    {"version", version()},
+      {"command", "sweep"},  {"point_command", spec.command},
+      {"seeds", spec.seeds}, {"pareto_axes", {{"accuracy", acc}, {"energy", en}, {"time", tm}}},
       {"rows", rows}};
   std::ostringstream csv;
   std::vector<std::string> param_cols;
@@ -500,12 +603,13 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
       param_cols.push_back(it.key());
     }
   }
-  csv << "point,status";
+  csv << "point,status,seed";
   for (const auto& c : param_cols) csv << ',' << c;
   for (const auto& c : metric_cols) csv << ',' << c;
   csv << ",pareto_energy_accuracy,pareto_time_accuracy\n";
   for (const auto& r : rows) {
-    csv << r["point"].get<std::string>() << ',' << r["status"].get<std::string>();
+    csv << r["point"].get<std::string>() << ',' << r["status"].get<std::string>() << ','
+        << r["seed"].get<uint64_t>();
     for (const auto& c : param_cols) csv << ',' << r["parameters"][c].dump();
     for (const auto& c : metric_cols) {
       csv << ',';
@@ -513,6 +617,11 @@ nlohmann::json collect_sweep(const sweep_spec& spec, const std::string& out_dir)
     }
     csv << ',' << (r["pareto_energy_accuracy"].get<bool>() ? 1 : 0) << ','
         << (r["pareto_time_accuracy"].get<bool>() ? 1 : 0) << '\n';
+  }
+  if (spec.seeds.size() > 1) {
+    doc["summary"] = summarise_seeds(rows, metric_cols);
+    write_file_atomic(out_dir + "/results_summary.csv",
+                      summary_csv(doc["summary"], param_cols, metric_cols));
   }
   write_file_atomic(out_dir + "/results.csv", csv.str());
   write_file_atomic(out_dir + "/results.json", doc.dump(2) + "\n");

@@ -14,7 +14,7 @@
 //     "grid": {"experiment.mca.adc_forward.bits": [4, 5, 6, 7, 8]},
 //     "zip": {"experiment.mca.chi.eps_p": [0.048, 0.096],
 //             "experiment.mca.chi.eps_d": [0.048, 0.096]},
-//     "seed": 1
+//     "seed": 1                                 // or [1, 2, 3], or a range
 //   }
 // "base" may also name a configuration file (relative to the spec's folder),
 // or list files and patches merged in order, later ones winning:
@@ -24,7 +24,11 @@
 //   "grid": {"adc": [{"experiment.mca.adc_forward.bits": 4,
 //                     "experiment.mca.adc_backward.bits": 4}, ...]}
 // Points: every combination of the grid lists, times the rows of the zip
-// lists (which must have equal lengths).
+// lists (which must have equal lengths), times the seeds. The seed varies
+// slowest, so the points of the first seed keep the ids a one-seed sweep
+// gives them; with several seeds, the results also summarise every metric
+// over the seeds of each parameter set (mean, sample standard deviation,
+// minimum, maximum).
 #pragma once
 
 #include <stdexcept>
@@ -39,6 +43,7 @@ namespace mcasim {
 struct sweep_point {
   std::string id;
   nlohmann::json values;  // key.path -> value
+  uint64_t seed = 1;
 };
 
 struct sweep_spec {
@@ -46,7 +51,7 @@ struct sweep_spec {
   std::vector<std::string> args;
   nlohmann::json base = nlohmann::json::object();
   std::vector<sweep_point> points;
-  uint64_t seed = 1;
+  std::vector<uint64_t> seeds{1};
 };
 
 // A SPEC the sweep cannot run; the message names the file, the key and what

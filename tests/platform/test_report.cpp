@@ -170,7 +170,8 @@ TEST_F(report, sweep_report_renders_parameter_and_pareto_plots) {
   test::write_bytes(spec, [&] {
     const std::string t = R"({"command": "table1", "args": ["--warmup", "20", "--images", "50",
         "--data", ")" + data +
-                          R"("], "grid": {"experiment.mca.adc_forward.bits": [4, 8]}})";
+                          R"("], "grid": {"experiment.mca.adc_forward.bits": [4, 8]},
+        "seed": [1, 2]})";
     return std::vector<unsigned char>(t.begin(), t.end());
   }());
   const std::string out = tmp.file("sweep");
@@ -180,6 +181,10 @@ TEST_F(report, sweep_report_renders_parameter_and_pareto_plots) {
       0)
       << test::read_text(tmp.file("s.log"));
   expect_renders(tmp, out, 4);
+  // Two seeds: one line per seed.
+  const std::string html = test::read_text(out + "/report.html");
+  EXPECT_NE(html.find("seed=2"), std::string::npos);
+  EXPECT_NE(html.find("One line per seed"), std::string::npos);
 }
 
 TEST_F(report, a_directory_without_results_is_an_error_naming_it) {

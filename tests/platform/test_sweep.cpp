@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,88 @@ TEST(sweep_spec, errors_name_the_file_and_the_key) {
   EXPECT_EQ(load_sweep_spec(write_spec(dir, "{}")).points.size(), 1u);  // no parameters: one point
 }
 
+// "seed" as a list or a range multiplies the points; the seed varies
+// slowest, so the first seed's points keep the ids of a one-seed sweep.
+TEST(sweep_spec, a_seed_list_repeats_every_point_per_seed) {
+  test::temp_dir dir;
+  const auto one = load_sweep_spec(write_spec(dir, R"({"grid": {"a": [1, 2, 3]}, "seed": 7})"));
+  ASSERT_EQ(one.points.size(), 3u);
+  EXPECT_EQ(one.points[2].seed, 7u);
+  const auto spec =
+      load_sweep_spec(write_spec(dir, R"({"grid": {"a": [1, 2, 3]}, "seed": [7, 3]})"));
+  ASSERT_EQ(spec.points.size(), 6u);
+  EXPECT_EQ(spec.seeds, (std::vector<uint64_t>{7, 3}));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(spec.points[i].id, one.points[i].id);
+    EXPECT_EQ(spec.points[i].values, one.points[i].values);
+    EXPECT_EQ(spec.points[i].seed, 7u);
+    EXPECT_EQ(spec.points[i + 3].values, one.points[i].values);
+    EXPECT_EQ(spec.points[i + 3].seed, 3u);
+  }
+  EXPECT_EQ(spec.points[5].id, "p00005");
+  const auto range = load_sweep_spec(write_spec(dir, R"({"seed": {"range": [1, 5, 2]}})"));
+  EXPECT_EQ(range.seeds, (std::vector<uint64_t>{1, 3, 5}));
+  ASSERT_EQ(range.points.size(), 3u);
+  EXPECT_EQ(range.points[1].seed, 3u);
+  auto err = [&](const std::string& text) {
+    try {
+      load_sweep_spec(write_spec(dir, text));
+    } catch (const sweep_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(err(R"({"seed": [1, 2, 1]})").find("seed: seed 1 appears twice"), std::string::npos);
+  EXPECT_NE(err(R"({"seed": [1, -2]})").find("seed: -2 is not an integer >= 0"), std::string::npos);
+  EXPECT_NE(err(R"({"seed": [1.5]})").find("1.5 is not an integer"), std::string::npos);
+  EXPECT_NE(err(R"({"seed": "1"})").find("seed = \"1\": expected an integer >= 0"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"seed": []})").find("seed: empty list"), std::string::npos);
+}
+
+// With several seeds, the results summarise every metric per parameter set
+// over its seeds (points whose metrics.json files are written here).
+TEST(sweep, several_seeds_are_summarised_per_parameter_set) {
+  test::temp_dir dir;
+  const auto spec = load_sweep_spec(
+      write_spec(dir, R"({"command": "train", "grid": {"t.rate": [0, 0.5]}, "seed": [1, 2, 3]})"));
+  ASSERT_EQ(spec.points.size(), 6u);
+  const std::string out = dir.file("sweep");
+  // Points p00000..p00005: rate 0 and 0.5 for seeds 1, 2, 3; seed 3 of rate
+  // 0.5 (p00005) did not finish.
+  const double acc[6] = {0.50, 0.70, 0.60, 0.80, 0.90, 0.0};
+  for (std::size_t i = 0; i < 5; ++i) {
+    const std::string p = out + "/points/" + spec.points[i].id;
+    std::filesystem::create_directories(p);
+    std::ofstream(p + "/done") << "ok\n";
+    std::ofstream(p + "/metrics.json") << nlohmann::json{{"max_test_accuracy", acc[i]}}.dump();
+  }
+  const nlohmann::json doc = collect_sweep(spec, out);
+  EXPECT_EQ(doc["seeds"], nlohmann::json::array({1, 2, 3}));
+  EXPECT_EQ(doc["rows"][4]["seed"], 3);
+  ASSERT_EQ(doc["summary"].size(), 2u);
+  const auto& zero = doc["summary"][0];
+  EXPECT_EQ(zero["parameters"]["t.rate"], 0);
+  EXPECT_EQ(zero["seeds_done"], nlohmann::json::array({1, 2, 3}));
+  const auto& m0 = zero["metrics"]["max_test_accuracy"];
+  EXPECT_EQ(m0["n"], 3);
+  EXPECT_NEAR(m0["mean"].get<double>(), (0.50 + 0.60 + 0.90) / 3, 1e-12);
+  EXPECT_NEAR(m0["sd"].get<double>(), std::sqrt(0.0433333333333333), 1e-9);
+  EXPECT_EQ(m0["min"], 0.50);
+  EXPECT_EQ(m0["max"], 0.90);
+  const auto& half = doc["summary"][1];
+  EXPECT_EQ(half["seeds"], nlohmann::json::array({1, 2, 3}));
+  EXPECT_EQ(half["seeds_done"], nlohmann::json::array({1, 2}));
+  EXPECT_EQ(half["metrics"]["max_test_accuracy"]["n"], 2);
+  EXPECT_NEAR(half["metrics"]["max_test_accuracy"]["mean"].get<double>(), 0.75, 1e-12);
+  const std::string csv = test::read_text(out + "/results_summary.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "t.rate,seeds_done,max_test_accuracy.n,max_test_accuracy.mean,max_test_accuracy.sd");
+  EXPECT_NE(csv.find("\n0.5,2,2,0.75,"), std::string::npos) << csv;
+  EXPECT_NE(test::read_text(out + "/results.csv").find("\np00004,done,3,0,0.9"), std::string::npos)
+      << test::read_text(out + "/results.csv");
+}
+
 TEST(sweep_spec, base_merges_configuration_files_and_patches_in_order) {
   test::temp_dir dir;
   std::filesystem::create_directories(dir.file("cfg"));
@@ -161,6 +244,18 @@ TEST(sweep_spec, the_dropout_study_uses_the_cnn_configuration) {
   EXPECT_EQ(s.points.size(), 2u * 7u);
   std::ifstream in(configs + "cnn-cifar10.json");
   EXPECT_EQ(s.base, nlohmann::json::parse(in));
+  EXPECT_EQ(s.base["training"]["batch"], 51);
+}
+
+// The CNN's plateau study: fp32 and mca, five seeds each, every point
+// reporting where its last share-epoch ended.
+TEST(sweep_spec, the_plateau_study_runs_both_numerics_for_five_seeds) {
+  const std::string configs = std::string(MCASIM_SOURCE_DIR) + "/configs/";
+  const sweep_spec s = load_sweep_spec(configs + "cnn_plateau_seeds.json");
+  EXPECT_EQ(s.seeds, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  ASSERT_EQ(s.points.size(), 2u * 5u);
+  EXPECT_EQ(s.points[1].values["training.numerics"], "mca");
+  EXPECT_EQ(s.points[9].seed, 5u);
   EXPECT_EQ(s.base["training"]["batch"], 51);
 }
 
@@ -326,8 +421,8 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
                           " --jobs 2 > " + dir.file("log1.txt") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << test::read_text(dir.file("log1.txt"));
   const std::string csv = test::read_text(out + "/results.csv");
-  EXPECT_NE(csv.find("p00000,done,4,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("p00001,done,8,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("p00000,done,1,4,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("p00001,done,1,8,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("mca.total.energy_nj"), std::string::npos);
   // A point lost in flight (no done marker) is run again; finished ones are
   // not: their files keep their bytes and their (aged) modification times.
@@ -342,7 +437,7 @@ TEST(sweep, runs_points_in_parallel_collects_and_resumes) {
       << test::read_text(dir.file("log2.txt"));
   expect_untouched(finished, out + "/points/p00000");
   expect_rerun(out + "/points/p00001", resumed_at);
-  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,8,"), std::string::npos);
+  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,1,8,"), std::string::npos);
 }
 
 // A GAN whose losses blow up at one point of the grid: that run is a
@@ -430,7 +525,7 @@ TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
   EXPECT_NE(log1.find("rank 0 2 points here"), std::string::npos) << log1;
   EXPECT_NE(log1.find("rank 1 1 points here"), std::string::npos) << log1;
   const std::string csv = test::read_text(out + "/results.csv");
-  for (const char* row : {"p00000,done,4,", "p00001,done,6,", "p00002,done,8,"}) {
+  for (const char* row : {"p00000,done,1,4,", "p00001,done,1,6,", "p00002,done,1,8,"}) {
     EXPECT_NE(csv.find(row), std::string::npos) << csv;
   }
   std::filesystem::remove(out + "/points/p00001/done");  // lost in flight, on rank 1
@@ -443,7 +538,7 @@ TEST(sweep, runs_under_mpi_with_two_ranks_and_resumes) {
   const std::string log2 = test::read_text(dir.file("log2.txt"));
   EXPECT_NE(log2.find("rank 1 1 points here, 0 done before, 1 to run"), std::string::npos) << log2;
   EXPECT_NE(log2.find("rank 0 2 points here, 2 done before, 0 to run"), std::string::npos) << log2;
-  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,6,"), std::string::npos);
+  EXPECT_NE(test::read_text(out + "/results.csv").find("p00001,done,1,6,"), std::string::npos);
   expect_untouched(finished, out + "/points/p00000");
   expect_untouched(finished2, out + "/points/p00002");
   expect_rerun(out + "/points/p00001", resumed_at);
