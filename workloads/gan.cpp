@@ -177,7 +177,13 @@ class gan_machine : public trainable {
         std::copy(s.begin(), s.end(), fake.begin() + static_cast<std::ptrdiff_t>(k * d));
       }
       const std::vector<float> f = features(fake.data(), fd_n_);
-      const double fd = frechet_distance(real_features_.data(), fd_n_, f.data(), fd_n_, fx_->dim());
+      double fd = 0.0;
+      try {
+        fd = frechet_distance(real_features_.data(), fd_n_, f.data(), fd_n_, fx_->dim());
+      } catch (const std::invalid_argument& err) {
+        throw std::invalid_argument("epoch " + std::to_string(epoch) +
+                                    ", Frechet distance of the generated images: " + err.what());
+      }
       e["frechet_distance"] = fd;
       std::snprintf(text, sizeof text, "  FD %.2f", fd);
       out += text;
