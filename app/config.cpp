@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -349,11 +350,16 @@ nlohmann::json overrides_patch(const overrides& o) {
 void write_run_files(const std::string& dir, const std::string& command, uint64_t seed,
                      const nlohmann::json& effective, const overrides& o) {
   ensure_directory(dir);
-  const nlohmann::json doc{{"tool", "mcasim"},
-                           {"version", version()},
-                           {"command", command},
-                           {"seed", seed},
-                           {"effective", effective}};
+  // How the threads waited (app/main.cpp); it changes speed, not results.
+  const char* wait = std::getenv("OMP_WAIT_POLICY");
+  const nlohmann::json doc{
+      {"tool", "mcasim"},
+      {"version", version()},
+      {"command", command},
+      {"seed", seed},
+      {"environment",
+       {{"OMP_WAIT_POLICY", wait != nullptr ? nlohmann::json(wait) : nlohmann::json(nullptr)}}},
+      {"effective", effective}};
   write_file_atomic(dir + "/config.json", doc.dump(2) + "\n");
   write_file_atomic(dir + "/overrides.json", overrides_patch(o).dump(2) + "\n");
 }

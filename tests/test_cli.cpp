@@ -146,6 +146,29 @@ TEST(Cli, TrainOnGeneratedData) {
   EXPECT_NE(r.out.find("max test accuracy"), std::string::npos) << r.out;
 }
 
+// `train` and `estimate` run their threads with OMP_WAIT_POLICY=PASSIVE
+// unless the environment sets a policy (they start again to apply it);
+// config.json records the policy a run had. Other commands leave it alone.
+TEST(Cli, TrainingThreadsSleepUnlessTheEnvironmentSetsAPolicy) {
+  test::temp_dir dir;
+  const std::string data = synthetic_data(dir, 60, 20);
+  const std::string net = tiny_mlp(dir);
+  auto policy = [&](const std::string& env, const std::string& args, const std::string& out) {
+    const std::string cmd = env + " '" + MCASIM_EXE + "' " + args + " --out '" + out + "' >'" +
+                            dir.file("log.txt") + "' 2>&1 </dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << test::read_text(dir.file("log.txt"));
+    return nlohmann::json::parse(
+        test::read_text(out + "/config.json"))["environment"]["OMP_WAIT_POLICY"];
+  };
+  const std::string train = "train --network '" + net + "' --numerics fp32 --epochs 1 --batch 8 " +
+                            "--threads 2 --quiet --data '" + data + "'";
+  EXPECT_EQ(policy("env -u OMP_WAIT_POLICY", train, dir.file("unset")), "PASSIVE");
+  EXPECT_EQ(policy("env OMP_WAIT_POLICY=ACTIVE", train, dir.file("active")), "ACTIVE");
+  EXPECT_EQ(
+      policy("env -u OMP_WAIT_POLICY", "characterize --devices 20 --pulses 20", dir.file("char")),
+      nullptr);
+}
+
 TEST(Cli, CorruptDataIsADataError) {
   test::temp_dir dir;
   const std::string data = synthetic_data(dir, 20, 10);
