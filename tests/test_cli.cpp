@@ -164,6 +164,16 @@ TEST(Cli, TrainingThreadsSleepUnlessTheEnvironmentSetsAPolicy) {
                             "--threads 2 --quiet --data '" + data + "'";
   EXPECT_EQ(policy("env -u OMP_WAIT_POLICY", train, dir.file("unset")), "PASSIVE");
   EXPECT_EQ(policy("env OMP_WAIT_POLICY=ACTIVE", train, dir.file("active")), "ACTIVE");
+  // The policy changes speed, not results.
+  auto losses = [&](const std::string& out) {
+    std::vector<double> v;
+    for (const auto& e : nlohmann::json::parse(test::read_text(out + "/metrics.json"))["epochs"]) {
+      v.push_back(e["test_loss"].get<double>());
+    }
+    return v;
+  };
+  EXPECT_EQ(losses(dir.file("unset")), losses(dir.file("active")));
+  EXPECT_FALSE(losses(dir.file("unset")).empty());
   EXPECT_EQ(
       policy("env -u OMP_WAIT_POLICY", "characterize --devices 20 --pulses 20", dir.file("char")),
       nullptr);
