@@ -166,10 +166,9 @@ TEST(Cli, TrainingThreadsSleepUnlessTheEnvironmentSetsAPolicy) {
   EXPECT_EQ(policy("env OMP_WAIT_POLICY=ACTIVE", train, dir.file("active")), "ACTIVE");
   // The policy changes speed, not results.
   auto losses = [&](const std::string& out) {
+    const auto doc = nlohmann::json::parse(test::read_text(out + "/metrics.json"));
     std::vector<double> v;
-    for (const auto& e : nlohmann::json::parse(test::read_text(out + "/metrics.json"))["epochs"]) {
-      v.push_back(e["test_loss"].get<double>());
-    }
+    for (const auto& e : doc["epochs"]) v.push_back(e["test_loss"].get<double>());
     return v;
   };
   EXPECT_EQ(losses(dir.file("unset")), losses(dir.file("active")));
