@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "util/io.h"
+#include "util/library_env.h"
 #include "workloads/config_json.h"
 
 namespace mcasim {
@@ -350,16 +351,21 @@ nlohmann::json overrides_patch(const overrides& o) {
 void write_run_files(const std::string& dir, const std::string& command, uint64_t seed,
                      const nlohmann::json& effective, const overrides& o) {
   ensure_directory(dir);
-  // How the threads waited (app/main.cpp); it changes speed, not results.
-  const char* wait = std::getenv("OMP_WAIT_POLICY");
-  const nlohmann::json doc{
-      {"tool", "mcasim"},
-      {"version", version()},
-      {"command", command},
-      {"seed", seed},
-      {"environment",
-       {{"OMP_WAIT_POLICY", wait != nullptr ? nlohmann::json(wait) : nlohmann::json(nullptr)}}},
-      {"effective", effective}};
+  // The numeric libraries' load-time settings (util/library_env.h): how the
+  // threads waited and which kernels OpenBLAS ran (float rounding differs
+  // between kernels).
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  const nlohmann::json doc{{"tool", "mcasim"},
+                           {"version", version()},
+                           {"command", command},
+                           {"seed", seed},
+                           {"environment",
+                            {{"OMP_WAIT_POLICY", env("OMP_WAIT_POLICY")},
+                             {"OPENBLAS_CORETYPE", env("OPENBLAS_CORETYPE")}}},
+                           {"effective", effective}};
   write_file_atomic(dir + "/config.json", doc.dump(2) + "\n");
   write_file_atomic(dir + "/overrides.json", overrides_patch(o).dump(2) + "\n");
 }

@@ -26,6 +26,7 @@
 
 #include "models/state_io.h"
 #include "util/io.h"
+#include "util/library_env.h"
 #include "util/progress.h"
 #include "workloads/characterize.h"
 #include "workloads/config_json.h"
@@ -702,27 +703,12 @@ int sc_main(int argc, char** argv) {
 
 // libsystemc's main() would print the kernel banner first; this one silences
 // it and then enters the kernel, which calls sc_main.
-namespace {
-
-// Training on several threads (training.threads, 2 by default) is 2-3x
-// faster when libgomp's threads sleep between parallel regions instead of
-// spinning (docs/benchmarks.md), and the results are the same. libgomp reads
-// OMP_WAIT_POLICY when the program loads, before main, so `train` and
-// `estimate` start again with OMP_WAIT_POLICY=PASSIVE unless the environment
-// sets it (config.json records the policy a run had).
-void restart_with_sleeping_threads(int argc, char** argv) {
-  if (argc < 2 || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  const std::string command = argv[1];
-  if (command != "train" && command != "estimate") return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv);
-  unsetenv("OMP_WAIT_POLICY");  // not restarted: the threads spin
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  restart_with_sleeping_threads(argc, argv);
+  // Training runs use the numeric libraries' faster load-time settings
+  // (util/library_env.h; config.json records them).
+  if (argc >= 2 && (std::string(argv[1]) == "train" || std::string(argv[1]) == "estimate")) {
+    mcasim::restart_with_library_environment(argv);
+  }
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -147,35 +147,52 @@ TEST(Cli, TrainOnGeneratedData) {
 }
 
 // `train` and `estimate` run their threads with OMP_WAIT_POLICY=PASSIVE
-// unless the environment sets a policy (they start again to apply it);
-// config.json records the policy a run had. Other commands leave it alone.
-TEST(Cli, TrainingThreadsSleepUnlessTheEnvironmentSetsAPolicy) {
+// unless the environment sets a policy (they start again to apply it), and
+// OpenBLAS's AVX-512 kernels where it chose AVX2 ones on an AVX-512
+// processor; config.json records what a run had. Other commands leave the
+// environment alone.
+TEST(Cli, TrainingRunsWithTheLibrariesFasterSettingsUnlessTheEnvironmentSetsThem) {
   test::temp_dir dir;
   const std::string data = synthetic_data(dir, 60, 20);
   const std::string net = tiny_mlp(dir);
-  auto policy = [&](const std::string& env, const std::string& args, const std::string& out) {
+  auto environment = [&](const std::string& env, const std::string& args, const std::string& out) {
     const std::string cmd = env + " '" + MCASIM_EXE + "' " + args + " --out '" + out + "' >'" +
                             dir.file("log.txt") + "' 2>&1 </dev/null";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << test::read_text(dir.file("log.txt"));
-    return nlohmann::json::parse(
-        test::read_text(out + "/config.json"))["environment"]["OMP_WAIT_POLICY"];
+    return nlohmann::json::parse(test::read_text(out + "/config.json"))["environment"];
   };
   const std::string train = "train --network '" + net + "' --numerics fp32 --epochs 1 --batch 8 " +
                             "--threads 2 --quiet --data '" + data + "'";
-  EXPECT_EQ(policy("env -u OMP_WAIT_POLICY", train, dir.file("unset")), "PASSIVE");
-  EXPECT_EQ(policy("env OMP_WAIT_POLICY=ACTIVE", train, dir.file("active")), "ACTIVE");
-  // The policy changes speed, not results.
+  const auto unset =
+      environment("env -u OMP_WAIT_POLICY -u OPENBLAS_CORETYPE", train, dir.file("unset"));
+  EXPECT_EQ(unset["OMP_WAIT_POLICY"], "PASSIVE");
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512vl");
+  if (avx512) {
+    EXPECT_EQ(unset["OPENBLAS_CORETYPE"], "SKYLAKEX");
+  } else {
+    EXPECT_EQ(unset["OPENBLAS_CORETYPE"], nullptr) << unset;
+  }
+  // What the environment sets is kept.
+  const auto set =
+      environment(std::string("env OMP_WAIT_POLICY=ACTIVE") +
+                      (avx512 ? " OPENBLAS_CORETYPE=SKYLAKEX" : " -u OPENBLAS_CORETYPE"),
+                  train, dir.file("set"));
+  EXPECT_EQ(set["OMP_WAIT_POLICY"], "ACTIVE");
+  EXPECT_EQ(set["OPENBLAS_CORETYPE"], unset["OPENBLAS_CORETYPE"]);
+  // The wait policy changes speed, not results (the same kernels).
   auto losses = [&](const std::string& out) {
     const auto doc = nlohmann::json::parse(test::read_text(out + "/metrics.json"));
     std::vector<double> v;
     for (const auto& e : doc["epochs"]) v.push_back(e["test_loss"].get<double>());
     return v;
   };
-  EXPECT_EQ(losses(dir.file("unset")), losses(dir.file("active")));
+  EXPECT_EQ(losses(dir.file("unset")), losses(dir.file("set")));
   EXPECT_FALSE(losses(dir.file("unset")).empty());
-  EXPECT_EQ(
-      policy("env -u OMP_WAIT_POLICY", "characterize --devices 20 --pulses 20", dir.file("char")),
-      nullptr);
+  EXPECT_EQ(environment("env -u OMP_WAIT_POLICY", "characterize --devices 20 --pulses 20",
+                        dir.file("char"))["OMP_WAIT_POLICY"],
+            nullptr);
 }
 
 TEST(Cli, CorruptDataIsADataError) {

@@ -44,6 +44,7 @@
 
 #include "models/rng.h"
 #include "tests/bench/bench_data.h"
+#include "util/library_env.h"
 #include "workloads/gan.h"
 #include "workloads/model.h"
 #include "workloads/network_spec.h"
@@ -371,4 +372,13 @@ BENCHMARK_CAPTURE(BM_mlp_engine, mca, mcasim::numerics_kind::mca)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// With the numeric libraries' load-time settings of `mcasim train`
+// (util/library_env.h), so the figures are those of training runs.
+int main(int argc, char** argv) {
+  mcasim::restart_with_library_environment(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
