@@ -351,9 +351,10 @@ nlohmann::json overrides_patch(const overrides& o) {
 void write_run_files(const std::string& dir, const std::string& command, uint64_t seed,
                      const nlohmann::json& effective, const overrides& o) {
   ensure_directory(dir);
-  // The numeric libraries' load-time settings (util/library_env.h): how the
-  // threads waited and which kernels OpenBLAS ran (float rounding differs
-  // between kernels).
+  // The numeric libraries' load-time settings: how the OpenMP threads waited
+  // (util/library_env.h) and which kernels OpenBLAS was told to run (when
+  // unset, it picks them for the processor; float rounding differs between
+  // kernels).
   auto env = [](const char* name) {
     const char* v = std::getenv(name);
     return v != nullptr ? nlohmann::json(v) : nlohmann::json(nullptr);

@@ -704,10 +704,10 @@ int sc_main(int argc, char** argv) {
 // libsystemc's main() would print the kernel banner first; this one silences
 // it and then enters the kernel, which calls sc_main.
 int main(int argc, char** argv) {
-  // Training runs use the numeric libraries' faster load-time settings
-  // (util/library_env.h; config.json records them).
+  // Training runs with sleeping OpenMP threads (util/library_env.h;
+  // config.json records the policy).
   if (argc >= 2 && (std::string(argv[1]) == "train" || std::string(argv[1]) == "estimate")) {
-    mcasim::restart_with_library_environment(argv);
+    mcasim::restart_with_sleeping_threads(argv);
   }
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   return sc_core::sc_elab_and_sim(argc, argv);

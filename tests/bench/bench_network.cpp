@@ -372,10 +372,10 @@ BENCHMARK_CAPTURE(BM_mlp_engine, mca, mcasim::numerics_kind::mca)
 
 }  // namespace
 
-// With the numeric libraries' load-time settings of `mcasim train`
-// (util/library_env.h), so the figures are those of training runs.
+// With the OpenMP wait policy of `mcasim train` (util/library_env.h), so the
+// figures are those of training runs.
 int main(int argc, char** argv) {
-  mcasim::restart_with_library_environment(argv);
+  mcasim::restart_with_sleeping_threads(argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
