@@ -69,6 +69,16 @@ std::string write_spec(const test::temp_dir& dir, const std::string& text) {
   return path;
 }
 
+// The sweep_error a spec of `text` gives ("" when it loads).
+std::string spec_error(const test::temp_dir& dir, const std::string& text) {
+  try {
+    load_sweep_spec(write_spec(dir, text));
+  } catch (const sweep_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(sweep_spec, grid_times_zip_rows_with_ranges) {
   test::temp_dir dir;
   const auto spec = load_sweep_spec(write_spec(dir, R"({
@@ -141,14 +151,7 @@ TEST(sweep_spec, a_seed_list_repeats_every_point_per_seed) {
   EXPECT_EQ(range.seeds, (std::vector<uint64_t>{1, 3, 5}));
   ASSERT_EQ(range.points.size(), 3u);
   EXPECT_EQ(range.points[1].seed, 3u);
-  auto err = [&](const std::string& text) {
-    try {
-      load_sweep_spec(write_spec(dir, text));
-    } catch (const sweep_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  auto err = [&](const std::string& text) { return spec_error(dir, text); };
   EXPECT_NE(err(R"({"seed": [1, 2, 1]})").find("seed: seed 1 appears twice"), std::string::npos);
   EXPECT_NE(err(R"({"seed": [1, -2]})").find("seed: -2 is not an integer >= 0"), std::string::npos);
   EXPECT_NE(err(R"({"seed": [1.5]})").find("1.5 is not an integer"), std::string::npos);
@@ -349,14 +352,7 @@ TEST(sweep_spec, the_estimate_sweeps_of_configs_load) {
 // expanded values before counting them (tests/fuzz/regressions/fuzz_sweep).
 TEST(sweep_spec, hostile_specs_are_sweep_errors) {
   test::temp_dir dir;
-  auto err = [&](const std::string& text) {
-    try {
-      load_sweep_spec(write_spec(dir, text));
-    } catch (const sweep_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  auto err = [&](const std::string& text) { return spec_error(dir, text); };
   // nlohmann's type_error and out_of_range escaped.
   EXPECT_NE(err(R"({"command": 5})").find("command = 5: allowed: table1, train"),
             std::string::npos);
