@@ -46,6 +46,7 @@ crossbar::crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cf
       gd_neg_(cfg.synapse == synapse_kind::differential ? rows * cols : 0),
       w_(rows * cols),
       var_(rows * cols),
+      var_bf16_(rows * cols),
       noisy_(pcm.read_noise),
       init_rng_(seed, stream_id(stream_kind::device_init, index)),
       read_rng_(seed, stream_id(stream_kind::device_read, index)),
@@ -83,6 +84,7 @@ void crossbar::load(state_reader& r) {
   r.get(gd_neg_, "drifted conductances");
   r.get(w_, "weights");
   r.get(var_, "read variances");
+  std::transform(var_.begin(), var_.end(), var_bf16_.begin(), bf16_bits);
   init_rng_.load(r, "initialisation stream");
   read_rng_.load(r, "read-noise stream");
   r.get(counters_, "crossbar counters");
@@ -119,6 +121,7 @@ void crossbar::update_cell(std::size_t k) {
     const double s = p.read_sigma(g) * weight_per_us_;
     var_[k] = static_cast<float>(s * s);
   }
+  var_bf16_[k] = bf16_bits(var_[k]);
 }
 
 void crossbar::sync(double now_s) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,22 @@ struct pulse_cmd {
   int32_t p;
 };
 
+// A finite float rounded to the nearest bfloat16 (ties to even), as its 16
+// bits: the precision of the read variances in a block of MVMs
+// (mca_numerics::read_variance).
+inline uint16_t bf16_bits(float v) {
+  uint32_t u = 0;
+  std::memcpy(&u, &v, sizeof u);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+inline float bf16_value(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float v = 0.0f;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
 class crossbar {
  public:
   crossbar(std::size_t rows, std::size_t cols, const crossbar_config& cfg, const pcm_params& pcm,
@@ -108,6 +125,8 @@ class crossbar {
   // (weight units), row-major rows x cols: what a block of MVMs multiplies.
   const std::vector<float>& weights() const { return w_; }
   const std::vector<float>& variances() const { return var_; }
+  // The read variances rounded to bfloat16 (bf16_bits), kept with them.
+  const std::vector<uint16_t>& variances_bf16() const { return var_bf16_; }
   bool noisy() const { return noisy_; }
   // The draws of the read noise of n outputs of a block of MVMs from the
   // array's read stream; add_read_noise(draws, y, var, n) adds it, y[k] +=
@@ -160,6 +179,7 @@ class crossbar {
   double synced_at_s_ = 0.0;
   std::vector<float> gd_pos_, gd_neg_;  // drifted conductances at last sync / programming
   std::vector<float> w_, var_;          // weights and read variances (weight units)
+  std::vector<uint16_t> var_bf16_;      // var_ rounded to bfloat16
   bool noisy_;
   rng init_rng_, read_rng_;
   device_counters counters_;

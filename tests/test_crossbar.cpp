@@ -392,6 +392,45 @@ TEST(Crossbar, SameSeedSameArrays) {
   EXPECT_EQ(ya, yb);
 }
 
+// The read variances in bfloat16 follow every change of the cells
+// (initialisation, drift, pulses, refresh) and a restored checkpoint.
+TEST(Crossbar, Bf16VariancesAreTheRoundedVariancesAfterEveryChange) {
+  EXPECT_EQ(bf16_bits(1.0f), 0x3F80u);
+  EXPECT_EQ(bf16_value(bf16_bits(1.0f + 0x1p-9f)), 1.0f);            // below half a step: down
+  EXPECT_EQ(bf16_value(bf16_bits(1.0f + 0x1p-8f)), 1.0f);            // a tie: to the even 1.0
+  EXPECT_EQ(bf16_value(bf16_bits(1.0f + 0x3p-8f)), 1.0f + 0x1p-6f);  // a tie: to the even one
+  EXPECT_EQ(bf16_value(bf16_bits(1.0f + 0x1p-8f + 0x1p-20f)), 1.0f + 0x1p-7f);
+  crossbar xb(6, 5, differential(), deterministic_set(), 21, 0);
+  auto expect_rounded = [&](const char* when) {
+    ASSERT_EQ(xb.variances_bf16().size(), xb.variances().size());
+    for (std::size_t k = 0; k < xb.variances().size(); ++k) {
+      const float v = xb.variances()[k], b = bf16_value(xb.variances_bf16()[k]);
+      ASSERT_GT(v, 0.0f) << when;
+      ASSERT_EQ(xb.variances_bf16()[k], bf16_bits(v)) << when << ", cell " << k;
+      ASSERT_LE(std::fabs(b - v), 0x1p-8f * v) << when << ", cell " << k;
+    }
+  };
+  xb.initialize(0.0);
+  expect_rounded("initialised");
+  xb.sync(1e4);
+  expect_rounded("drifted");
+  xb.pulse(1, 2, 3, 2e4);
+  xb.pulse(4, 0, -2, 2e4);
+  expect_rounded("pulsed");
+  xb.positive().program_to(7, 10.0, 2e4);
+  xb.negative().program_to(7, 7.0, 2e4);
+  xb.sync(2e4);
+  xb.refresh_rows(0, 6, refresh_config{}, 3e4);
+  EXPECT_EQ(xb.counters().refreshed_cells, 1u);
+  expect_rounded("refreshed");
+  state_writer w;
+  xb.save(w);
+  crossbar back(6, 5, differential(), deterministic_set(), 21, 0);
+  state_reader r(w.bytes(), "test");
+  back.load(r);
+  EXPECT_EQ(back.variances_bf16(), xb.variances_bf16());
+}
+
 TEST(CrossbarConfig, ValidationNamesTheField) {
   auto message = [](auto&& f) -> std::string {
     try {

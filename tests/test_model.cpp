@@ -193,8 +193,11 @@ TEST(Model, OneHotEncodesSymbolIndices) {
 }
 
 // A task that needs memory: the label of every step is the symbol two
-// steps back. Every numerics learns it (mca: through chi and blind pulses
-// on PCM, 8-bit converters around every MVM).
+// steps back; without memory at most 2/12 + 10/12 x 1/3 = 44 % of the steps
+// are right. Every numerics learns it (mca: through chi and blind pulses
+// on PCM, 8-bit converters around every MVM). mca's read noise makes its
+// result vary more with the seed: seeds 1-8 gave 90.6-100 % (bf16 read
+// variances) and 93.2-99.5 % (fp32), so its bar is 85 %.
 TEST(Model, LstmOfEveryNumericsLearnsToRemember) {
   const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [1], "layers": [
       {"kind": "one_hot", "size": 3}, {"kind": "lstm", "name": "l1", "units": 16},
@@ -227,7 +230,8 @@ TEST(Model, LstmOfEveryNumericsLearnsToRemember) {
     }
     fill();
     const batch_result res = m.evaluate(x.data(), y.data(), n);
-    EXPECT_GT(static_cast<double>(res.correct) / rows, 0.95) << numerics_name(k);
+    EXPECT_GT(static_cast<double>(res.correct) / rows, k == numerics_kind::mca ? 0.85 : 0.95)
+        << numerics_name(k);
   }
 }
 
@@ -939,6 +943,80 @@ TEST(Model, TiledLayerAddsEveryBlocksConvertedPartialSums) {
   std::size_t all = 0;
   for (const auto& l : lists) all += l.size();
   EXPECT_EQ(all, pulses.size());
+}
+
+// The aggregated read variances of a block of MVMs: with read_variance
+// "bf16" the bfloat16-rounded squared codes times the rounded cell
+// variances, summed and rounded to bfloat16 (within half a bfloat16 step of
+// that exact sum); with "fp32" the fp32 sums. Forward and transposed, on a
+// layer split over tiles (blocks large enough for the library's bfloat16
+// products and small ones, computed in fp32).
+TEST(Model, ReadVariancesOfABlockInEitherPrecision) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [100], "layers": [
+        {"kind": "dense", "name": "d", "units": 80}, {"kind": "mse"}]})"),
+                                         "test");
+  for (const char* precision : {"bf16", "fp32"}) {
+    network_run_config c = fp32_config();
+    c.numerics = numerics_kind::mca;
+    c.mca.pcm.drift = false;
+    c.mca.tile_rows = 64;
+    c.mca.tile_cols = 64;
+    c.mca.read_variance = precision;
+    model m(net, c, 9);
+    analog_tile& t = *m.analog(0);
+    const crossbar& xb = *m.array(0);
+    ASSERT_EQ(t.blocks().size(), 4u);
+    const bool bf16 = std::string(precision) == "bf16";
+    rng r(4, 0);
+    for (const bool transposed : {false, true}) {
+      const std::size_t n = 20, width = transposed ? xb.cols() : xb.rows();
+      const std::size_t outs = transposed ? 100 : xb.cols();
+      std::vector<float> x(n * width), y(n * outs);
+      for (float& v : x) v = static_cast<float>(r.uniform() - 0.3);
+      tile_job job;
+      t.start(job, x.data(), n, transposed, outs, y.data());
+      for (std::size_t b = 0; b < t.blocks().size(); ++b) {
+        const matrix_block& k = t.blocks()[b];
+        const std::size_t w = t.out_width(b, transposed, outs);
+        if (w == 0) continue;
+        ASSERT_EQ(job.var[b].size(), n * w);
+        for (std::size_t v = 0; v < n; ++v) {
+          for (std::size_t o = 0; o < w; ++o) {
+            double want = 0.0;
+            const std::size_t in0 = transposed ? k.col0 : k.row0;
+            const std::size_t ins = transposed ? k.cols : k.rows;
+            for (std::size_t i = in0; i < in0 + ins; ++i) {
+              const std::size_t row = transposed ? k.row0 + o : i,
+                                col = transposed ? i : k.col0 + o;
+              const float q = job.q[v * width + i];
+              const std::size_t cell = row * xb.cols() + col;
+              want += bf16 ? double{bf16_value(bf16_bits(q * q))} *
+                                 bf16_value(xb.variances_bf16()[cell])
+                           : double{q} * q * xb.variances()[cell];
+            }
+            const float got = job.var[b][v * w + o];
+            ASSERT_GT(want, 0.0);
+            if (bf16) {
+              EXPECT_EQ(bf16_value(bf16_bits(got)), got) << "not a bfloat16 value";
+              EXPECT_LE(std::fabs(got - want), 0x1.02p-8 * want)
+                  << precision << (transposed ? " transposed" : " forward") << ", block " << b;
+            } else {
+              EXPECT_NEAR(got, want, 1e-5 * want) << (transposed ? "transposed" : "forward");
+            }
+          }
+        }
+      }
+    }
+  }
+  network_run_config bad = fp32_config();
+  bad.mca.read_variance = "fp16";
+  try {
+    bad.validate();
+    FAIL() << "read_variance fp16 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("mca.read_variance = 'fp16'"), std::string::npos)
+        << e.what();
+  }
 }
 
 // With ideal converters the blocks' partial sums are the whole products, so a

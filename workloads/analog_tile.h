@@ -28,6 +28,7 @@ namespace mcasim {
 // read noise and its partial outputs (a layer split over several tiles).
 struct tile_job {
   std::vector<float> q, q2;  // codes (n x their width, in the input's units), their squares
+  std::vector<uint16_t> q2_bf16, var_bf16;  // the squares and variances in bfloat16
   std::vector<double> scale;
   bool transposed = false;
   std::size_t out_rows = 0;  // transposed: the outputs kept

@@ -68,7 +68,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mca_numerics, pcm, crossbar, eps
                                                 refresh_spread, drift_sync_images, map_lo_us,
                                                 map_hi_us, weight_range_schedule, shared_reference,
                                                 pwm_forward, adc_forward, pwm_backward,
-                                                adc_backward, update_x, update_d)
+                                                adc_backward, update_x, update_d, read_variance)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(digital_mp_numerics, weights, activations, errors,
                                                 update_x, update_d)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(lr_schedule, gamma, step_epochs)

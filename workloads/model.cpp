@@ -31,6 +31,25 @@ Tensor view(const std::vector<float>& v, std::size_t rows, std::size_t cols) {
   return at::from_blob(const_cast<float*>(v.data()),
                        {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, f32());
 }
+// The same of bfloat16 values held as their bits (bf16_bits).
+Tensor view(const std::vector<uint16_t>& v, std::size_t rows, std::size_t cols) {
+  return at::from_blob(const_cast<uint16_t*>(v.data()),
+                       {static_cast<int64_t>(rows), static_cast<int64_t>(cols)},
+                       at::TensorOptions().dtype(at::kBFloat16));
+}
+
+// Whether the tensor library multiplies bfloat16 matrices of m x k times
+// k x n with oneDNN (fp32 sums; its conditions: AVX-512 BW, VL and DQ, and
+// more than 16^3 products, here with a margin), fast where the processor
+// has bfloat16 dot products. Otherwise its bfloat16 products are slow loops
+// that also round the partial sums, so the fp32 products of the same values
+// (exact in fp32) take their place: the same sums up to their order.
+bool bf16_products_fast(std::size_t m, std::size_t k, std::size_t n) {
+  static const bool fast = at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() &&
+                           __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return fast && static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) >= 65536;
+}
 
 std::vector<float> to_vector(const Tensor& t) {
   const Tensor c = t.contiguous();
@@ -434,7 +453,7 @@ void analog_tile::multiply(tile_job& job, std::size_t b, float* out) const {
   const auto r0 = static_cast<int64_t>(k.row0), c0 = static_cast<int64_t>(k.col0);
   const auto rows = transposed ? out_w : static_cast<int64_t>(k.rows);
   const auto cols = static_cast<int64_t>(k.cols);
-  auto cells = [&](const std::vector<float>& v) {
+  auto cells = [&](const auto& v) {
     Tensor t = view(v, xb_.rows(), xb_.cols());
     if (blocks_.size() > 1) t = t.narrow(1, c0, cols);
     return t.narrow(0, r0, rows);
@@ -448,16 +467,34 @@ void analog_tile::multiply(tile_job& job, std::size_t b, float* out) const {
   at::mm_out(y, share(view(job.q, n, width)), transposed ? w.t() : w);
   if (!xb_.noisy()) return;
   // The aggregated read variance of every output (the squared codes times
-  // the cells' variances); read_block draws its noise.
-  const Tensor v = cells(xb_.variances());
-  job.q2.resize(n * width);
-  Tensor q2 = view(job.q2, n, width);
+  // the cells' variances, in the precision of cfg_.read_variance);
+  // read_block draws its noise.
   const Tensor q = view(job.q, n, width);
-  at::mul_out(q2, q, q);
   job.var.resize(blocks_.size());
   job.var[b].resize(n * out_n);
   Tensor var = view(job.var[b], n, out_n);
-  at::mm_out(var, share(q2), transposed ? v.t() : v);
+  if (cfg_.read_variance == "fp32") {
+    const Tensor v = cells(xb_.variances());
+    job.q2.resize(n * width);
+    Tensor q2 = view(job.q2, n, width);
+    at::mul_out(q2, q, q);
+    at::mm_out(var, share(q2), transposed ? v.t() : v);
+    return;
+  }
+  const Tensor v = cells(xb_.variances_bf16());
+  job.q2_bf16.resize(n * width);
+  Tensor q2 = view(job.q2_bf16, n, width);
+  at::mul_out(q2, q, q);
+  if (bf16_products_fast(n, static_cast<std::size_t>(transposed ? cols : k.rows), out_n)) {
+    job.var_bf16.resize(n * out_n);
+    Tensor vb = view(job.var_bf16, n, out_n);
+    at::mm_out(vb, share(q2), transposed ? v.t() : v);
+    var.copy_(vb);
+  } else {
+    const Tensor vf = v.to(at::kFloat);
+    at::mm_out(var, share(q2).to(at::kFloat), transposed ? vf.t() : vf);
+    var.copy_(var.to(at::kBFloat16));
+  }
 }
 
 void analog_tile::read_block(tile_job& job, std::size_t b, float* out) {

@@ -89,6 +89,10 @@ void network_run_config::validate() const {
   require(mca.drift_sync_images >= 1, "mca.drift_sync_images", mca.drift_sync_images,
           "must be >= 1");
   require(finite_at_least(image_period_s, 0), "image_period_s", image_period_s, "must be >= 0");
+  if (mca.read_variance != "bf16" && mca.read_variance != "fp32") {
+    throw std::invalid_argument("mca.read_variance = '" + mca.read_variance +
+                                "': must be bf16 or fp32");
+  }
   mca.pwm_forward.validate("mca.pwm_forward");
   mca.adc_forward.validate("mca.adc_forward");
   mca.pwm_backward.validate("mca.pwm_backward");

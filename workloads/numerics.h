@@ -64,6 +64,14 @@ struct mca_numerics {
   // operands need plain SGD (momentum and weight decay 0).
   quantizer_config update_x{true, 3, true, 1.0, true, true, true};
   quantizer_config update_d{true, 3, true, 1.0, true, true, true};
+  // Precision of the aggregated read variances of a block of MVMs (the
+  // squared PWM codes times the cells' variances, summed): "bf16" (both
+  // rounded to bfloat16, summed in fp32, the sum rounded to bfloat16: a
+  // relative error below 0.4 % of the variance, where the processor's
+  // bfloat16 products make them several times faster) or "fp32". The
+  // products themselves are fp32 either way; batch-1 kernels (the paper's
+  // perceptron) always use fp32.
+  std::string read_variance = "bf16";
   // The tiles the layers are on (rows x columns of devices; 0: each layer on
   // one tile of its own size). A larger layer splits into blocks, one tile
   // each: every block's outputs go through its own ADCs and the digital

@@ -125,10 +125,13 @@ void time_engine(benchmark::State& state, const char* name, const mcasim::networ
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * items));
 }
 
-void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+// `variance`: mca_numerics::read_variance of the mca cases.
+void BM_cnn_engine(benchmark::State& state, mcasim::numerics_kind numerics,
+                   const char* variance = "bf16") {
   const mcasim::dataset& b = mcasim_bench::cnn_batch();
-  time_engine(state, "cnn-cifar10", mcasim_bench::cnn_config(numerics), b.images.data(),
-              b.labels.data(), k_batch, k_batch);
+  mcasim::network_run_config cfg = mcasim_bench::cnn_config(numerics);
+  cfg.mca.read_variance = variance;
+  time_engine(state, "cnn-cifar10", cfg, b.images.data(), b.labels.data(), k_batch, k_batch);
 }
 
 constexpr std::size_t k_lstm_sequences = 32, k_lstm_steps = 100, k_chars = 50;
@@ -204,9 +207,12 @@ void BM_lstm_libtorch(benchmark::State& state) {
       static_cast<int64_t>(state.iterations() * k_lstm_sequences * k_lstm_steps));
 }
 
-void BM_lstm_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+void BM_lstm_engine(benchmark::State& state, mcasim::numerics_kind numerics,
+                    const char* variance = "bf16") {
   const lstm_batch& b = random_text();
-  time_engine(state, "lstm-ptb", lstm_config(numerics), b.x.data(), b.y.data(), k_lstm_sequences,
+  mcasim::network_run_config cfg = lstm_config(numerics);
+  cfg.mca.read_variance = variance;
+  time_engine(state, "lstm-ptb", cfg, b.x.data(), b.y.data(), k_lstm_sequences,
               k_lstm_sequences * k_lstm_steps);
 }
 
@@ -284,9 +290,11 @@ void BM_gan_libtorch(benchmark::State& state) {
 
 // The built-in gan-mnist through the engine (configs/gan-mnist.json's
 // hyper-parameters): one discriminator and one generator step per batch.
-void BM_gan_engine(benchmark::State& state, mcasim::numerics_kind numerics) {
+void BM_gan_engine(benchmark::State& state, mcasim::numerics_kind numerics,
+                   const char* variance = "bf16") {
   mcasim::network_run_config cfg;
   cfg.numerics = numerics;
+  cfg.mca.read_variance = variance;
   cfg.batch = k_gan_batch;
   cfg.learning_rate = 0.1;
   cfg.momentum = 0.5;
@@ -343,6 +351,10 @@ BENCHMARK_CAPTURE(BM_cnn_engine, mca, mcasim::numerics_kind::mca)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0)
     ->UseRealTime();
+BENCHMARK_CAPTURE(BM_cnn_engine, mca_fp32_variance, mcasim::numerics_kind::mca, "fp32")
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
 BENCHMARK(BM_lstm_libtorch)->Unit(benchmark::kMillisecond)->MinTime(5.0)->UseRealTime();
 BENCHMARK_CAPTURE(BM_lstm_engine, fp32, mcasim::numerics_kind::fp32)
     ->Unit(benchmark::kMillisecond)
@@ -352,12 +364,20 @@ BENCHMARK_CAPTURE(BM_lstm_engine, mca, mcasim::numerics_kind::mca)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0)
     ->UseRealTime();
+BENCHMARK_CAPTURE(BM_lstm_engine, mca_fp32_variance, mcasim::numerics_kind::mca, "fp32")
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
 BENCHMARK(BM_gan_libtorch)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
 BENCHMARK_CAPTURE(BM_gan_engine, fp32, mcasim::numerics_kind::fp32)
     ->Unit(benchmark::kMillisecond)
     ->MinTime(3.0)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_gan_engine, mca, mcasim::numerics_kind::mca)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(5.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_gan_engine, mca_fp32_variance, mcasim::numerics_kind::mca, "fp32")
     ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0)
     ->UseRealTime();
