@@ -139,6 +139,8 @@ void crossbar::sync(double now_s) {
     }
   };
   const bool differential = cfg_.synapse == synapse_kind::differential;
+  pos_.evaluate_drift(now_s);
+  neg_.evaluate_drift(now_s);
   // A differential pair's cell follows from its own devices (in the same
   // pass); single_ref cells need the reference of the whole array first.
   each_piece([&](std::size_t b, std::size_t e) {

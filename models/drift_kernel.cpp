@@ -13,51 +13,46 @@ namespace {
 
 constexpr std::size_t k_chunk = 256;  // a multiple of every vector width
 
-// f[k] = max((now - tp[k]) / t0, 1)^-nu and out[k] = g[k] f[k], k < n (the
-// vector loop).
-void evaluate(std::size_t n, const float* g, const double* tp, float nu, double now_s,
+// f[k] = max((now - tp[k]) / t0, 1)^-nu[k] and out[k] = g[k] f[k], k < n
+// (the vector loop).
+void evaluate(std::size_t n, const float* g, const double* tp, const float* nu, double now_s,
               double inv_t0, double* f, float* out) {
   for (std::size_t k = 0; k < n; ++k) {
     const double r = std::max((now_s - tp[k]) * inv_t0, 1.0);  // factor 1 before t0
-    f[k] = exp(-nu * log(r));
+    f[k] = exp(-nu[k] * log(r));
     out[k] = static_cast<float>(g[k] * f[k]);
   }
 }
 
 }  // namespace
 
-void drift_kernel(std::size_t n, const float* g, const double* tp, const float* nu_per_device,
-                  float nu, double now_s, double t0_s, float* out) {
-  const double inv_t0 = 1.0 / t0_s;
-  if (nu_per_device != nullptr) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const double r = std::max((now_s - tp[k]) * inv_t0, 1.0);
-      out[k] = static_cast<float>(g[k] * exp(-nu_per_device[k] * log(r)));
-    }
-    return;
-  }
-  // Devices last programmed at the same time share their factor: most of
-  // an array is untouched since its initial programming or was programmed
-  // by the same update. A chunk of devices whose times all equal the last
-  // one evaluated reuses its factor (computed by the same vector code, so
-  // the results are those of evaluating every device).
+void drift_kernel(std::size_t n, const float* g, const double* tp, const float* nu, double now_s,
+                  double t0_s, float* out) {
   double f[k_chunk];
-  bool have_last = false;
-  double last_tp = 0.0, last_f = 1.0;
   for (std::size_t k = 0; k < n; k += k_chunk) {
     const std::size_t m = std::min(k_chunk, n - k);
-    // Only whole chunks reuse (a multiple of the vector width: no device of
-    // theirs would have been evaluated by the scalar remainder).
-    const bool same = have_last && m == k_chunk &&
-                      std::all_of(tp + k, tp + k + m, [last_tp](double t) { return t == last_tp; });
-    if (same) {
-      for (std::size_t j = 0; j < m; ++j) out[k + j] = static_cast<float>(g[k + j] * last_f);
+    evaluate(m, g + k, tp + k, nu + k, now_s, 1.0 / t0_s, f, out + k);
+  }
+}
+
+void drift_factors(std::size_t n, const double* tp, float nu, double now_s, double t0_s,
+                   double* f) {
+  // Whole chunks only, so that no value comes from the loop's scalar
+  // remainder: the last one padded with its last time.
+  float ones[k_chunk], out[k_chunk], nus[k_chunk];
+  std::fill(ones, ones + k_chunk, 1.0f);
+  std::fill(nus, nus + k_chunk, nu);
+  double t[k_chunk], part[k_chunk];
+  for (std::size_t k = 0; k < n; k += k_chunk) {
+    const std::size_t m = std::min(k_chunk, n - k);
+    if (m == k_chunk) {
+      evaluate(k_chunk, ones, tp + k, nus, now_s, 1.0 / t0_s, f + k, out);
       continue;
     }
-    evaluate(m, g + k, tp + k, nu, now_s, inv_t0, f, out + k);
-    have_last = true;
-    last_tp = tp[k + m - 1];
-    last_f = f[m - 1];
+    std::copy(tp + k, tp + n, t);
+    std::fill(t + m, t + k_chunk, tp[n - 1]);
+    evaluate(k_chunk, ones, t, nus, now_s, 1.0 / t0_s, part, out);
+    std::copy(part, part + m, f + k);
   }
 }
 

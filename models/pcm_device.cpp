@@ -88,7 +88,9 @@ pcm_array::pcm_array(std::size_t n, const pcm_params& params, uint64_t seed, uin
     : p_(params),
       g_(n, static_cast<float>(params.reset_mean_us)),
       n_(n, 0),
-      tp_(n, 0.0),
+      event_(n, 0),
+      event_s_{0.0},
+      compact_at_(std::max<std::size_t>(1024, n / 8)),
       program_rng_(seed, stream_id(stream_kind::device_program, index)) {
   p_.validate();
   if (p_.nu_std > 0) nu_.assign(n, static_cast<float>(p_.nu));
@@ -107,7 +109,9 @@ pcm_array::pcm_array(std::size_t n, const pcm_params& params, uint64_t seed, uin
 void pcm_array::save(state_writer& w) const {
   w.put(g_);
   w.put(n_);
-  w.put(tp_);
+  std::vector<double> tp(g_.size());
+  for (std::size_t k = 0; k < tp.size(); ++k) tp[k] = event_s_[event_[k]];
+  w.put(tp);
   w.put(nu_);
   program_rng_.save(w);
 }
@@ -115,13 +119,30 @@ void pcm_array::save(state_writer& w) const {
 void pcm_array::load(state_reader& r) {
   r.get(g_, "device conductances");
   r.get(n_, "device pulse counts");
-  r.get(tp_, "device programming times");
+  std::vector<double> tp(g_.size());
+  r.get(tp, "device programming times");
+  // The events: the distinct times, in order.
+  event_s_ = tp;
+  event_s_.push_back(0.0);
+  std::sort(event_s_.begin(), event_s_.end());
+  event_s_.erase(std::unique(event_s_.begin(), event_s_.end()), event_s_.end());
+  for (std::size_t k = 0; k < tp.size(); ++k) {
+    event_[k] = static_cast<uint32_t>(std::lower_bound(event_s_.begin(), event_s_.end(), tp[k]) -
+                                      event_s_.begin());
+  }
+  factors_valid_ = false;
+  compact_at_ = std::max<std::size_t>(1024, g_.size() / 8) + event_s_.size();
   r.get(nu_, "device drift exponents");
   program_rng_.load(r, "device programming stream");
 }
 
 void pcm_array::restart_drift(std::size_t k, double now_s) {
-  tp_[k] = now_s;
+  if (event_s_.back() != now_s) {
+    if (event_s_.size() >= compact_at_) compact_events();
+    event_s_.push_back(now_s);
+    factors_valid_ = false;
+  }
+  event_[k] = static_cast<uint32_t>(event_s_.size() - 1);
   if (!nu_.empty()) {
     nu_[k] = static_cast<float>(std::max(0.0, p_.nu + p_.nu_std * program_rng_.normal()));
   }
@@ -159,10 +180,38 @@ void pcm_array::reset_pulse(std::size_t k, double now_s) {
 
 double pcm_array::drift_factor(std::size_t k, double now_s) const {
   if (!p_.drift) return 1.0;
-  const double ratio = (now_s - tp_[k]) / p_.drift_t0_s;
+  const double ratio = (now_s - event_s_[event_[k]]) / p_.drift_t0_s;
   if (ratio <= 1.0) return 1.0;
   const double nu = nu_.empty() ? p_.nu : nu_[k];
   return std::exp(-nu * std::log(ratio));
+}
+
+void pcm_array::compact_events() {
+  std::vector<uint32_t> index(event_s_.size(), 0);
+  for (const uint32_t e : event_) index[e] = 1;
+  std::size_t kept = 0;
+  for (std::size_t e = 0; e < event_s_.size(); ++e) {
+    if (index[e] == 0) continue;
+    event_s_[kept] = event_s_[e];
+    index[e] = static_cast<uint32_t>(kept++);
+  }
+  if (kept == 0) event_s_[kept++] = 0.0;  // no devices
+  event_s_.resize(kept);
+  for (uint32_t& e : event_) e = index[e];
+  factors_valid_ = false;
+  // The next compaction when the table has grown by an eighth of the
+  // devices (at least 1,024) or doubled: amortised, a few operations per
+  // event and device.
+  compact_at_ = std::max({kept + std::max<std::size_t>(1024, g_.size() / 8), 2 * kept});
+}
+
+void pcm_array::evaluate_drift(double now_s) {
+  if (!p_.drift || !nu_.empty() || (factors_valid_ && factors_s_ == now_s)) return;
+  event_factor_.resize(event_s_.size());
+  drift_factors(event_s_.size(), event_s_.data(), static_cast<float>(p_.nu), now_s, p_.drift_t0_s,
+                event_factor_.data());
+  factors_s_ = now_s;
+  factors_valid_ = true;
 }
 
 void pcm_array::drifted_range(std::size_t begin, std::size_t end, double now_s, float* out) const {
@@ -170,9 +219,21 @@ void pcm_array::drifted_range(std::size_t begin, std::size_t end, double now_s, 
     std::copy(g_.begin() + begin, g_.begin() + end, out);
     return;
   }
-  drift_kernel(end - begin, g_.data() + begin, tp_.data() + begin,
-               nu_.empty() ? nullptr : nu_.data() + begin, static_cast<float>(p_.nu), now_s,
-               p_.drift_t0_s, out);
+  if (!nu_.empty()) {  // an exponent per device: every device on its own
+    std::vector<double> tp(end - begin);
+    for (std::size_t k = begin; k < end; ++k) tp[k - begin] = event_s_[event_[k]];
+    drift_kernel(end - begin, g_.data() + begin, tp.data(), nu_.data() + begin, now_s,
+                 p_.drift_t0_s, out);
+    return;
+  }
+  if (!factors_valid_ || factors_s_ != now_s) {
+    throw std::logic_error("pcm_array::drifted_range at " + std::to_string(now_s) +
+                           " s without evaluate_drift at that time");
+  }
+  const double* f = event_factor_.data();
+  const uint32_t* e = event_.data();
+  const float* g = g_.data();
+  for (std::size_t k = begin; k < end; ++k) out[k - begin] = static_cast<float>(g[k] * f[e[k]]);
 }
 
 float pcm_array::read(std::size_t k, double now_s, rng& r) const {

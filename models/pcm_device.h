@@ -62,13 +62,17 @@ class pcm_array {
   // Conductance as read T0 after the last programming event (no drift, no noise).
   float g(std::size_t k) const { return g_[k]; }
   uint32_t set_count(std::size_t k) const { return n_[k]; }
-  double last_programmed_s(std::size_t k) const { return tp_[k]; }
+  double last_programmed_s(std::size_t k) const { return event_s_[event_[k]]; }
 
   double drift_factor(std::size_t k, double now_s) const;
   float drifted(std::size_t k, double now_s) const {
     return static_cast<float>(g_[k] * drift_factor(k, now_s));
   }
-  // Drifted conductances of [begin, end) into out[0 .. end-begin).
+  // The drift factors at now_s of every programming time the devices hold
+  // (devices programmed together share one), for drifted_range.
+  void evaluate_drift(double now_s);
+  // Drifted conductances of [begin, end) into out[0 .. end-begin), after
+  // evaluate_drift(now_s) (std::logic_error otherwise); any thread.
   void drifted_range(std::size_t begin, std::size_t end, double now_s, float* out) const;
   // One noisy read (drift + read noise) with the caller's read stream.
   float read(std::size_t k, double now_s, rng& r) const;
@@ -81,11 +85,20 @@ class pcm_array {
 
  private:
   void restart_drift(std::size_t k, double now_s);
+  // Drops the events no device holds any more (their order kept).
+  void compact_events();
 
   pcm_params p_;
   std::vector<float> g_;
   std::vector<uint32_t> n_;
-  std::vector<double> tp_;
+  // Programming times: device k was last programmed at event_s_[event_[k]]
+  // (an event: one time at which devices were programmed; the table is
+  // compacted as it grows), and the events' drift factors at factors_s_.
+  std::vector<uint32_t> event_;
+  std::vector<double> event_s_, event_factor_;
+  double factors_s_ = -1.0;
+  bool factors_valid_ = false;
+  std::size_t compact_at_;       // the table's size at which the next event compacts it
   std::vector<float> nu_;        // per device, only when nu_std > 0
   std::vector<float> mu_scale_;  // per device, only with variability
   std::vector<float> g_max_;     // per device, only with variability

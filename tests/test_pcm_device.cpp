@@ -173,35 +173,69 @@ TEST(PcmArray, DriftFollowsPowerLawAfterT0) {
   }
   // The vectorised kernel agrees with the scalar path.
   const double now = 5000.0 + p.drift_t0_s * 1000.0;
+  EXPECT_THROW(a.drifted_range(0, a.size(), now, range.data()), std::logic_error);
+  a.evaluate_drift(now);
   a.drifted_range(0, a.size(), now, range.data());
   for (std::size_t k = 0; k < a.size(); ++k) {
     ASSERT_NEAR(range[k], a.drifted(k, now), 1e-5 * a.drifted(k, now)) << k;
   }
 }
 
-// Devices programmed at the same time share one drift factor: a whole
-// chunk of 256 of them reuses the last one computed. The result is that of
+// Devices programmed at the same time share one drift factor, computed once
+// per programming time (the array's events). The result is that of
 // evaluating every device on its own (the per-device exponent path with
-// equal exponents), bit for bit: chunks that reuse (untouched devices after
-// untouched ones, devices programmed together after each other), chunks
-// that cannot (scattered times, a new shared time) and a partial last chunk.
-TEST(DriftKernel, SharedFactorsOfEqualTimesAreExact) {
+// equal exponents), bit for bit: untouched devices, devices programmed
+// together, scattered times, a time that recurs after others, a partial
+// last chunk of factors, the factors' table compacted while programming,
+// and an array restored from its checkpoint.
+TEST(DriftKernel, SharedFactorsOfProgrammingTimesAreExact) {
+  pcm_params p;
+  p.nu = 0.05;
   const std::size_t n = 5 * 256 + 100;
+  pcm_array a(n, p, 5, 0);
   rng r(5, 0);
-  std::vector<float> g(n), nu(n, 0.05f), shared(n), each(n);
-  std::vector<double> tp(n);
   for (std::size_t k = 0; k < n; ++k) {
-    g[k] = static_cast<float>(0.1 + 9.0 * r.uniform());
-    tp[k] = k < 512 ? 0.0 : k < 768 ? 900.0 * r.uniform() : 700.0;
+    a.program_to(k, 0.1 + 9.0 * r.uniform(), 0.0);
+    if (k >= 512) a.set_pulse(k, k < 768 ? 900.0 * r.uniform() : k < 1100 ? 700.0 : 950.0);
   }
-  const double now = 5000.0;
-  drift_kernel(n, g.data(), tp.data(), nullptr, 0.05f, now, 38.6, shared.data());
-  drift_kernel(n, g.data(), tp.data(), nu.data(), 0.05f, now, 38.6, each.data());
-  for (std::size_t k = 0; k < n; ++k) {
-    ASSERT_EQ(shared[k], each[k]) << k;
-    ASSERT_NEAR(shared[k], g[k] * std::pow(std::max((now - tp[k]) / 38.6, 1.0), -0.05), 1e-6 * g[k])
-        << k;
+  for (std::size_t k = 1100; k < n; k += 3) a.set_pulse(k, 700.0);  // 700 s again, after 950 s
+  auto expect_exact = [&](const pcm_array& x, double now, const char* what) {
+    std::vector<float> g(n), nu(n, 0.05f), shared(n), each(n);
+    std::vector<double> tp(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      g[k] = x.g(k);
+      tp[k] = x.last_programmed_s(k);
+    }
+    x.drifted_range(0, n, now, shared.data());
+    drift_kernel(n, g.data(), tp.data(), nu.data(), now, p.drift_t0_s, each.data());
+    for (std::size_t k = 0; k < n; ++k) {
+      ASSERT_EQ(shared[k], each[k]) << what << ", device " << k;
+      ASSERT_NEAR(shared[k], g[k] * std::pow(std::max((now - tp[k]) / p.drift_t0_s, 1.0), -0.05),
+                  1e-6 * g[k])
+          << what << ", device " << k;
+    }
+  };
+  a.evaluate_drift(5000.0);
+  expect_exact(a, 5000.0, "scattered times");
+  // More programming times than the table holds before compacting (1,024):
+  // every device of the first 1,200 at a time of its own, then again.
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t k = 0; k < 1200; ++k) a.set_pulse(k, 6000.0 + round * 2000.0 + k);
   }
+  a.evaluate_drift(12000.0);
+  expect_exact(a, 12000.0, "after compaction");
+  EXPECT_EQ(a.last_programmed_s(0), 8000.0);
+  EXPECT_EQ(a.last_programmed_s(1199), 9199.0);
+  EXPECT_EQ(a.last_programmed_s(1202), 700.0);
+  EXPECT_EQ(a.last_programmed_s(1300), 950.0);
+  state_writer w;
+  a.save(w);
+  pcm_array b(n, p, 5, 0);
+  state_reader rd(w.bytes(), "test");
+  b.load(rd);
+  b.evaluate_drift(12000.0);
+  expect_exact(b, 12000.0, "restored");
+  for (std::size_t k = 0; k < n; ++k) ASSERT_EQ(b.last_programmed_s(k), a.last_programmed_s(k));
 }
 
 TEST(PcmArray, NoDriftBeforeT0AndDriftRestartsAfterPulse) {

@@ -84,13 +84,16 @@ mcasim::pcm_array programmed_array(double spread_s = 100.0) {
 }
 
 // Drifted conductances of the whole 785x250 array (what a crossbar sync does
-// per array; items: devices), programmed over state.range(0) s (0: at one
-// time; devices programmed together share their drift factor).
+// per array: the factors of its programming times, then every device;
+// items: devices), programmed over state.range(0) s at random times (every
+// device at its own time; 0: all at one time, as after the initial
+// programming; training programs the devices of an update together).
 void BM_pcm_drifted_range(benchmark::State& state) {
-  const mcasim::pcm_array a = programmed_array(static_cast<double>(state.range(0)));
+  mcasim::pcm_array a = programmed_array(static_cast<double>(state.range(0)));
   std::vector<float> out(a.size());
   double now = 1000.0;
   for (auto _ : state) {
+    a.evaluate_drift(now);
     a.drifted_range(0, a.size(), now, out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
