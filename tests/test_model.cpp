@@ -1019,6 +1019,35 @@ TEST(Model, ReadVariancesOfABlockInEitherPrecision) {
   }
 }
 
+// The library's bfloat16 products (blocks large enough for them) give the
+// same run twice on the same thread count: losses and devices.
+TEST(Model, Bf16ReadVariancesGiveTheSameRunTwice) {
+  const network_spec net = parse_network(nlohmann::json::parse(R"({"input": [256], "layers": [
+        {"kind": "dense", "name": "d", "units": 128}, {"kind": "mse"}]})"),
+                                         "test");
+  network_run_config c = fp32_config();
+  c.numerics = numerics_kind::mca;
+  c.threads = 2;
+  ASSERT_EQ(c.mca.read_variance, "bf16");
+  const std::size_t n = 16;
+  std::vector<float> x(n * 256);
+  std::vector<uint8_t> y(n);
+  std::vector<double> losses[2];
+  std::vector<float> weights[2];
+  for (int run = 0; run < 2; ++run) {
+    model m(net, c, 11);
+    rng data(6, 1);
+    for (int step = 0; step < 4; ++step) {
+      for (float& v : x) v = static_cast<float>(data.uniform());
+      for (uint8_t& l : y) l = static_cast<uint8_t>(data.below(128));
+      losses[run].push_back(m.train_batch(x.data(), y.data(), n, 0.1, step * 10.0).loss_sum);
+    }
+    weights[run] = m.array(0)->weights();
+  }
+  EXPECT_EQ(losses[0], losses[1]);
+  EXPECT_EQ(weights[0], weights[1]);
+}
+
 // With ideal converters the blocks' partial sums are the whole products, so a
 // network on small tiles trains as on tiles of its layers' sizes: the same
 // pulses, refreshes and weights (up to the order of float additions), with
